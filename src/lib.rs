@@ -1,0 +1,43 @@
+//! Real-time, lock-free primitives for robots and embedded Linux.
+//!
+//! A process writes sensor data into memory; other threads, processes or interrupt handlers read
+//! it without locks, without syscalls on the hot path, and without ever seeing a torn value.
+//!
+//! - [`SeqLock`]: one writer, many wait-free readers of a single [`Pod`](bytemuck::Pod) value.
+//!
+//! The core is `no_std` and allocation-free; it works on any memory (a `static`, a `Box`, and in
+//! later layers a shared mapping). The `std` feature (default) adds thread yielding to blocking
+//! loads; shared-memory segments build on it.
+//!
+//! ```
+//! use bytemuck::{Pod, Zeroable};
+//! use rtshm::SeqLock;
+//!
+//! #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+//! #[repr(C)]
+//! struct Imu { accel: [f32; 3], gyro: [f32; 3] }
+//!
+//! static SENSOR: SeqLock<Imu> = SeqLock::new(Imu { accel: [0.0; 3], gyro: [0.0; 3] });
+//!
+//! let mut writer = SENSOR.writer()?;
+//! writer.store(&Imu { accel: [0.0, 0.0, 9.81], gyro: [0.0; 3] });
+//! assert_eq!(SENSOR.load().accel[2], 9.81);
+//! # Ok::<(), rtshm::WriterTaken>(())
+//! ```
+//!
+//! # Soundness
+//! Shared payload bytes are only ever copied with `Relaxed` atomic word loads and stores, ordered
+//! by fences as the C++20/Rust memory model requires (see the [`seqlock`] module). No
+//! `read_volatile`, `ptr::copy` or `memcpy` touches memory another thread may write; Miri's data
+//! race detector and loom models check this in CI.
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod seqlock;
+mod sync;
+mod words;
+
+pub use seqlock::{Busy, SeqLock, SeqWriter, TRY_LOAD_ATTEMPTS, Version, WriterTaken};

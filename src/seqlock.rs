@@ -1,0 +1,521 @@
+//! [`SeqLock`]: one writer, many wait-free readers, torn reads impossible.
+//!
+//! # Protocol
+//!
+//! A 64-bit sequence `seq` guards a [`Pod`] value. `seq` is even when no store is in progress;
+//! `seq / 2` is the number of completed stores (the [`Version`]).
+//!
+//! ```text
+//! writer (single):                         reader:
+//!   s = seq.load(Relaxed)      // even       s1 = seq.load(Relaxed); fence(Acquire)
+//!   seq.store(s + 1, Relaxed)  // odd        if s1 is odd -> retry / Busy
+//!   fence(Release)                           copy words (Relaxed loads)
+//!   copy words (Relaxed stores)              fence(Acquire)
+//!   seq.store(s + 2, Release)                s2 = seq.load(Relaxed)
+//!                                            s1 == s2 -> the copy is consistent
+//! ```
+//!
+//! Every payload byte is copied with atomic word accesses (see `words.rs`), so a reader that
+//! overlaps a store reads a torn value *without* undefined behaviour, and the sequence check
+//! throws it away. Readers only load: they never write shared memory and never delay the writer.
+//!
+//! # Why it is correct on weakly ordered CPUs (ARM64, ARMv7, RISC-V)
+//!
+//! Suppose a reader accepts (`s1 == s2`, even) but one payload word it loaded was written by a
+//! store `k` that began after the one that produced `s1`:
+//! - The writer issued `seq.store(odd_k)` then `fence(Release)` before that word. The reader
+//!   loaded the word and then issued `fence(Acquire)`. A release fence followed by a relaxed
+//!   store that a relaxed load reads, followed by an acquire fence, synchronizes the two fences
+//!   (C++20 \[atomics.fences\]): everything before the writer's fence, `odd_k` included, happens
+//!   before the reader's `s2` load, so `s2 >= odd_k > s1`. Contradiction.
+//! - Conversely, the reader's first `fence(Acquire)` after loading the even `s1` synchronizes
+//!   with the `Release` store that wrote `s1`, so every word of that store is visible: the reader
+//!   cannot see words older than the version it reports.
+//!
+//! On ARM64 the fences become `dmb ishld` (acquire) and `dmb ish` (release), on ARMv7 `dmb ish`;
+//! on x86_64 they are compiler barriers only (TSO already orders these accesses), which is why
+//! code that "works on x86" without them breaks on a robot's ARM computer. The loom model in
+//! `tests/loom_seqlock.rs` fails if any of the four orderings is weakened.
+//!
+//! # Cost (worst case)
+//! - [`SeqWriter::store`]: two sequence stores, one release fence, and
+//!   `size_of::<T>() / size_of::<usize>() + 3` relaxed word stores. Never blocks, never fails,
+//!   no allocation, no syscall.
+//! - [`SeqLock::try_load`]: at most [`TRY_LOAD_ATTEMPTS`] attempts, each one copy of `T` plus two
+//!   sequence loads and a spin hint. Wait-free.
+//! - [`SeqLock::load`]: retries until a copy does not overlap a store. It cannot spin forever
+//!   in-process, because a store cannot stop half-way without stopping the whole process, but
+//!   it is only lock-free: a writer storing flat out can starve it (use a ring for high-rate
+//!   producers).
+//!
+//! # Real-time caveat
+//! A reader that preempts the writer *on the same core* at a higher priority (an interrupt
+//! handler, or a `SCHED_FIFO` thread on Linux) spins until the writer runs again, which it never
+//! does while the reader spins. In such a reader use [`SeqLock::try_load`], which gives up with
+//! [`Busy`] after a bounded number of attempts.
+
+use core::fmt;
+
+use bytemuck::Pod;
+
+use crate::sync::{self, AtomicBool, AtomicU64, Ordering, fence};
+use crate::words::Words;
+
+/// Number of attempts [`SeqLock::try_load`] makes before it returns [`Busy`].
+///
+/// Each attempt that finds a store in progress issues one spin hint before the next, so with
+/// small payloads this bound covers a store that is in progress on another core.
+///
+/// Loom models use 2, to keep the explored state space small.
+pub const TRY_LOAD_ATTEMPTS: u32 = if cfg!(rtshm_loom) { 2 } else { 64 };
+
+/// A value that one writer stores and many readers load without locks and without ever observing
+/// a torn value.
+///
+/// `SeqLock::new` is a `const fn`, so a `SeqLock` can be a `static` shared with an interrupt
+/// handler or other threads:
+///
+/// ```
+/// use bytemuck::Pod;
+/// use rtshm::SeqLock;
+///
+/// #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+/// #[repr(C)]
+/// struct Imu {
+///     accel: [f32; 3],
+///     gyro: [f32; 3],
+/// }
+///
+/// impl Imu {
+///     const ZERO: Self = Self { accel: [0.0; 3], gyro: [0.0; 3] };
+/// }
+///
+/// static SENSOR: SeqLock<Imu> = SeqLock::new(Imu::ZERO);
+///
+/// let mut writer = SENSOR.writer().expect("first claim succeeds");
+/// assert!(SENSOR.writer().is_err(), "a second writer is refused");
+///
+/// let sample = Imu { accel: [0.0, 0.0, 9.81], gyro: [0.01, 0.0, 0.0] };
+/// let version = writer.store(&sample);
+///
+/// std::thread::spawn(move || {
+///     assert_eq!(SENSOR.load(), sample);
+///     assert_eq!(SENSOR.load_if_newer(rtshm::Version::INITIAL), Some((sample, version)));
+/// })
+/// .join()
+/// .unwrap();
+/// ```
+///
+/// For large payloads (camera frames), allocate the lock zeroed on the heap instead of building it
+/// on the stack, and read into a buffer you keep:
+///
+/// ```
+/// use rtshm::SeqLock;
+///
+/// type Frame = [u8; 640 * 480 * 3];
+/// let lock: Box<SeqLock<Frame>> = bytemuck::zeroed_box();
+/// let mut frame: Box<Frame> = bytemuck::zeroed_box();
+/// let version = lock.load_into(&mut frame);
+/// assert_eq!(version, rtshm::Version::INITIAL);
+/// ```
+#[repr(C)]
+pub struct SeqLock<T> {
+    /// Even: stable, `seq / 2` completed stores. Odd: a store is in progress.
+    seq: AtomicU64,
+    /// Set while a [`SeqWriter`] exists.
+    writer: AtomicBool,
+    value: Words<T>,
+}
+
+// SAFETY: every access to the shared value goes through atomic word loads and stores
+// (`Words`), the sequence and the writer flag are atomics, and `T: Pod` values carry no
+// references or ownership, so sharing `&SeqLock<T>` across threads is free of data races.
+unsafe impl<T: Pod + Send> Sync for SeqLock<T> {}
+
+// SAFETY: all fields are valid when zeroed: a zero sequence (version 0, no store in progress),
+// a cleared writer flag, and a zeroed `T`, valid because `T: Zeroable`.
+#[cfg(not(rtshm_loom))]
+unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for SeqLock<T> {}
+
+/// A consistent snapshot's version: the number of stores completed before it.
+///
+/// Version 0 ([`Version::INITIAL`]) is the value given to [`SeqLock::new`]. Versions only grow,
+/// so a reader remembers the last one it saw and asks for something newer with
+/// [`SeqLock::load_if_newer`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(u64);
+
+impl Version {
+    /// The version of the initial value, before any store.
+    pub const INITIAL: Self = Self(0);
+
+    /// The number of stores completed before this snapshot.
+    #[must_use]
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+
+    /// The version of a value whose stable (even) sequence is `seq`.
+    const fn from_seq(seq: u64) -> Self {
+        Self(seq >> 1)
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// [`SeqLock::writer`] failed: another [`SeqWriter`] for this lock exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriterTaken;
+
+impl fmt::Display for WriterTaken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the SeqLock already has a writer; drop the existing SeqWriter first")
+    }
+}
+
+impl core::error::Error for WriterTaken {}
+
+/// [`SeqLock::try_load`] gave up: every one of its [`TRY_LOAD_ATTEMPTS`] attempts overlapped a
+/// store.
+///
+/// Retry later, or call [`SeqLock::load`] where waiting for the writer is acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Busy;
+
+impl fmt::Display for Busy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the writer was storing during all {TRY_LOAD_ATTEMPTS} read attempts; retry later"
+        )
+    }
+}
+
+impl core::error::Error for Busy {}
+
+impl<T: Pod> SeqLock<T> {
+    /// A lock holding `value` at [`Version::INITIAL`], with no writer claimed.
+    #[cfg(not(rtshm_loom))]
+    #[must_use]
+    pub const fn new(value: T) -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            writer: AtomicBool::new(false),
+            value: Words::new(value),
+        }
+    }
+
+    /// A lock holding `value` (loom models cannot build atomics in a `const fn`).
+    #[cfg(rtshm_loom)]
+    #[must_use]
+    pub fn new(value: T) -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            writer: AtomicBool::new(false),
+            value: Words::new(value),
+        }
+    }
+
+    /// Claims the single writer. Fails with [`WriterTaken`] while another [`SeqWriter`] for this
+    /// lock exists; the claim is released when the `SeqWriter` is dropped.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(0u64);
+    /// let writer = lock.writer().unwrap();
+    /// assert_eq!(lock.writer().err(), Some(rtshm::WriterTaken));
+    /// drop(writer);
+    /// assert!(lock.writer().is_ok());
+    /// ```
+    pub fn writer(&self) -> Result<SeqWriter<'_, T>, WriterTaken> {
+        // Acquire: pairs with the Release store in `SeqWriter::drop`, so this writer sees the
+        // sequence value the previous writer left.
+        if self.writer.swap(true, Ordering::Acquire) {
+            Err(WriterTaken)
+        } else {
+            Ok(SeqWriter { lock: self })
+        }
+    }
+
+    /// Stores `value` without claiming the writer.
+    ///
+    /// For writers that guarantee exclusivity by other means, for example a single interrupt
+    /// handler on a microcontroller that owns the lock.
+    ///
+    /// # Safety
+    /// No other store to this lock ([`SeqWriter::store`] or `store_unsynchronized`) may run at
+    /// the same time, on any thread or interrupt priority. Two overlapping stores can make a
+    /// mixture of both values look consistent to readers (memory stays free of data races, but
+    /// the no-torn-read guarantee is lost).
+    pub unsafe fn store_unsynchronized(&self, value: &T) -> Version {
+        self.store_exclusive(value)
+    }
+
+    /// The single-writer store. Callers guarantee that no other store runs concurrently.
+    #[inline]
+    fn store_exclusive(&self, value: &T) -> Version {
+        // Relaxed: only the (single) writer stores `seq`, and it already sees its own or, via
+        // the claim's Acquire, the previous writer's last store.
+        let s = self.seq.load(Ordering::Relaxed);
+        // An odd `s` means an earlier writer died mid-store (possible only for a lock in shared
+        // memory). Keep it odd: adding 1 would make its torn data look valid.
+        let odd = s | 1;
+        if odd != s {
+            self.seq.store(odd, Ordering::Relaxed);
+        }
+        // Release: pairs with the second Acquire fence in `read_once`: a reader that loads any
+        // word stored below then loads `seq >= odd` after its fence, and rejects the copy.
+        fence(Ordering::Release);
+        self.value.store(value);
+        let done = odd.wrapping_add(1);
+        // Release: pairs with the first Acquire fence in `read_once`: a reader that loads
+        // `done` sees every word stored above.
+        self.seq.store(done, Ordering::Release);
+        Version::from_seq(done)
+    }
+
+    /// One read attempt: `Some(stable sequence)` if the copy in `dst` is consistent.
+    #[inline]
+    fn read_once(&self, dst: &mut T) -> Option<u64> {
+        let s1 = self.seq.load(Ordering::Relaxed);
+        // Acquire: pairs with the final Release store of `seq` in `store_exclusive`: every word
+        // of the store that produced `s1` is visible to the copy below.
+        fence(Ordering::Acquire);
+        if s1 & 1 == 1 {
+            return None;
+        }
+        self.value.load(dst);
+        // Acquire: pairs with the Release fence after the odd store in `store_exclusive`: if the
+        // copy saw any word of a later store, the load below sees that store's odd sequence.
+        fence(Ordering::Acquire);
+        let s2 = self.seq.load(Ordering::Relaxed);
+        (s1 == s2).then_some(s1)
+    }
+
+    /// Reads a consistent value into `dst`, giving up with [`Busy`] after
+    /// [`TRY_LOAD_ATTEMPTS`] attempts that overlap a store. Wait-free.
+    ///
+    /// On `Err`, `dst` holds unspecified (possibly torn) bytes.
+    pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
+        for _ in 0..TRY_LOAD_ATTEMPTS {
+            if let Some(seq) = self.read_once(dst) {
+                return Ok(Version::from_seq(seq));
+            }
+            sync::spin_loop();
+        }
+        Err(Busy)
+    }
+
+    /// Reads a consistent value, giving up with [`Busy`] after [`TRY_LOAD_ATTEMPTS`] attempts
+    /// that overlap a store. Wait-free: use it where the reader may preempt the writer (an
+    /// interrupt handler, a higher-priority real-time thread on the writer's core).
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new([1u16, 2, 3]);
+    /// assert_eq!(lock.try_load(), Ok([1, 2, 3]));
+    /// ```
+    pub fn try_load(&self) -> Result<T, Busy> {
+        let mut value = T::zeroed();
+        self.try_load_into(&mut value).map(|_| value)
+    }
+
+    /// Reads a consistent value into `dst` and returns its version, retrying until a read does
+    /// not overlap a store (spinning, then yielding the thread under `std`).
+    ///
+    /// Use it for large payloads, with a buffer kept between calls, to avoid copying the value
+    /// through the stack.
+    pub fn load_into(&self, dst: &mut T) -> Version {
+        loop {
+            if let Ok(version) = self.try_load_into(dst) {
+                return version;
+            }
+            sync::yield_now();
+        }
+    }
+
+    /// Reads a consistent value, retrying until a read does not overlap a store.
+    ///
+    /// In-process this always returns: a store cannot stop half-way unless the whole process
+    /// stops. See the module docs for the real-time caveat and [`SeqLock::try_load`].
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(7u32);
+    /// assert_eq!(lock.load(), 7);
+    /// ```
+    #[must_use]
+    pub fn load(&self) -> T {
+        let mut value = T::zeroed();
+        self.load_into(&mut value);
+        value
+    }
+
+    /// Reads the value if a store newer than `last` has completed, with its version.
+    ///
+    /// Returns `None` at once (one atomic load, no copy) when nothing newer is there, including
+    /// while the next store is still in progress. Otherwise it reads like [`SeqLock::load`].
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(0u32);
+    /// let mut writer = lock.writer().unwrap();
+    /// let mut last = rtshm::Version::INITIAL;
+    /// assert_eq!(lock.load_if_newer(last), None);
+    /// writer.store(&5);
+    /// let (value, version) = lock.load_if_newer(last).unwrap();
+    /// assert_eq!((value, version.get()), (5, 1));
+    /// last = version;
+    /// assert_eq!(lock.load_if_newer(last), None);
+    /// ```
+    #[must_use]
+    pub fn load_if_newer(&self, last: Version) -> Option<(T, Version)> {
+        if self.version() <= last {
+            return None;
+        }
+        let mut value = T::zeroed();
+        let version = self.load_into(&mut value);
+        (version > last).then_some((value, version))
+    }
+
+    /// The number of completed stores, read without copying the value. A store in progress is
+    /// not counted.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        // Relaxed: a hint only; no data is read on the strength of it.
+        Version::from_seq(self.seq.load(Ordering::Relaxed))
+    }
+}
+
+impl<T: Pod> Default for SeqLock<T> {
+    /// A lock holding an all-zero `T`.
+    fn default() -> Self {
+        Self::new(T::zeroed())
+    }
+}
+
+impl<T: Pod> fmt::Debug for SeqLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeqLock")
+            .field("version", &self.version())
+            // Relaxed: diagnostic only.
+            .field("writer_claimed", &self.writer.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The single writer of a [`SeqLock`], from [`SeqLock::writer`]. Dropping it releases the claim.
+pub struct SeqWriter<'a, T: Pod> {
+    lock: &'a SeqLock<T>,
+}
+
+impl<T: Pod> SeqWriter<'_, T> {
+    /// Stores `value` and returns its version. Never blocks, never fails, no allocation, no
+    /// syscall; cost is one copy of `T` plus three atomic accesses and a fence.
+    pub fn store(&mut self, value: &T) -> Version {
+        // `SeqWriter` exists only while the claim flag is held, so this is the only store.
+        self.lock.store_exclusive(value)
+    }
+
+    /// The lock this writer stores into.
+    #[must_use]
+    pub fn lock(&self) -> &SeqLock<T> {
+        self.lock
+    }
+}
+
+impl<T: Pod> Drop for SeqWriter<'_, T> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire swap in `SeqLock::writer`: the next writer sees this
+        // writer's last sequence store.
+        self.lock.writer.store(false, Ordering::Release);
+    }
+}
+
+impl<T: Pod> fmt::Debug for SeqWriter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeqWriter")
+            .field("version", &self.lock.version())
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(rtshm_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_then_load_returns_value_and_version() {
+        let lock = SeqLock::new([0u64; 4]);
+        let mut w = lock.writer().unwrap();
+        assert_eq!(lock.version(), Version::INITIAL);
+        assert_eq!(w.store(&[1, 2, 3, 4]).get(), 1);
+        assert_eq!(w.store(&[5, 6, 7, 8]).get(), 2);
+        assert_eq!(lock.load(), [5, 6, 7, 8]);
+        assert_eq!(lock.version().get(), 2);
+    }
+
+    #[test]
+    fn second_writer_is_refused_until_first_is_dropped() {
+        let lock = SeqLock::new(0u8);
+        let w = lock.writer().unwrap();
+        assert_eq!(lock.writer().err(), Some(WriterTaken));
+        drop(w);
+        let mut w2 = lock.writer().unwrap();
+        w2.store(&3);
+        assert_eq!(lock.load(), 3);
+    }
+
+    #[test]
+    fn try_load_reports_busy_while_a_store_is_in_progress() {
+        let lock = SeqLock::new(9u32);
+        // Simulate a writer stopped mid-store (an odd sequence).
+        lock.seq.store(1, Ordering::Relaxed);
+        assert_eq!(lock.try_load(), Err(Busy));
+        let mut buf = 0;
+        assert_eq!(lock.try_load_into(&mut buf), Err(Busy));
+        // Nothing completed after the initial value, so nothing is newer.
+        assert_eq!(lock.load_if_newer(Version::INITIAL), None);
+    }
+
+    #[test]
+    fn store_after_interrupted_store_keeps_sequence_odd_until_done() {
+        let lock = SeqLock::new(0u32);
+        lock.seq.store(5, Ordering::Relaxed); // a writer died during store 3
+        let mut w = lock.writer().unwrap();
+        // The repaired store completes store 3 instead of declaring the torn data valid.
+        assert_eq!(w.store(&42).get(), 3);
+        assert_eq!(lock.try_load(), Ok(42));
+    }
+
+    #[test]
+    fn load_if_newer_sees_each_version_once() {
+        let lock = SeqLock::new(0u16);
+        let mut w = lock.writer().unwrap();
+        let mut last = Version::INITIAL;
+        for i in 1..=5u16 {
+            assert_eq!(lock.load_if_newer(last), None);
+            w.store(&i);
+            let (v, ver) = lock.load_if_newer(last).unwrap();
+            assert_eq!((v, ver.get()), (i, u64::from(i)));
+            last = ver;
+        }
+    }
+
+    #[test]
+    fn zero_sized_payload_counts_versions() {
+        let lock = SeqLock::new(());
+        let mut w = lock.writer().unwrap();
+        w.store(&());
+        assert_eq!(lock.load_if_newer(Version::INITIAL), Some(((), Version(1))));
+    }
+
+    #[test]
+    fn errors_explain_themselves() {
+        extern crate std;
+        use std::string::ToString;
+        assert!(WriterTaken.to_string().contains("already has a writer"));
+        assert!(Busy.to_string().contains("64 read attempts"));
+        assert_eq!(Version(3).to_string(), "v3");
+    }
+}
