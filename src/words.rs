@@ -275,7 +275,11 @@ mod tests {
         round_trip::<[u8; 63]>();
         round_trip::<[u8; 64]>();
         round_trip::<[u8; 4096]>();
-        round_trip::<[u8; 6_220_800]>();
+        // A 1920x1080x3 frame. Miri interprets every byte of the pattern: the same loop at 4096
+        // bytes covers this path there.
+        if !cfg!(miri) {
+            round_trip::<[u8; 6_220_800]>();
+        }
     }
 
     #[test]
