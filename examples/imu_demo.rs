@@ -69,7 +69,11 @@ fn main() {
     while start.elapsed() < run_for {
         thread::sleep(Duration::from_millis(100));
         if let Some((imu, version)) = IMU.load_if_newer(last) {
-            let age_us = start.elapsed().as_nanos().saturating_sub(u128::from(imu.stamp_ns)) / 1000;
+            let age_us = start
+                .elapsed()
+                .as_nanos()
+                .saturating_sub(u128::from(imu.stamp_ns))
+                / 1000;
             println!(
                 "{version:>6}  t={:>7.3}s  age={age_us:>4}us  accel=[{:+.3} {:+.3} {:+.3}]  gyro_z={:+.3}  (+{} new)",
                 imu.stamp_ns as f64 / 1e9,

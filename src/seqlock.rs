@@ -76,7 +76,7 @@ pub const TRY_LOAD_ATTEMPTS: u32 = if cfg!(rtshm_loom) { 2 } else { 64 };
 /// handler or other threads:
 ///
 /// ```
-/// use bytemuck::Pod;
+/// use bytemuck::{Pod, Zeroable};
 /// use rtshm::SeqLock;
 ///
 /// #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]

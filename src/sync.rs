@@ -5,13 +5,15 @@
 //! - targets without native 64-bit atomics (Cortex-M, RISC-V 32) get `AtomicU64` from
 //!   portable-atomic, and targets without compare-and-swap (thumbv6m) get every atomic from it.
 //!
-//! `clippy.toml` forbids `core::sync::atomic` everywhere else.
+//! The types here are `repr(transparent)` wrappers with only the operations the crate uses, so
+//! `clippy.toml` can forbid `core::sync::atomic` everywhere else (a plain re-export would resolve
+//! to the forbidden type). Every wrapper method is `#[inline(always)]` and costs nothing.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 pub(crate) use core::sync::atomic::Ordering;
 
 #[cfg(not(rtshm_loom))]
-mod imp {
+mod backend {
     // Targets with compare-and-swap on pointer-sized words take the small atomics from `core`.
     #[cfg(target_has_atomic = "ptr")]
     pub(crate) use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicUsize};
@@ -28,35 +30,119 @@ mod imp {
     pub(crate) use core::sync::atomic::fence;
 
     /// Busy-wait hint (`pause` on x86, `yield`/`isb` on ARM).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn spin_loop() {
         core::hint::spin_loop();
     }
 }
 
 #[cfg(rtshm_loom)]
-mod imp {
-    // The loom model of `Words` keeps one `AtomicUsize` per word, so the tail types are unused.
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, fence};
+mod backend {
+    pub(crate) use loom::sync::atomic::{
+        AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, fence,
+    };
 
     /// Under loom a spin must yield, or the model explores the same spin forever.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn spin_loop() {
         loom::thread::yield_now();
     }
 }
 
-pub(crate) use imp::*;
+pub(crate) use backend::spin_loop;
+
+/// A memory fence (`core::sync::atomic::fence`, or loom's).
+#[inline(always)]
+pub(crate) fn fence(order: Ordering) {
+    backend::fence(order);
+}
+
+macro_rules! atomic {
+    ($(#[$doc:meta])* $name:ident($int:ty)) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        pub(crate) struct $name(backend::$name);
+
+        #[allow(dead_code)] // each type carries the same small set; not every one uses all of it
+        impl $name {
+            /// A new atomic holding `v`.
+            #[cfg(not(rtshm_loom))]
+            #[inline(always)]
+            pub(crate) const fn new(v: $int) -> Self {
+                Self(backend::$name::new(v))
+            }
+
+            /// A new atomic holding `v` (loom's atomics cannot be built in a `const fn`).
+            #[cfg(rtshm_loom)]
+            #[inline(always)]
+            pub(crate) fn new(v: $int) -> Self {
+                Self(backend::$name::new(v))
+            }
+
+            /// Views `ptr` as an atomic.
+            ///
+            /// # Safety
+            /// As `core::sync::atomic`'s `from_ptr`: `ptr` is aligned to the atomic's alignment
+            /// and valid for the chosen lifetime, and every access to it that may run
+            /// concurrently is atomic and of the same size. Only loads may be made through it
+            /// when the memory is read-only.
+            #[cfg(not(rtshm_loom))]
+            #[inline(always)]
+            pub(crate) unsafe fn from_ptr<'a>(ptr: *mut $int) -> &'a Self {
+                // SAFETY: the caller upholds `from_ptr`'s contract; `Self` is a
+                // `repr(transparent)` wrapper, so the cast keeps layout and validity.
+                unsafe { &*(backend::$name::from_ptr(ptr) as *const backend::$name).cast::<Self>() }
+            }
+
+            #[inline(always)]
+            pub(crate) fn load(&self, order: Ordering) -> $int {
+                self.0.load(order)
+            }
+
+            #[inline(always)]
+            pub(crate) fn store(&self, v: $int, order: Ordering) {
+                self.0.store(v, order);
+            }
+
+            #[inline(always)]
+            pub(crate) fn swap(&self, v: $int, order: Ordering) -> $int {
+                self.0.swap(v, order)
+            }
+        }
+    };
+}
+
+atomic!(
+    /// `AtomicBool` from the configured backend.
+    AtomicBool(bool)
+);
+atomic!(
+    /// `AtomicU8` from the configured backend.
+    AtomicU8(u8)
+);
+atomic!(
+    /// `AtomicU16` from the configured backend.
+    AtomicU16(u16)
+);
+atomic!(
+    /// `AtomicU32` from the configured backend.
+    AtomicU32(u32)
+);
+atomic!(
+    /// `AtomicU64` from the configured backend (portable-atomic where the target lacks it).
+    AtomicU64(u64)
+);
+atomic!(
+    /// `AtomicUsize` from the configured backend.
+    AtomicUsize(usize)
+);
 
 /// Give the CPU away after a long spin: `std::thread::yield_now` under `std`, a spin hint
 /// otherwise (bare metal has no scheduler to yield to).
 #[inline]
 pub(crate) fn yield_now() {
     #[cfg(all(feature = "std", not(rtshm_loom)))]
-    {
-        extern crate std;
-        std::thread::yield_now();
-    }
+    std::thread::yield_now();
     #[cfg(not(all(feature = "std", not(rtshm_loom))))]
     spin_loop();
 }

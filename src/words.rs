@@ -218,7 +218,11 @@ impl<T: Pod> Words<T> {
     }
 
     pub(crate) fn load(&self, dst: &mut T) {
-        for (cell, c) in self.words.iter().zip(bytemuck::bytes_of_mut(dst).chunks_mut(WORD)) {
+        for (cell, c) in self
+            .words
+            .iter()
+            .zip(bytemuck::bytes_of_mut(dst).chunks_mut(WORD))
+        {
             let w = cell.load(Ordering::Relaxed).to_ne_bytes();
             c.copy_from_slice(&w[..c.len()]);
         }
@@ -255,12 +259,18 @@ mod tests {
         unsafe { store_words(shared.as_mut_ptr().cast(), &*src) };
         let bytes: &[u8] = bytemuck::cast_slice(&shared);
         assert_eq!(&bytes[..size], bytemuck::bytes_of(&*src), "size {size}");
-        assert!(bytes[size..].iter().all(|&b| b == 0xA5), "store overran size {size}");
+        assert!(
+            bytes[size..].iter().all(|&b| b == 0xA5),
+            "store overran size {size}"
+        );
 
         let mut dst = pattern::<T>(2);
         // SAFETY: as above.
         unsafe { load_words(shared.as_ptr().cast(), &mut *dst) };
-        assert!(bytemuck::bytes_of(&*dst) == bytemuck::bytes_of(&*src), "size {size}");
+        assert!(
+            bytemuck::bytes_of(&*dst) == bytemuck::bytes_of(&*src),
+            "size {size}"
+        );
     }
 
     #[test]

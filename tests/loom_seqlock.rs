@@ -23,7 +23,11 @@ fn reader(lock: &SeqLock<[usize; 2]>, reads: usize) {
     let mut last = Version::INITIAL;
     for _ in 0..reads {
         if let Ok(version) = lock.try_load_into(&mut buf) {
-            assert_eq!(buf, expected(version), "torn or stale value accepted at {version}");
+            assert_eq!(
+                buf,
+                expected(version),
+                "torn or stale value accepted at {version}"
+            );
             assert!(version >= last, "version went backwards");
             last = version;
         }

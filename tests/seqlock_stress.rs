@@ -14,7 +14,7 @@ fn stores(full: u64) -> u64 {
     if cfg!(miri) {
         (full / 1000).max(20)
     } else if std::env::var("RTSHM_TEST_SCALE").as_deref() == Ok("small") {
-        (full / 20).max(100)
+        (full / 4).max(100)
     } else {
         full
     }
@@ -27,7 +27,11 @@ fn check<const N: usize>(value: &[u64; N], version: Version) {
         "torn read accepted at {version}: first word {}, other words differ",
         value[0]
     );
-    assert_eq!(value[0], version.get(), "value does not belong to its version");
+    assert_eq!(
+        value[0],
+        version.get(),
+        "value does not belong to its version"
+    );
 }
 
 fn writer_and_readers_never_tear<const N: usize>(total: u64, readers: usize) {
@@ -53,7 +57,10 @@ fn writer_and_readers_never_tear<const N: usize>(total: u64, readers: usize) {
                         }
                     };
                     check(&buf, version);
-                    assert!(version >= last, "version went backwards: {last} then {version}");
+                    assert!(
+                        version >= last,
+                        "version went backwards: {last} then {version}"
+                    );
                     accepted += u64::from(version > last);
                     last = version;
                     if version.get() == total {
@@ -72,7 +79,9 @@ fn writer_and_readers_never_tear<const N: usize>(total: u64, readers: usize) {
             }
         });
     });
-    let (value, version) = lock.load_if_newer(Version::INITIAL).expect("stores happened");
+    let (value, version) = lock
+        .load_if_newer(Version::INITIAL)
+        .expect("stores happened");
     check(&value, version);
     assert_eq!(version.get(), total);
 }

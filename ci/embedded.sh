@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The core without `std` for bare-metal targets. thumbv7em has 32-bit CAS but no 64-bit atomics;
+# thumbv6m has no CAS at all, so portable-atomic needs `critical-section` (what a firmware
+# enables, with a critical-section implementation such as cortex-m's) there.
+set -euo pipefail
+export CARGO_TARGET_DIR=target/embedded
+cargo build --no-default-features --target thumbv7em-none-eabihf
+cargo build --no-default-features --target thumbv7em-none-eabihf --features portable-atomic/critical-section
+cargo build --no-default-features --target thumbv6m-none-eabi --features portable-atomic/critical-section
