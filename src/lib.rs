@@ -40,4 +40,9 @@ pub mod seqlock;
 mod sync;
 mod words;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use seqlock::{Busy, SeqLock, SeqWriter, TRY_LOAD_ATTEMPTS, Version, WriterTaken};
