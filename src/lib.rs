@@ -36,8 +36,13 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod payload;
+pub mod ring;
 pub mod seqlock;
+pub mod series;
+mod stamped;
 mod sync;
+mod time;
 mod words;
 
 /// The README's examples, compiled and run as doctests.
@@ -45,4 +50,15 @@ mod words;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use payload::Payload;
+pub use ring::{
+    Capacity, CapacityError, Cursor, GetError, Lapped, Ring, RingHead, RingRef, RingWriter, Slot,
+};
 pub use seqlock::{Busy, SeqLock, SeqWriter, TRY_LOAD_ATTEMPTS, Version, WriterTaken};
+pub use series::{
+    InterpolationError, Lerp, NonMonotonic, Range, SeriesRef, SeriesWriter, TimeSeries,
+};
+pub use stamped::Stamped;
+#[cfg(feature = "std")]
+pub use stamped::stamp;
+pub use time::{Clock, Timestamp};

@@ -56,7 +56,7 @@
 
 use core::fmt;
 
-use bytemuck::Pod;
+use crate::Payload;
 
 use crate::sync::{self, AtomicBool, AtomicU64, Ordering, fence};
 use crate::words::Words;
@@ -128,9 +128,9 @@ pub struct SeqLock<T> {
 }
 
 // SAFETY: every access to the shared value goes through atomic word loads and stores
-// (`Words`), the sequence and the writer flag are atomics, and `T: Pod` values carry no
+// (`Words`), the sequence and the writer flag are atomics, and `T: Payload` values carry no
 // references or ownership, so sharing `&SeqLock<T>` across threads is free of data races.
-unsafe impl<T: Pod + Send> Sync for SeqLock<T> {}
+unsafe impl<T: Payload + Send> Sync for SeqLock<T> {}
 
 // SAFETY: all fields are valid when zeroed: a zero sequence (version 0, no store in progress),
 // a cleared writer flag, and a zeroed `T`, valid because `T: Zeroable`.
@@ -197,7 +197,7 @@ impl fmt::Display for Busy {
 
 impl core::error::Error for Busy {}
 
-impl<T: Pod> SeqLock<T> {
+impl<T: Payload> SeqLock<T> {
     /// A lock holding `value` at [`Version::INITIAL`], with no writer claimed.
     #[cfg(not(rtshm_loom))]
     #[must_use]
@@ -387,14 +387,14 @@ impl<T: Pod> SeqLock<T> {
     }
 }
 
-impl<T: Pod> Default for SeqLock<T> {
+impl<T: Payload> Default for SeqLock<T> {
     /// A lock holding an all-zero `T`.
     fn default() -> Self {
         Self::new(T::zeroed())
     }
 }
 
-impl<T: Pod> fmt::Debug for SeqLock<T> {
+impl<T: Payload> fmt::Debug for SeqLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeqLock")
             .field("version", &self.version())
@@ -405,11 +405,11 @@ impl<T: Pod> fmt::Debug for SeqLock<T> {
 }
 
 /// The single writer of a [`SeqLock`], from [`SeqLock::writer`]. Dropping it releases the claim.
-pub struct SeqWriter<'a, T: Pod> {
+pub struct SeqWriter<'a, T: Payload> {
     lock: &'a SeqLock<T>,
 }
 
-impl<T: Pod> SeqWriter<'_, T> {
+impl<T: Payload> SeqWriter<'_, T> {
     /// Stores `value` and returns its version. Never blocks, never fails, no allocation, no
     /// syscall; cost is one copy of `T` plus three atomic accesses and a fence.
     pub fn store(&mut self, value: &T) -> Version {
@@ -424,7 +424,7 @@ impl<T: Pod> SeqWriter<'_, T> {
     }
 }
 
-impl<T: Pod> Drop for SeqWriter<'_, T> {
+impl<T: Payload> Drop for SeqWriter<'_, T> {
     fn drop(&mut self) {
         // Release: pairs with the Acquire swap in `SeqLock::writer`: the next writer sees this
         // writer's last sequence store.
@@ -432,7 +432,7 @@ impl<T: Pod> Drop for SeqWriter<'_, T> {
     }
 }
 
-impl<T: Pod> fmt::Debug for SeqWriter<'_, T> {
+impl<T: Payload> fmt::Debug for SeqWriter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeqWriter")
             .field("version", &self.lock.version())

@@ -25,7 +25,7 @@
 //! loom cannot place atomics over arbitrary memory; the access pattern (one `Relaxed` access per
 //! word) is the same.
 
-/// Alignment that shared storage passed to [`store_words`]/[`load_words`] must have.
+/// Alignment that shared storage passed to [`store_words`](real::store_words)/`load_words` must have.
 pub(crate) const WORD_ALIGN: usize = 8;
 
 const WORD: usize = core::mem::size_of::<usize>();
@@ -39,9 +39,10 @@ pub(crate) use real::Words;
 mod real {
     use core::cell::UnsafeCell;
 
-    use bytemuck::{Pod, Zeroable};
+    use bytemuck::Zeroable;
 
     use super::{WORD, WORD_ALIGN};
+    use crate::Payload;
     use crate::sync::{AtomicU8, AtomicU16, AtomicU32, AtomicUsize, Ordering};
 
     /// Storage for a `T` that, once shared, is only accessed through atomic word copies.
@@ -55,7 +56,7 @@ mod real {
     // SAFETY: an all-zero `Words<T>` is an all-zero `T` in an `UnsafeCell`, valid when `T` is.
     unsafe impl<T: Zeroable> Zeroable for Words<T> {}
 
-    impl<T: Pod> Words<T> {
+    impl<T: Payload> Words<T> {
         /// Storage holding `value`.
         pub(crate) const fn new(value: T) -> Self {
             Self {
@@ -63,39 +64,52 @@ mod real {
             }
         }
 
+        /// Storage holding an all-zero `T`.
+        pub(crate) const fn zeroed() -> Self {
+            // SAFETY: every `Payload` is valid when all-zero (`Pod` types and `Stamped` of them).
+            Self::new(unsafe { core::mem::MaybeUninit::<T>::zeroed().assume_init() })
+        }
+
         /// Copies `src` into the storage with atomic stores.
         #[inline]
         pub(crate) fn store(&self, src: &T) {
-            // SAFETY: the cell is valid for `size_of::<T>()` bytes and aligned to `WORD_ALIGN`
-            // (`repr(align(8))`); after construction it is only accessed through `store_words`
-            // and `load_words` (or through `&mut self`, which excludes every other access).
-            unsafe { store_words(self.cell.get().cast(), src) }
+            let base = self.cell.get().cast::<u8>();
+            src.for_each_part(|offset, bytes| {
+                // SAFETY: `Payload` parts are padding-free byte ranges inside `T` that start at a
+                // multiple of `WORD_ALIGN`; the cell is aligned to `WORD_ALIGN` and, once shared,
+                // only accessed through `store_words`/`load_words` (or through `&mut self`, which
+                // excludes every other access).
+                unsafe { store_words(base.add(offset), bytes) }
+            });
         }
 
         /// Copies the storage into `dst` with atomic loads. The result may be torn if a store
         /// runs at the same time; the caller's sequence check detects that.
         #[inline]
         pub(crate) fn load(&self, dst: &mut T) {
-            // SAFETY: as in `store`.
-            unsafe { load_words(self.cell.get().cast(), dst) }
+            let base = self.cell.get().cast::<u8>().cast_const();
+            dst.for_each_part_mut(|offset, bytes| {
+                // SAFETY: as in `store`.
+                unsafe { load_words(base.add(offset), bytes) }
+            });
         }
     }
 
-    /// Copies `src` into `size_of::<T>()` shared bytes at `shared` with `Relaxed` atomic stores.
+    /// Copies `src` into `src.len()` shared bytes at `shared` with `Relaxed` atomic stores.
     ///
     /// # Safety
-    /// - `shared` is valid for reads and writes of `size_of::<T>()` bytes and aligned to
+    /// - `shared` is valid for reads and writes of `src.len()` bytes and aligned to
     ///   [`WORD_ALIGN`];
-    /// - every access to those bytes that may run concurrently is made through [`store_words`] or
-    ///   [`load_words`] (atomic accesses of the same widths at the same offsets).
+    /// - every access to those bytes that may run concurrently is made through [`store_words`]
+    ///   or [`load_words`] with the same start address and length (atomic accesses of the same
+    ///   widths at the same offsets).
     #[inline]
-    pub(crate) unsafe fn store_words<T: Pod>(shared: *mut u8, src: &T) {
-        let src = bytemuck::bytes_of(src);
+    pub(crate) unsafe fn store_words(shared: *mut u8, src: &[u8]) {
         let mut words = src.chunks_exact(WORD);
         let mut at = shared;
         for word in words.by_ref() {
             let word = usize::from_ne_bytes(word.try_into().unwrap_or([0; WORD]));
-            // SAFETY: `at` stays inside the `size_of::<T>()` bytes (one full word left) and is
+            // SAFETY: `at` stays inside the `src.len()` bytes (one full word left) and is
             // word-aligned (aligned base + multiple of `WORD`); concurrent accesses are atomic
             // by the caller's contract.
             unsafe {
@@ -107,7 +121,7 @@ mod real {
         if WORD > 4 && tail.len() >= 4 {
             let (head, rest) = tail.split_at(4);
             let v = u32::from_ne_bytes(head.try_into().unwrap_or([0; 4]));
-            // SAFETY: 4 bytes left inside the value; `at` is word- and so 4-aligned.
+            // SAFETY: 4 bytes left inside the range; `at` is word- and so 4-aligned.
             unsafe {
                 AtomicU32::from_ptr(at.cast()).store(v, Ordering::Relaxed);
                 at = at.add(4);
@@ -117,7 +131,7 @@ mod real {
         if tail.len() >= 2 {
             let (head, rest) = tail.split_at(2);
             let v = u16::from_ne_bytes(head.try_into().unwrap_or([0; 2]));
-            // SAFETY: 2 bytes left inside the value; `at` is 4-aligned here.
+            // SAFETY: 2 bytes left inside the range; `at` is 4-aligned here.
             unsafe {
                 AtomicU16::from_ptr(at.cast()).store(v, Ordering::Relaxed);
                 at = at.add(2);
@@ -125,20 +139,19 @@ mod real {
             tail = rest;
         }
         if let [v] = *tail {
-            // SAFETY: 1 byte left inside the value.
+            // SAFETY: 1 byte left inside the range.
             unsafe { AtomicU8::from_ptr(at).store(v, Ordering::Relaxed) };
         }
     }
 
-    /// Copies `size_of::<T>()` shared bytes at `shared` into `dst` with `Relaxed` atomic loads.
+    /// Copies `dst.len()` shared bytes at `shared` into `dst` with `Relaxed` atomic loads.
     ///
     /// Loads only: works on memory mapped read-only.
     ///
     /// # Safety
     /// The same contract as [`store_words`], except that `shared` need only be valid for reads.
     #[inline]
-    pub(crate) unsafe fn load_words<T: Pod>(shared: *const u8, dst: &mut T) {
-        let dst = bytemuck::bytes_of_mut(dst);
+    pub(crate) unsafe fn load_words(shared: *const u8, dst: &mut [u8]) {
         // `from_ptr` takes `*mut`; the accesses below are loads only.
         let mut at = shared.cast_mut();
         let mut words = dst.chunks_exact_mut(WORD);
@@ -146,7 +159,7 @@ mod real {
             // SAFETY: as in `store_words`.
             let v = unsafe { AtomicUsize::from_ptr(at.cast()).load(Ordering::Relaxed) };
             word.copy_from_slice(&v.to_ne_bytes());
-            // SAFETY: stays within (or one past) the value.
+            // SAFETY: stays within (or one past) the range.
             at = unsafe { at.add(WORD) };
         }
         let mut tail = words.into_remainder();
@@ -155,7 +168,7 @@ mod real {
             // SAFETY: as in `store_words`.
             let v = unsafe { AtomicU32::from_ptr(at.cast()).load(Ordering::Relaxed) };
             head.copy_from_slice(&v.to_ne_bytes());
-            // SAFETY: stays within (or one past) the value.
+            // SAFETY: stays within (or one past) the range.
             at = unsafe { at.add(4) };
             tail = rest;
         }
@@ -164,7 +177,7 @@ mod real {
             // SAFETY: as in `store_words`.
             let v = unsafe { AtomicU16::from_ptr(at.cast()).load(Ordering::Relaxed) };
             head.copy_from_slice(&v.to_ne_bytes());
-            // SAFETY: stays within (or one past) the value.
+            // SAFETY: stays within (or one past) the range.
             at = unsafe { at.add(2) };
             tail = rest;
         }
@@ -178,7 +191,7 @@ mod real {
 /// Loom model of the storage: one loom atomic per word, same access pattern.
 #[cfg(rtshm_loom)]
 pub(crate) struct Words<T> {
-    words: alloc::boxed::Box<[AtomicUsize]>,
+    words: alloc::boxed::Box<[crate::sync::AtomicUsize]>,
     _value: core::marker::PhantomData<T>,
 }
 
@@ -186,46 +199,41 @@ pub(crate) struct Words<T> {
 extern crate alloc;
 
 #[cfg(rtshm_loom)]
-use {
-    crate::sync::{AtomicUsize, Ordering},
-    bytemuck::Pod,
-};
-
-#[cfg(rtshm_loom)]
-impl<T: Pod> Words<T> {
+impl<T: crate::Payload> Words<T> {
     pub(crate) fn new(value: T) -> Self {
-        let bytes = bytemuck::bytes_of(&value);
-        let words = bytes
-            .chunks(WORD)
-            .map(|c| {
-                let mut w = [0; WORD];
-                w[..c.len()].copy_from_slice(c);
-                AtomicUsize::new(usize::from_ne_bytes(w))
-            })
-            .collect();
-        Self {
-            words,
+        let n = core::mem::size_of::<T>().div_ceil(WORD);
+        let this = Self {
+            words: (0..n).map(|_| crate::sync::AtomicUsize::new(0)).collect(),
             _value: core::marker::PhantomData,
-        }
+        };
+        this.store(&value);
+        this
+    }
+
+    pub(crate) fn zeroed() -> Self {
+        Self::new(T::zeroed())
     }
 
     pub(crate) fn store(&self, src: &T) {
-        for (cell, c) in self.words.iter().zip(bytemuck::bytes_of(src).chunks(WORD)) {
-            let mut w = [0; WORD];
-            w[..c.len()].copy_from_slice(c);
-            cell.store(usize::from_ne_bytes(w), Ordering::Relaxed);
-        }
+        src.for_each_part(|offset, bytes| {
+            for (i, c) in bytes.chunks(WORD).enumerate() {
+                let mut w = [0; WORD];
+                w[..c.len()].copy_from_slice(c);
+                self.words[offset / WORD + i]
+                    .store(usize::from_ne_bytes(w), crate::sync::Ordering::Relaxed);
+            }
+        });
     }
 
     pub(crate) fn load(&self, dst: &mut T) {
-        for (cell, c) in self
-            .words
-            .iter()
-            .zip(bytemuck::bytes_of_mut(dst).chunks_mut(WORD))
-        {
-            let w = cell.load(Ordering::Relaxed).to_ne_bytes();
-            c.copy_from_slice(&w[..c.len()]);
-        }
+        dst.for_each_part_mut(|offset, bytes| {
+            for (i, c) in bytes.chunks_mut(WORD).enumerate() {
+                let w = self.words[offset / WORD + i]
+                    .load(crate::sync::Ordering::Relaxed)
+                    .to_ne_bytes();
+                c.copy_from_slice(&w[..c.len()]);
+            }
+        });
     }
 }
 
@@ -256,7 +264,7 @@ mod tests {
         let src = pattern::<T>(1);
         // SAFETY: `shared` is 8-aligned, holds more than `size` bytes, and this thread is the
         // only one that touches it.
-        unsafe { store_words(shared.as_mut_ptr().cast(), &*src) };
+        unsafe { store_words(shared.as_mut_ptr().cast(), bytemuck::bytes_of(&*src)) };
         let bytes: &[u8] = bytemuck::cast_slice(&shared);
         assert_eq!(&bytes[..size], bytemuck::bytes_of(&*src), "size {size}");
         assert!(
@@ -266,7 +274,7 @@ mod tests {
 
         let mut dst = pattern::<T>(2);
         // SAFETY: as above.
-        unsafe { load_words(shared.as_ptr().cast(), &mut *dst) };
+        unsafe { load_words(shared.as_ptr().cast(), bytemuck::bytes_of_mut(&mut *dst)) };
         assert!(
             bytemuck::bytes_of(&*dst) == bytemuck::bytes_of(&*src),
             "size {size}"

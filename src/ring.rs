@@ -1,0 +1,807 @@
+//! [`Ring`]: a power-of-two cyclic buffer with a sequence counter per slot, so a reader knows
+//! exactly whether it read a value, found an empty slot, or was lapped by the writer.
+//!
+//! # Protocol
+//!
+//! The writer's position `head` counts the values ever pushed; write number `w` goes to slot
+//! `w & (capacity - 1)`. Each slot's 64-bit sequence encodes the lap (as in Aeron):
+//! `0` never written, `2w + 1` write `w` in progress, `2w + 2` write `w` complete.
+//!
+//! ```text
+//! writer, write number w:                  reader wants write number p in slot p & mask:
+//!   slot.seq.store(2w+1, Relaxed)            s1 = slot.seq.load(Relaxed); fence(Acquire)
+//!   fence(Release)                           s1 <  2p+1  -> not written yet
+//!   store words                              s1 == 2p+1  -> in progress (bounded retry)
+//!   slot.seq.store(2w+2, Release)            s1 >  2p+2  -> lapped
+//!   head.store(w+1, Release)                 s1 == 2p+2  -> copy words, fence(Acquire),
+//!                                                           s2 = slot.seq.load(Relaxed),
+//!                                                           s2 == s1 ? value : lapped
+//! ```
+//!
+//! The orderings are the seqlock's (see [`crate::seqlock`]), per slot. A reader of the newest
+//! value is not starved by a fast writer: slot `head - 1` is left alone for the next
+//! `capacity - 1` writes, so prefer a `Ring` with capacity >= 2 over a [`SeqLock`] for high-rate
+//! producers.
+//!
+//! No reader state lives in the ring: each reader owns its [`Cursor`]. Readers only load.
+//!
+//! # Forms
+//! - [`Ring<T, N>`]: owns its slots, `const fn new`, usable as a `static`.
+//! - [`RingRef<'a, T>`]: the same algorithms over caller-provided storage (a [`RingHead`] and a
+//!   slice of [`Slot`]s) with a capacity chosen at run time; shared-memory segments use it.
+//!
+//! # Cost (worst case)
+//! - [`RingWriter::push`]: three atomic stores, one fence and one copy of `T`. Never blocks,
+//!   never fails, no allocation, no syscall.
+//! - [`Cursor::next`], [`RingRef::get`], [`RingRef::latest`]: at most [`TRY_LOAD_ATTEMPTS`]
+//!   attempts, each one copy of `T` and a few atomic loads. Wait-free.
+//!
+//! [`SeqLock`]: crate::SeqLock
+
+use core::fmt;
+
+use crate::Payload;
+use crate::seqlock::{Busy, TRY_LOAD_ATTEMPTS, WriterTaken};
+use crate::sync::{self, AtomicBool, AtomicU64, Ordering, fence};
+use crate::words::Words;
+
+/// The largest write number whose slot sequence `2w + 2` fits in a `u64`.
+const MAX_WRITE: u64 = (u64::MAX - 2) / 2;
+
+/// A ring capacity: a power of two between 1 and [`Capacity::MAX`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Capacity(usize);
+
+impl Capacity {
+    /// The largest capacity: 2^32 slots (2^30 on 32-bit targets, whose address space could not
+    /// hold more).
+    pub const MAX: usize = if usize::BITS >= 64 { 1 << 32 } else { 1 << 30 };
+
+    /// Validates `n`: rejects 0, numbers that are not a power of two, and numbers above
+    /// [`Capacity::MAX`], with an error that says which.
+    ///
+    /// ```
+    /// use rtshm::{Capacity, CapacityError};
+    ///
+    /// assert_eq!(Capacity::new(64).map(Capacity::get), Ok(64));
+    /// assert_eq!(Capacity::new(0), Err(CapacityError::Zero));
+    /// assert_eq!(Capacity::new(100), Err(CapacityError::NotPowerOfTwo { given: 100 }));
+    /// ```
+    pub const fn new(n: usize) -> Result<Self, CapacityError> {
+        if n == 0 {
+            Err(CapacityError::Zero)
+        } else if n > Self::MAX {
+            Err(CapacityError::TooLarge {
+                given: n,
+                max: Self::MAX,
+            })
+        } else if !n.is_power_of_two() {
+            Err(CapacityError::NotPowerOfTwo { given: n })
+        } else {
+            Ok(Self(n))
+        }
+    }
+
+    /// The number of slots.
+    #[must_use]
+    pub const fn get(self) -> usize {
+        self.0
+    }
+
+    /// Bytes that `self` slots of `T` occupy, or an error if that overflows `usize`.
+    ///
+    /// ```
+    /// use rtshm::{Capacity, CapacityError};
+    ///
+    /// let cap = Capacity::new(1 << 20).unwrap();
+    /// assert_eq!(cap.slot_bytes::<[u8; 56]>(), Ok((1 << 20) * 64));
+    /// # #[cfg(target_pointer_width = "64")]
+    /// assert!(matches!(
+    ///     Capacity::new(1 << 32).unwrap().slot_bytes::<[u8; 1 << 40]>(),
+    ///     Err(CapacityError::Overflow { .. })
+    /// ));
+    /// ```
+    pub const fn slot_bytes<T>(self) -> Result<usize, CapacityError> {
+        let slot = core::mem::size_of::<Slot<T>>();
+        match self.0.checked_mul(slot) {
+            Some(bytes) => Ok(bytes),
+            None => Err(CapacityError::Overflow {
+                capacity: self.0,
+                slot_bytes: slot,
+            }),
+        }
+    }
+
+    const fn mask(self) -> u64 {
+        self.0 as u64 - 1
+    }
+}
+
+/// Why a ring capacity was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CapacityError {
+    /// A ring needs at least one slot.
+    Zero,
+    /// The capacity must be a power of two (slot = write number & (capacity - 1)).
+    NotPowerOfTwo {
+        /// The capacity asked for.
+        given: usize,
+    },
+    /// The capacity exceeds [`Capacity::MAX`].
+    TooLarge {
+        /// The capacity asked for.
+        given: usize,
+        /// The largest capacity allowed.
+        max: usize,
+    },
+    /// The slots would not fit in the address space.
+    Overflow {
+        /// The capacity asked for.
+        capacity: usize,
+        /// Bytes per slot.
+        slot_bytes: usize,
+    },
+}
+
+impl fmt::Display for CapacityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Zero => f.write_str("ring capacity must be at least 1"),
+            Self::NotPowerOfTwo { given } => write!(
+                f,
+                "ring capacity {given} is not a power of two (nearest: {})",
+                given.checked_next_power_of_two().unwrap_or(Capacity::MAX)
+            ),
+            Self::TooLarge { given, max } => {
+                write!(f, "ring capacity {given} exceeds the maximum {max}")
+            }
+            Self::Overflow {
+                capacity,
+                slot_bytes,
+            } => write!(
+                f,
+                "{capacity} slots of {slot_bytes} bytes overflow the address space"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for CapacityError {}
+
+/// One slot of a ring: the lap-encoding sequence and a value.
+#[repr(C, align(8))]
+pub struct Slot<T> {
+    seq: AtomicU64,
+    value: Words<T>,
+}
+
+impl<T: Payload> Slot<T> {
+    /// An empty slot (sequence 0, zeroed value).
+    #[cfg(not(rtshm_loom))]
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            value: Words::zeroed(),
+        }
+    }
+
+    /// An empty slot (loom models cannot build atomics in a `const fn`).
+    #[cfg(rtshm_loom)]
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            value: Words::zeroed(),
+        }
+    }
+}
+
+impl<T: Payload> Default for Slot<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: the slot's value is only accessed through atomic word copies and the sequence is an
+// atomic; `T: Payload` values carry no references, so sharing `&Slot<T>` is free of data races.
+unsafe impl<T: Payload + Send> Sync for Slot<T> {}
+
+/// The writer-owned words of a ring: the write position on its own 128-byte line (the width of
+/// a cache-line pair that x86_64 and aarch64 prefetch together), so that it does not share a
+/// line with slots that readers load.
+#[repr(C, align(128))]
+pub struct RingHead {
+    head: AtomicU64,
+    writer: AtomicBool,
+}
+
+static_assertions::const_assert_eq!(core::mem::size_of::<RingHead>(), 128);
+
+impl RingHead {
+    /// A head at write number 0 with no writer claimed.
+    #[cfg(not(rtshm_loom))]
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            head: AtomicU64::new(0),
+            writer: AtomicBool::new(false),
+        }
+    }
+
+    /// A head at write number 0 (loom models cannot build atomics in a `const fn`).
+    #[cfg(rtshm_loom)]
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            head: AtomicU64::new(0),
+            writer: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Default for RingHead {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A ring of `N` slots that owns its storage; `N` must be a power of two (checked at compile
+/// time). `Ring::new` is a `const fn`, so a ring can be a `static`.
+///
+/// ```
+/// use rtshm::Ring;
+///
+/// static SAMPLES: Ring<[f32; 3], 8> = Ring::new();
+///
+/// let mut writer = SAMPLES.writer().unwrap();
+/// let mut cursor = SAMPLES.cursor_from_oldest();
+/// for i in 0..3 {
+///     writer.push(&[i as f32; 3]);
+/// }
+/// assert_eq!(cursor.next(), Ok(Some([0.0; 3])));
+/// assert_eq!(SAMPLES.latest(), Ok(Some((2, [2.0; 3]))));
+/// ```
+#[repr(C)]
+pub struct Ring<T, const N: usize> {
+    head: RingHead,
+    slots: [Slot<T>; N],
+}
+
+impl<T: Payload, const N: usize> Ring<T, N> {
+    const CAPACITY: Capacity = match Capacity::new(N) {
+        Ok(c) => c,
+        Err(_) => panic!("Ring capacity N must be a power of two between 1 and Capacity::MAX"),
+    };
+
+    /// An empty ring.
+    #[cfg(not(rtshm_loom))]
+    #[must_use]
+    pub const fn new() -> Self {
+        let _ = Self::CAPACITY;
+        Self {
+            head: RingHead::new(),
+            slots: [const { Slot::new() }; N],
+        }
+    }
+
+    /// An empty ring (loom models cannot build atomics in a `const fn`).
+    #[cfg(rtshm_loom)]
+    #[must_use]
+    pub fn new() -> Self {
+        let _ = Self::CAPACITY;
+        Self {
+            head: RingHead::new(),
+            slots: core::array::from_fn(|_| Slot::new()),
+        }
+    }
+
+    /// The runtime-capacity view of this ring, which every operation goes through.
+    #[must_use]
+    pub fn as_ref(&self) -> RingRef<'_, T> {
+        RingRef {
+            head: &self.head,
+            slots: &self.slots,
+            capacity: Self::CAPACITY,
+        }
+    }
+
+    /// See [`RingRef::writer`].
+    pub fn writer(&self) -> Result<RingWriter<'_, T>, WriterTaken> {
+        self.as_ref().writer()
+    }
+
+    /// See [`RingRef::latest`].
+    pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
+        self.as_ref().latest()
+    }
+
+    /// See [`RingRef::get`].
+    pub fn get(&self, number: u64) -> Result<T, GetError> {
+        self.as_ref().get(number)
+    }
+
+    /// See [`RingRef::cursor_from_oldest`].
+    #[must_use]
+    pub fn cursor_from_oldest(&self) -> Cursor<'_, T> {
+        self.as_ref().cursor_from_oldest()
+    }
+
+    /// See [`RingRef::cursor_from_newest`].
+    #[must_use]
+    pub fn cursor_from_newest(&self) -> Cursor<'_, T> {
+        self.as_ref().cursor_from_newest()
+    }
+
+    /// See [`RingRef::cursor_from_next`].
+    #[must_use]
+    pub fn cursor_from_next(&self) -> Cursor<'_, T> {
+        self.as_ref().cursor_from_next()
+    }
+
+    /// See [`RingRef::written`].
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.as_ref().written()
+    }
+
+    /// The number of slots, `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+}
+
+impl<T: Payload, const N: usize> Default for Ring<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Payload, const N: usize> fmt::Debug for Ring<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_ref().fmt(f)
+    }
+}
+
+/// A ring over caller-provided storage, with a capacity chosen at run time.
+///
+/// ```
+/// use rtshm::{RingHead, RingRef, Slot};
+///
+/// let head = RingHead::new();
+/// let slots: Vec<Slot<u32>> = (0..16).map(|_| Slot::new()).collect();
+/// let ring = RingRef::new(&head, &slots).unwrap();
+/// ring.writer().unwrap().push(&7);
+/// assert_eq!(ring.get(0), Ok(7));
+///
+/// let odd: Vec<Slot<u32>> = (0..10).map(|_| Slot::new()).collect();
+/// assert!(RingRef::new(&head, &odd).is_err());
+/// ```
+pub struct RingRef<'a, T> {
+    head: &'a RingHead,
+    slots: &'a [Slot<T>],
+    capacity: Capacity,
+}
+
+impl<T> Clone for RingRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for RingRef<'_, T> {}
+
+/// What one lap-checked read of write number `p` found.
+pub(crate) enum Probe {
+    /// The value of write `p` is in the destination.
+    Value,
+    /// Write `p` has not started.
+    NotYet,
+    /// Write `p` is in progress.
+    InProgress,
+    /// The slot holds (or is being overwritten by) the later write `by`.
+    Lapped { by: u64 },
+}
+
+impl<'a, T: Payload> RingRef<'a, T> {
+    /// A ring over `head` and `slots`; `slots.len()` must be a valid [`Capacity`].
+    pub fn new(head: &'a RingHead, slots: &'a [Slot<T>]) -> Result<Self, CapacityError> {
+        let capacity = Capacity::new(slots.len())?;
+        Ok(Self {
+            head,
+            slots,
+            capacity,
+        })
+    }
+
+    /// The number of slots.
+    #[must_use]
+    pub fn capacity(&self) -> Capacity {
+        self.capacity
+    }
+
+    /// The number of values written so far (the next write number).
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        let h = self.head.head.load(Ordering::Relaxed);
+        // Acquire: pairs with the Release store of `head` in `RingWriter::push`: the slots of
+        // all writes below `h` are complete for this thread.
+        fence(Ordering::Acquire);
+        h
+    }
+
+    /// The oldest write number that may still be held when `head` values have been written.
+    pub(crate) fn oldest(&self, head: u64) -> u64 {
+        head.saturating_sub(self.capacity.get() as u64)
+    }
+
+    fn slot(&self, number: u64) -> &'a Slot<T> {
+        // `mask < slots.len()`, so the index is in bounds.
+        &self.slots[(number & self.capacity.mask()) as usize]
+    }
+
+    /// One lap-checked read of write number `p` into `dst`.
+    pub(crate) fn probe(&self, p: u64, dst: &mut T) -> Probe {
+        if p > MAX_WRITE {
+            return Probe::NotYet;
+        }
+        let slot = self.slot(p);
+        let want = 2 * p + 2;
+        let s1 = slot.seq.load(Ordering::Relaxed);
+        // Acquire: pairs with the Release store of `2w + 2` in `push`: every word of write `p`
+        // is visible to the copy below.
+        fence(Ordering::Acquire);
+        if s1 < want - 1 {
+            return Probe::NotYet;
+        }
+        if s1 == want - 1 {
+            return Probe::InProgress;
+        }
+        if s1 > want {
+            return Probe::Lapped { by: (s1 - 1) / 2 };
+        }
+        slot.value.load(dst);
+        // Acquire: pairs with the Release fence after the store of `2w + 1` in `push`: if the
+        // copy saw any word of a later write, the load below sees that write's odd sequence.
+        fence(Ordering::Acquire);
+        let s2 = slot.seq.load(Ordering::Relaxed);
+        if s2 == s1 {
+            Probe::Value
+        } else {
+            Probe::Lapped {
+                by: s2.saturating_sub(1) / 2,
+            }
+        }
+    }
+
+    /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`] times.
+    pub(crate) fn probe_settled(&self, p: u64, dst: &mut T) -> Probe {
+        for _ in 1..TRY_LOAD_ATTEMPTS {
+            match self.probe(p, dst) {
+                Probe::InProgress => sync::spin_loop(),
+                settled => return settled,
+            }
+        }
+        self.probe(p, dst)
+    }
+
+    /// The oldest write number held after a reader of `p` met the later write `by` in its slot.
+    ///
+    /// Write `by` has started, so writes up to `by - capacity` are gone; the head may say more
+    /// are gone. Always `> p`, so a cursor always makes progress.
+    pub(crate) fn oldest_after_lap(&self, p: u64, by: u64) -> u64 {
+        let head = self.written().max(by.saturating_add(1));
+        self.oldest(head).max(p.saturating_add(1))
+    }
+
+    /// Reads write number `number`.
+    ///
+    /// ```
+    /// use rtshm::{GetError, Ring};
+    ///
+    /// let ring: Ring<u8, 2> = Ring::new();
+    /// let mut w = ring.writer().unwrap();
+    /// for v in 10..13 {
+    ///     w.push(&v);
+    /// }
+    /// assert_eq!(ring.get(2), Ok(12));
+    /// assert_eq!(ring.get(0), Err(GetError::Overwritten { oldest: 1 }));
+    /// assert_eq!(ring.get(3), Err(GetError::NotYet { written: 3 }));
+    /// ```
+    pub fn get(&self, number: u64) -> Result<T, GetError> {
+        let mut value = T::zeroed();
+        match self.probe_settled(number, &mut value) {
+            Probe::Value => Ok(value),
+            Probe::NotYet => Err(GetError::NotYet {
+                written: self.written(),
+            }),
+            Probe::InProgress => Err(GetError::Busy),
+            Probe::Lapped { by } => Err(GetError::Overwritten {
+                oldest: self.oldest_after_lap(number, by),
+            }),
+        }
+    }
+
+    /// The newest complete value and its write number, or `None` if nothing was written.
+    ///
+    /// Fails with [`Busy`] only if the writer laps the whole ring during each of
+    /// [`TRY_LOAD_ATTEMPTS`] copies (or, with capacity 1, stores during each of them).
+    pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
+        let mut value = T::zeroed();
+        for _ in 0..TRY_LOAD_ATTEMPTS {
+            let h = self.written();
+            let Some(p) = h.checked_sub(1) else {
+                return Ok(None);
+            };
+            if let Probe::Value = self.probe(p, &mut value) {
+                return Ok(Some((p, value)));
+            }
+            // Overwritten (or being overwritten) since `head` was read: read the new head.
+            sync::spin_loop();
+        }
+        Err(Busy)
+    }
+
+    /// A cursor at the oldest value still held: its first [`Cursor::next`] returns that value.
+    #[must_use]
+    pub fn cursor_from_oldest(&self) -> Cursor<'a, T> {
+        Cursor {
+            ring: *self,
+            next: self.oldest(self.written()),
+        }
+    }
+
+    /// A cursor at the newest value: its first [`Cursor::next`] returns the newest value (or the
+    /// first one written, if the ring is empty).
+    #[must_use]
+    pub fn cursor_from_newest(&self) -> Cursor<'a, T> {
+        Cursor {
+            ring: *self,
+            next: self.written().saturating_sub(1),
+        }
+    }
+
+    /// A cursor after the newest value: it returns only values written from now on.
+    #[must_use]
+    pub fn cursor_from_next(&self) -> Cursor<'a, T> {
+        Cursor {
+            ring: *self,
+            next: self.written(),
+        }
+    }
+
+    /// Claims the single writer; fails with [`WriterTaken`] while another [`RingWriter`] for this
+    /// ring exists.
+    pub fn writer(&self) -> Result<RingWriter<'a, T>, WriterTaken> {
+        // Acquire: pairs with the Release store in `RingWriter::drop`: this writer sees the
+        // previous writer's head and slot sequences.
+        if self.head.writer.swap(true, Ordering::Acquire) {
+            return Err(WriterTaken);
+        }
+        let mut next = self.head.head.load(Ordering::Relaxed);
+        // A writer that stopped between completing slot `next` and publishing `head` (only
+        // possible for a ring in shared memory) left a complete value: publish it.
+        if next <= MAX_WRITE && self.slot(next).seq.load(Ordering::Relaxed) == 2 * next + 2 {
+            next += 1;
+            // Release: as the head store in `push`.
+            self.head.head.store(next, Ordering::Release);
+        }
+        Ok(RingWriter { ring: *self, next })
+    }
+}
+
+impl<T: Payload> fmt::Debug for RingRef<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ring")
+            .field("capacity", &self.capacity.get())
+            .field("written", &self.written())
+            .finish_non_exhaustive()
+    }
+}
+
+/// [`RingRef::get`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetError {
+    /// That write has not happened yet.
+    NotYet {
+        /// Values written so far (the next write number).
+        written: u64,
+    },
+    /// The writer has overwritten that value.
+    Overwritten {
+        /// The oldest write number still held.
+        oldest: u64,
+    },
+    /// That write was in progress during every attempt.
+    Busy,
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::NotYet { written } => {
+                write!(f, "not written yet: only {written} values written so far")
+            }
+            Self::Overwritten { oldest } => {
+                write!(
+                    f,
+                    "overwritten by the writer: the oldest value held is {oldest}"
+                )
+            }
+            Self::Busy => f.write_str("the value was being written during every read attempt"),
+        }
+    }
+}
+
+impl core::error::Error for GetError {}
+
+/// The single writer of a ring, from [`RingRef::writer`]. Dropping it releases the claim.
+pub struct RingWriter<'a, T: Payload> {
+    ring: RingRef<'a, T>,
+    /// The next write number; only this writer stores `head`, so it is cached here.
+    next: u64,
+}
+
+impl<T: Payload> RingWriter<'_, T> {
+    /// Appends `value`, overwriting the oldest value when the ring is full, and returns its write
+    /// number. Never blocks, never fails, no allocation, no syscall.
+    pub fn push(&mut self, value: &T) -> u64 {
+        let w = self.next;
+        let slot = self.ring.slot(w);
+        // Wrapping: `w` reaches 2^63 only after centuries at any real rate; a corrupt head in
+        // shared memory must not panic the writer.
+        let odd = w.wrapping_mul(2).wrapping_add(1);
+        slot.seq.store(odd, Ordering::Relaxed);
+        // Release: pairs with the second Acquire fence in `probe`: a reader that copies any word
+        // stored below then sees `seq >= 2w + 1` and reports a lap.
+        fence(Ordering::Release);
+        slot.value.store(value);
+        // Release: pairs with the first Acquire fence in `probe`: a reader that loads `2w + 2`
+        // sees every word stored above.
+        slot.seq.store(odd.wrapping_add(1), Ordering::Release);
+        self.next = w.wrapping_add(1);
+        // Release: pairs with the Acquire fence in `written`: a reader that sees `head = w + 1`
+        // sees slot `w` complete.
+        self.ring.head.head.store(self.next, Ordering::Release);
+        w
+    }
+
+    /// The ring this writer appends to.
+    #[must_use]
+    pub fn ring(&self) -> RingRef<'_, T> {
+        self.ring
+    }
+
+    /// The write number the next [`push`](Self::push) will return.
+    #[must_use]
+    pub fn next_number(&self) -> u64 {
+        self.next
+    }
+}
+
+impl<T: Payload> Drop for RingWriter<'_, T> {
+    fn drop(&mut self) {
+        // Release: pairs with the Acquire swap in `RingRef::writer`.
+        self.ring.head.writer.store(false, Ordering::Release);
+    }
+}
+
+impl<T: Payload> fmt::Debug for RingWriter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RingWriter")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A reader's position in a ring: the next write number it will read. Owned by the reader;
+/// nothing about it is stored in the ring.
+pub struct Cursor<'a, T> {
+    ring: RingRef<'a, T>,
+    next: u64,
+}
+
+/// The writer overwrote values before the cursor read them.
+///
+/// The cursor has moved on to the oldest value still held; `missed` values were skipped, so the
+/// `missed` counts of successive errors add up to exactly the number of values lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lapped {
+    /// Values lost.
+    pub missed: u64,
+}
+
+impl fmt::Display for Lapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "lapped by the writer: {} values overwritten before they were read",
+            self.missed
+        )
+    }
+}
+
+impl core::error::Error for Lapped {}
+
+impl<T: Payload> Cursor<'_, T> {
+    /// Reads the next value in write order: `Ok(Some(value))`, `Ok(None)` when the cursor has
+    /// caught up with the writer (or the next value is still being written), or
+    /// `Err(Lapped { missed })` when values were overwritten first, in which case the cursor
+    /// moves to the oldest value still held.
+    ///
+    /// ```
+    /// use rtshm::{Lapped, Ring};
+    ///
+    /// let ring: Ring<u32, 4> = Ring::new();
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// let mut w = ring.writer().unwrap();
+    /// for v in 0..10 {
+    ///     w.push(&v);
+    /// }
+    /// assert_eq!(cursor.next(), Err(Lapped { missed: 6 }));
+    /// assert_eq!(cursor.next(), Ok(Some(6)));
+    /// ```
+    pub fn next(&mut self) -> Result<Option<T>, Lapped> {
+        let mut value = T::zeroed();
+        self.next_into(&mut value).map(|n| n.map(|_| value))
+    }
+
+    /// Like [`Cursor::next`], reading into `dst` (for large values) and returning the write
+    /// number read. On `Ok(None)` and `Err`, `dst` holds unspecified bytes.
+    pub fn next_into(&mut self, dst: &mut T) -> Result<Option<u64>, Lapped> {
+        let p = self.next;
+        match self.ring.probe_settled(p, dst) {
+            Probe::Value => {
+                self.next = p + 1;
+                Ok(Some(p))
+            }
+            Probe::NotYet | Probe::InProgress => Ok(None),
+            Probe::Lapped { by } => {
+                let oldest = self.ring.oldest_after_lap(p, by);
+                self.next = oldest;
+                Err(Lapped { missed: oldest - p })
+            }
+        }
+    }
+
+    /// The write number the next successful [`Cursor::next`] returns.
+    #[must_use]
+    pub fn position(&self) -> u64 {
+        self.next
+    }
+
+    /// Moves to the oldest value still held; returns how many values that skips (0 if the
+    /// cursor was already there or behind nothing).
+    pub fn resume_at_oldest(&mut self) -> u64 {
+        let oldest = self.ring.oldest(self.ring.written());
+        self.skip_to(oldest)
+    }
+
+    /// Moves to the newest value, skipping the backlog; returns how many values that skips.
+    pub fn resume_at_newest(&mut self) -> u64 {
+        let newest = self.ring.written().saturating_sub(1);
+        self.skip_to(newest)
+    }
+
+    fn skip_to(&mut self, target: u64) -> u64 {
+        let skipped = target.saturating_sub(self.next);
+        self.next = self.next.max(target);
+        skipped
+    }
+
+    /// The values available now, in order, each as `Ok(value)` or `Err(Lapped)`; ends when the
+    /// cursor has caught up.
+    pub fn iter(&mut self) -> impl Iterator<Item = Result<T, Lapped>> + '_ {
+        core::iter::from_fn(move || self.next().transpose())
+    }
+}
+
+impl<T: Payload> fmt::Debug for Cursor<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cursor")
+            .field("position", &self.next)
+            .finish_non_exhaustive()
+    }
+}

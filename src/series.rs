@@ -1,0 +1,575 @@
+//! [`TimeSeries`]: time queries over a ring of [`Stamped`] values.
+//!
+//! The writer enforces non-decreasing stamps, so the values held form a sorted window and every
+//! query is a binary search: O(log capacity) probes, no allocation.
+//!
+//! Every query works on one snapshot of the writer position, and every probe is lap-checked (the
+//! ring's per-slot sequence). A probe that finds its slot overwritten restarts the query on a
+//! fresh snapshot; after [`TRY_LOAD_ATTEMPTS`] restarts the query gives up with [`Busy`]. A query
+//! racing a writer therefore returns an answer that was correct for some snapshot, never a torn
+//! or out-of-window sample.
+//!
+//! # Tie rules
+//! Several samples may share a stamp. The search finds the boundary between samples stamped
+//! before `t` and samples stamped at or after `t`; the candidates are the sample just before that
+//! boundary (the *last* written of equal stamps) and the sample just after it (the *first*
+//! written of equal stamps). [`SeriesRef::closest`] prefers the earlier of the two on equal
+//! distance.
+
+use core::fmt;
+use core::time::Duration;
+
+use bytemuck::Pod;
+
+use crate::ring::{Lapped, Probe, Ring, RingRef, RingWriter};
+use crate::seqlock::{Busy, TRY_LOAD_ATTEMPTS, WriterTaken};
+use crate::stamped::Stamped;
+use crate::sync;
+use crate::time::Timestamp;
+
+/// Linear interpolation, for [`SeriesRef::interpolate`].
+///
+/// Implemented for `f32`, `f64` and arrays of any `Lerp` type. Implement it for your own types;
+/// for a unit quaternion, spherical interpolation keeps the result a rotation:
+///
+/// ```
+/// use rtshm::Lerp;
+///
+/// #[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
+/// #[repr(C)]
+/// struct Quat { w: f64, x: f64, y: f64, z: f64 }
+///
+/// impl Lerp for Quat {
+///     fn lerp(a: &Self, b: &Self, alpha: f64) -> Self {
+///         let mut dot = a.w * b.w + a.x * b.x + a.y * b.y + a.z * b.z;
+///         // Take the short way round: q and -q are the same rotation.
+///         let b = if dot < 0.0 {
+///             dot = -dot;
+///             Quat { w: -b.w, x: -b.x, y: -b.y, z: -b.z }
+///         } else {
+///             *b
+///         };
+///         let (wa, wb) = if dot > 0.9995 {
+///             (1.0 - alpha, alpha) // nearly parallel: lerp (renormalised below)
+///         } else {
+///             let theta = dot.acos();
+///             let s = theta.sin();
+///             (((1.0 - alpha) * theta).sin() / s, (alpha * theta).sin() / s)
+///         };
+///         let q = Quat {
+///             w: wa * a.w + wb * b.w,
+///             x: wa * a.x + wb * b.x,
+///             y: wa * a.y + wb * b.y,
+///             z: wa * a.z + wb * b.z,
+///         };
+///         let n = (q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z).sqrt();
+///         Quat { w: q.w / n, x: q.x / n, y: q.y / n, z: q.z / n }
+///     }
+/// }
+///
+/// let id = Quat { w: 1.0, x: 0.0, y: 0.0, z: 0.0 };
+/// let yaw90 = Quat { w: 0.5f64.sqrt(), x: 0.0, y: 0.0, z: 0.5f64.sqrt() };
+/// let half = Quat::lerp(&id, &yaw90, 0.5); // 45 degrees about z
+/// assert!((half.z - (std::f64::consts::PI / 8.0).sin()).abs() < 1e-12);
+/// ```
+///
+/// (On `no_std` targets, take `acos`, `sin` and `sqrt` from the `libm` crate.)
+pub trait Lerp {
+    /// The value at `alpha` in `[0, 1]` between `a` (at 0) and `b` (at 1).
+    fn lerp(a: &Self, b: &Self, alpha: f64) -> Self;
+}
+
+impl Lerp for f64 {
+    fn lerp(a: &Self, b: &Self, alpha: f64) -> Self {
+        a + (b - a) * alpha
+    }
+}
+
+impl Lerp for f32 {
+    fn lerp(a: &Self, b: &Self, alpha: f64) -> Self {
+        a + (b - a) * alpha as f32
+    }
+}
+
+impl<T: Lerp, const N: usize> Lerp for [T; N] {
+    fn lerp(a: &Self, b: &Self, alpha: f64) -> Self {
+        core::array::from_fn(|i| T::lerp(&a[i], &b[i], alpha))
+    }
+}
+
+/// [`SeriesWriter::push`] refused a stamp earlier than the last one pushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NonMonotonic {
+    /// The stamp of the last value pushed.
+    pub last: Timestamp,
+    /// The stamp that was refused.
+    pub given: Timestamp,
+}
+
+impl fmt::Display for NonMonotonic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "stamp {} is earlier than the last stamp pushed, {}: stamps must not decrease",
+            self.given, self.last
+        )
+    }
+}
+
+impl core::error::Error for NonMonotonic {}
+
+/// [`SeriesRef::interpolation_pair`] or [`SeriesRef::interpolate`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InterpolationError {
+    /// The series holds no values.
+    Empty,
+    /// `requested` lies outside the stamps held; the series never extrapolates.
+    OutOfRange {
+        /// The time asked for.
+        requested: Timestamp,
+        /// The oldest stamp held.
+        oldest: Timestamp,
+        /// The newest stamp held.
+        newest: Timestamp,
+    },
+    /// The writer overwrote probed values during every attempt (see [`Busy`]).
+    Busy,
+}
+
+impl fmt::Display for InterpolationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Empty => f.write_str("the time series is empty"),
+            Self::OutOfRange {
+                requested,
+                oldest,
+                newest,
+            } => write!(
+                f,
+                "time {requested} is outside the series, which holds {oldest} ..= {newest}"
+            ),
+            Self::Busy => f.write_str("the writer overwrote the probed values on every attempt"),
+        }
+    }
+}
+
+impl core::error::Error for InterpolationError {}
+
+impl From<Busy> for InterpolationError {
+    fn from(_: Busy) -> Self {
+        Self::Busy
+    }
+}
+
+/// A time series of `N` stamped values that owns its storage (`N` a power of two); a `static`
+/// if you like.
+///
+/// ```
+/// use core::time::Duration;
+/// use rtshm::{Stamped, TimeSeries, Timestamp};
+///
+/// let series: TimeSeries<[f64; 2], 64> = TimeSeries::new();
+/// let mut writer = series.writer().unwrap();
+/// for i in 0..10u64 {
+///     let x = i as f64;
+///     writer.push(&Stamped::new(Timestamp::from_nanos(i * 1000), i, [x, 2.0 * x])).unwrap();
+/// }
+/// let t = Timestamp::from_nanos(2_500);
+/// assert_eq!(series.interpolate(t), Ok([2.5, 5.0]));
+/// let near = series.closest(t, Duration::from_nanos(600)).unwrap().unwrap();
+/// assert_eq!(near.seq, 2); // 2000 and 3000 are equally far: the earlier wins
+/// assert!(writer.push(&Stamped::new(Timestamp::from_nanos(5), 10, [0.0; 2])).is_err());
+/// ```
+pub struct TimeSeries<T, const N: usize> {
+    ring: Ring<Stamped<T>, N>,
+}
+
+impl<T: Pod, const N: usize> TimeSeries<T, N> {
+    /// An empty series.
+    #[cfg(not(rtshm_loom))]
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { ring: Ring::new() }
+    }
+
+    /// An empty series (loom models cannot build atomics in a `const fn`).
+    #[cfg(rtshm_loom)]
+    #[must_use]
+    pub fn new() -> Self {
+        Self { ring: Ring::new() }
+    }
+
+    /// The runtime-capacity view, which every query goes through.
+    #[must_use]
+    pub fn as_ref(&self) -> SeriesRef<'_, T> {
+        SeriesRef::new(self.ring.as_ref())
+    }
+
+    /// The ring of stamped values underneath.
+    #[must_use]
+    pub fn ring(&self) -> &Ring<Stamped<T>, N> {
+        &self.ring
+    }
+
+    /// See [`SeriesRef::writer`].
+    pub fn writer(&self) -> Result<SeriesWriter<'_, T>, WriterTaken> {
+        self.as_ref().writer()
+    }
+
+    /// See [`SeriesRef::latest`].
+    pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
+        self.as_ref().latest()
+    }
+
+    /// See [`SeriesRef::latest_if_fresh`].
+    pub fn latest_if_fresh(
+        &self,
+        now: Timestamp,
+        max_age: Duration,
+    ) -> Result<Option<Stamped<T>>, Busy> {
+        self.as_ref().latest_if_fresh(now, max_age)
+    }
+
+    /// See [`SeriesRef::closest`].
+    pub fn closest(
+        &self,
+        t: Timestamp,
+        max_distance: Duration,
+    ) -> Result<Option<Stamped<T>>, Busy> {
+        self.as_ref().closest(t, max_distance)
+    }
+
+    /// See [`SeriesRef::interpolation_pair`].
+    pub fn interpolation_pair(
+        &self,
+        t: Timestamp,
+    ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
+        self.as_ref().interpolation_pair(t)
+    }
+
+    /// See [`SeriesRef::interpolate`].
+    pub fn interpolate(&self, t: Timestamp) -> Result<T, InterpolationError>
+    where
+        T: Lerp,
+    {
+        self.as_ref().interpolate(t)
+    }
+
+    /// See [`SeriesRef::range`].
+    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<Range<'_, T>, Busy> {
+        self.as_ref().range(t0, t1)
+    }
+}
+
+impl<T: Pod, const N: usize> Default for TimeSeries<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Pod, const N: usize> fmt::Debug for TimeSeries<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimeSeries")
+            .field("ring", &self.ring)
+            .finish()
+    }
+}
+
+/// Time queries over any ring of stamped values (for example one in shared memory).
+pub struct SeriesRef<'a, T> {
+    ring: RingRef<'a, Stamped<T>>,
+}
+
+impl<T> Clone for SeriesRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for SeriesRef<'_, T> {}
+
+/// Outcome of one binary search for `t` on one snapshot.
+struct Search<T> {
+    /// The newest stamped value strictly before `t`.
+    before: Option<Stamped<T>>,
+    /// The oldest stamped value at or after `t`.
+    after: Option<Stamped<T>>,
+    /// The window `[lo, hi)` of write numbers searched.
+    lo: u64,
+    hi: u64,
+    /// The write number of `after` (`hi` if none): the first at or after `t`.
+    first: u64,
+}
+
+impl<'a, T: Pod> SeriesRef<'a, T> {
+    /// Queries over `ring`.
+    #[must_use]
+    pub fn new(ring: RingRef<'a, Stamped<T>>) -> Self {
+        Self { ring }
+    }
+
+    /// The ring underneath.
+    #[must_use]
+    pub fn ring(&self) -> RingRef<'a, Stamped<T>> {
+        self.ring
+    }
+
+    /// Claims the single writer; it refuses stamps earlier than the last one pushed.
+    pub fn writer(&self) -> Result<SeriesWriter<'a, T>, WriterTaken> {
+        let ring = self.ring.writer()?;
+        // With the writer claimed nothing else stores, so this read settles at once.
+        let last = self.ring.latest().ok().flatten().map(|(_, s)| s.stamp);
+        Ok(SeriesWriter { ring, last })
+    }
+
+    /// Write number `n` if it is still held and complete, else `None` (the caller restarts).
+    fn read(&self, n: u64) -> Option<Stamped<T>> {
+        let mut s = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
+        match self.ring.probe(n, &mut s) {
+            Probe::Value => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Lower-bound binary search for `t` on one snapshot, restarted when a probe was overwritten.
+    fn search(&self, t: Timestamp) -> Result<Search<T>, Busy> {
+        'restart: for _ in 0..TRY_LOAD_ATTEMPTS {
+            let hi = self.ring.written();
+            let lo = self.ring.oldest(hi);
+            let (mut a, mut b) = (lo, hi);
+            let (mut before, mut after) = (None, None);
+            while a < b {
+                let mid = a + (b - a) / 2;
+                let Some(s) = self.read(mid) else {
+                    sync::spin_loop();
+                    continue 'restart;
+                };
+                if s.stamp < t {
+                    before = Some(s);
+                    a = mid + 1;
+                } else {
+                    after = Some(s);
+                    b = mid;
+                }
+            }
+            return Ok(Search {
+                before,
+                after,
+                lo,
+                hi,
+                first: a,
+            });
+        }
+        Err(Busy)
+    }
+
+    /// Reads the stamp at one end of a snapshot for an error report, `t` if it is gone.
+    fn stamp_at(&self, n: u64, fallback: Timestamp) -> Timestamp {
+        self.read(n).map_or(fallback, |s| s.stamp)
+    }
+
+    /// The newest value, or `None` if the series is empty.
+    pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
+        Ok(self.ring.latest()?.map(|(_, s)| s))
+    }
+
+    /// The newest value if it is at most `max_age` older than `now` (a stamp after `now` counts
+    /// as age zero); `None` if the series is empty or the newest value is stale.
+    pub fn latest_if_fresh(
+        &self,
+        now: Timestamp,
+        max_age: Duration,
+    ) -> Result<Option<Stamped<T>>, Busy> {
+        Ok(self
+            .latest()?
+            .filter(|s| now.saturating_duration_since(s.stamp) <= max_age))
+    }
+
+    /// The value stamped nearest to `t`, if it is at most `max_distance` away. On equal distance
+    /// the earlier sample wins (see the module docs for equal stamps).
+    pub fn closest(
+        &self,
+        t: Timestamp,
+        max_distance: Duration,
+    ) -> Result<Option<Stamped<T>>, Busy> {
+        let Search { before, after, .. } = self.search(t)?;
+        let best = match (before, after) {
+            (Some(b), Some(a)) => {
+                if t.abs_diff(b.stamp) <= t.abs_diff(a.stamp) {
+                    Some(b)
+                } else {
+                    Some(a)
+                }
+            }
+            (b, a) => b.or(a),
+        };
+        Ok(best.filter(|s| t.abs_diff(s.stamp) <= max_distance))
+    }
+
+    /// The two values around `t`, with `before.stamp <= t <= after.stamp`, and the fraction
+    /// `alpha = (t - before.stamp) / (after.stamp - before.stamp)`. An exact hit returns the same
+    /// sample twice with `alpha = 0`. Never extrapolates: a `t` outside the stamps held returns
+    /// [`InterpolationError::OutOfRange`] with the oldest and newest stamps.
+    pub fn interpolation_pair(
+        &self,
+        t: Timestamp,
+    ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
+        let Search {
+            before,
+            after,
+            lo,
+            hi,
+            ..
+        } = self.search(t)?;
+        match (before, after) {
+            (_, Some(a)) if a.stamp == t => Ok((a, a, 0.0)),
+            (Some(b), Some(a)) => {
+                let span = a.stamp.as_nanos() - b.stamp.as_nanos();
+                let alpha = (t.as_nanos() - b.stamp.as_nanos()) as f64 / span as f64;
+                Ok((b, a, alpha))
+            }
+            (None, None) => Err(InterpolationError::Empty),
+            (None, Some(a)) => Err(InterpolationError::OutOfRange {
+                requested: t,
+                oldest: a.stamp,
+                newest: self.stamp_at(hi - 1, a.stamp),
+            }),
+            (Some(b), None) => Err(InterpolationError::OutOfRange {
+                requested: t,
+                oldest: self.stamp_at(lo, b.stamp),
+                newest: b.stamp,
+            }),
+        }
+    }
+
+    /// The value at `t`, interpolated between the two values around it with [`Lerp`].
+    pub fn interpolate(&self, t: Timestamp) -> Result<T, InterpolationError>
+    where
+        T: Lerp,
+    {
+        let (b, a, alpha) = self.interpolation_pair(t)?;
+        Ok(T::lerp(&b.value, &a.value, alpha))
+    }
+
+    /// The values stamped in `t0 ..= t1`, oldest first (empty if `t0 > t1`). Values written
+    /// after the call are not included. If the writer overwrites values before the iterator
+    /// reaches them, it yields `Err(Lapped)` with the number skipped and continues with the
+    /// oldest value still held.
+    ///
+    /// ```
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    ///
+    /// let series: TimeSeries<u32, 16> = TimeSeries::new();
+    /// let mut w = series.writer().unwrap();
+    /// for i in 0..10u32 {
+    ///     w.push(&Stamped::new(Timestamp::from_nanos(u64::from(i) * 10), 0, i)).unwrap();
+    /// }
+    /// let window = series.range(Timestamp::from_nanos(25), Timestamp::from_nanos(50)).unwrap();
+    /// let values: Vec<u32> = window.map(|s| s.unwrap().value).collect();
+    /// assert_eq!(values, [3, 4, 5]);
+    /// ```
+    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<Range<'a, T>, Busy> {
+        let search = self.search(t0)?;
+        let end = if t0 <= t1 { search.hi } else { search.first };
+        Ok(Range {
+            series: *self,
+            next: search.first,
+            end,
+            t1,
+        })
+    }
+}
+
+/// Iterator over the values in a time window, from [`SeriesRef::range`].
+pub struct Range<'a, T> {
+    series: SeriesRef<'a, T>,
+    next: u64,
+    end: u64,
+    t1: Timestamp,
+}
+
+impl<T: Pod> Iterator for Range<'_, T> {
+    type Item = Result<Stamped<T>, Lapped>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.end {
+            return None;
+        }
+        let ring = self.series.ring;
+        let mut s = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
+        match ring.probe_settled(self.next, &mut s) {
+            Probe::Value if s.stamp <= self.t1 => {
+                self.next += 1;
+                Some(Ok(s))
+            }
+            Probe::Lapped { by } => {
+                let resume = ring.oldest_after_lap(self.next, by).min(self.end);
+                let missed = resume - self.next;
+                self.next = resume;
+                Some(Err(Lapped { missed }))
+            }
+            // Past `t1`, or a slot inconsistent with the snapshot (only in corrupt shared
+            // memory): the window ends here.
+            _ => {
+                self.next = self.end;
+                None
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Range<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Range")
+            .field("next", &self.next)
+            .field("end", &self.end)
+            .field("t1", &self.t1)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The single writer of a time series, from [`SeriesRef::writer`].
+pub struct SeriesWriter<'a, T: Pod> {
+    ring: RingWriter<'a, Stamped<T>>,
+    last: Option<Timestamp>,
+}
+
+impl<T: Pod> SeriesWriter<'_, T> {
+    /// Appends `sample` and returns its write number, unless its stamp is earlier than the last
+    /// one pushed. Equal stamps are accepted. Never blocks, no allocation, no syscall.
+    pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
+        if let Some(last) = self.last {
+            if sample.stamp < last {
+                return Err(NonMonotonic {
+                    last,
+                    given: sample.stamp,
+                });
+            }
+        }
+        self.last = Some(sample.stamp);
+        Ok(self.ring.push(sample))
+    }
+
+    /// The stamp of the last value pushed, if any.
+    #[must_use]
+    pub fn last_stamp(&self) -> Option<Timestamp> {
+        self.last
+    }
+}
+
+impl<T: Pod> fmt::Debug for SeriesWriter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeriesWriter")
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Pod> fmt::Debug for SeriesRef<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeriesRef")
+            .field("ring", &self.ring)
+            .finish()
+    }
+}
