@@ -743,6 +743,10 @@ impl<T: Payload> Cursor<'_, T> {
     /// assert_eq!(cursor.next(), Err(Lapped { missed: 6 }));
     /// assert_eq!(cursor.next(), Ok(Some(6)));
     /// ```
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "a cursor's next read can fail (Lapped) or find nothing yet; use `iter` for an Iterator"
+    )]
     pub fn next(&mut self) -> Result<Option<T>, Lapped> {
         let mut value = T::zeroed();
         self.next_into(&mut value).map(|n| n.map(|_| value))

@@ -539,13 +539,13 @@ impl<T: Pod> SeriesWriter<'_, T> {
     /// Appends `sample` and returns its write number, unless its stamp is earlier than the last
     /// one pushed. Equal stamps are accepted. Never blocks, no allocation, no syscall.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
-        if let Some(last) = self.last {
-            if sample.stamp < last {
-                return Err(NonMonotonic {
-                    last,
-                    given: sample.stamp,
-                });
-            }
+        if let Some(last) = self.last
+            && sample.stamp < last
+        {
+            return Err(NonMonotonic {
+                last,
+                given: sample.stamp,
+            });
         }
         self.last = Some(sample.stamp);
         Ok(self.ring.push(sample))

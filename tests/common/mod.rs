@@ -1,0 +1,30 @@
+//! Helpers shared by integration tests.
+#![allow(dead_code)]
+
+/// Scales an iteration count down under Miri and emulation (`RTSHM_TEST_SCALE=small`).
+pub fn scaled(full: u64) -> u64 {
+    if cfg!(miri) {
+        (full / 1000).max(20)
+    } else if std::env::var("RTSHM_TEST_SCALE").as_deref() == Ok("small") {
+        (full / 4).max(100)
+    } else {
+        full
+    }
+}
+
+/// The seed for a randomized test: `RTSHM_SEED` if set (to replay a failure), else a fixed one.
+pub fn seed(default: u64) -> u64 {
+    std::env::var("RTSHM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs `f` and, if it panics, prints the seed that reproduces the failure.
+pub fn with_seed(seed: u64, f: impl FnOnce(u64)) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(seed)));
+    if let Err(e) = r {
+        eprintln!("randomized test failed; replay with RTSHM_SEED={seed}");
+        std::panic::resume_unwind(e);
+    }
+}
