@@ -2,7 +2,7 @@
 //!
 //! # Protocol
 //!
-//! A 64-bit sequence `seq` guards a [`Pod`] value. `seq` is even when no store is in progress;
+//! A 64-bit sequence `seq` guards a [`Payload`] value. `seq` is even when no store is in progress;
 //! `seq / 2` is the number of completed stores (the [`Version`]).
 //!
 //! ```text
