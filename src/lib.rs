@@ -3,7 +3,13 @@
 //! A process writes sensor data into memory; other threads, processes or interrupt handlers read
 //! it without locks, without syscalls on the hot path, and without ever seeing a torn value.
 //!
-//! - [`SeqLock`]: one writer, many wait-free readers of a single [`Pod`](bytemuck::Pod) value.
+//! - [`SeqLock`]: one writer, many wait-free readers of a single value.
+//! - [`Ring`] / [`RingRef`]: a power-of-two cyclic buffer with a sequence per slot; readers own
+//!   a [`Cursor`] that reports exactly how many values it missed when lapped.
+//! - [`Stamped`], [`Timestamp`]: values with their time; [`TimeSeries`] / [`SeriesRef`]: latest,
+//!   freshness, closest-in-time, interpolation and window queries over a ring of them.
+//!
+//! Values are [`Payload`]s: any [`bytemuck::Pod`] type, or [`Stamped`] of one.
 //!
 //! The core is `no_std` and allocation-free; it works on any memory (a `static`, a `Box`, and in
 //! later layers a shared mapping). The `std` feature (default) adds thread yielding to blocking
