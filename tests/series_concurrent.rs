@@ -35,11 +35,13 @@ fn queries_racing_a_lapping_writer_return_consistent_samples() {
                     if newest.seq + 1 == total {
                         break;
                     }
+                    if newest.seq < 10 {
+                        continue; // wait for enough history to ask about
+                    }
                     // Ask about a time a little behind the writer.
                     let back = (k * 7 + r) % 10;
-                    let t = Timestamp::from_nanos(
-                        newest.stamp.as_nanos().saturating_sub(back * 10 + 5),
-                    );
+                    // Halfway between two samples: the closest is exactly 5 ns away.
+                    let t = Timestamp::from_nanos(newest.stamp.as_nanos() - (back * 10 + 5));
                     if let Ok(Some(c)) = series.closest(t, Duration::from_nanos(5)) {
                         assert!(consistent(&c), "torn closest");
                         assert_eq!(c.stamp.abs_diff(t), Duration::from_nanos(5));
