@@ -32,6 +32,10 @@
 //!   with the `Release` store that wrote `s1`, so every word of that store is visible: the reader
 //!   cannot see words older than the version it reports.
 //!
+//! On ARMv7 (32-bit) the 64-bit sequence is still one single-copy-atomic access: the compiler
+//! uses `ldrexd`/`strexd`. Payload words are 32-bit there. On Cortex-M and RISC-V 32 targets
+//! without 64-bit atomics, portable-atomic supplies the sequence (see the README's "Bare metal").
+//!
 //! On ARM64 the fences become `dmb ishld` (acquire) and `dmb ish` (release), on ARMv7 `dmb ish`;
 //! on x86_64 they are compiler barriers only (TSO already orders these accesses), which is why
 //! code that "works on x86" without them breaks on a robot's ARM computer. The loom model in
