@@ -285,7 +285,7 @@ fn readers_lapped_constantly_only_accept_consistent_values_in_order() {
                     }
                 }
                 assert_eq!(
-                    read + missed,
+                    start + read + missed,
                     total,
                     "every value read or counted as missed"
                 );
