@@ -42,6 +42,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod layout;
 mod payload;
 pub mod ring;
 pub mod seqlock;

@@ -1,0 +1,609 @@
+//! The memory layout of a shared-memory segment, and the validation of a header read from one.
+//!
+//! A segment is a header page, a readers' page, and the structure (a [`SeqLock`], a ring of
+//! [`Slot`]s or a time series) from the third page on. Pages are [`LAYOUT_PAGE`] bytes, so that
+//! readers can map the header and the data read-only and only the readers' page read-write on
+//! any Linux page size (4, 16 or 64 KiB).
+//!
+//! ```text
+//! offset 0      line 0 (written once by the creator): magic, layout_version (stored last),
+//!               kind, fingerprint, payload size/align, capacity, clock, flags, total_len,
+//!               created_ns
+//! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, notify (futex word)
+//! LAYOUT_PAGE   readers' page: waiters
+//! 2*LAYOUT_PAGE the structure
+//! ```
+//!
+//! Everything here is pure arithmetic on values the caller read, with checked operations: a
+//! hostile header yields an error, never an overflow, a panic or an out-of-bounds offset. Opening
+//! code snapshots the [`Geometry`] once and never re-reads it from shared memory.
+//!
+//! [`SeqLock`]: crate::SeqLock
+//! [`Slot`]: crate::Slot
+
+use core::fmt;
+use core::mem::{align_of, offset_of, size_of};
+
+use crate::Payload;
+use crate::ring::{Capacity, RingHead};
+use crate::seqlock::SeqLock;
+use crate::time::Clock;
+
+/// `b"RTSHM\0\0\0"` as a little-endian `u64`: the first eight bytes of every segment.
+pub const MAGIC: u64 = u64::from_le_bytes(*b"RTSHM\0\0\0");
+
+/// The layout version this crate writes and reads. 0 in a header means "still initializing".
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// The unit of the layout: the largest page size Linux uses on x86_64 and aarch64, so that the
+/// header, the readers' page and the data can be mapped with different protections everywhere.
+/// Untouched pages of a tmpfs or memfd segment take no memory.
+pub const LAYOUT_PAGE: usize = 64 * 1024;
+
+/// Byte offset of the readers' page.
+pub const READERS_OFFSET: usize = LAYOUT_PAGE;
+/// Byte offset of the structure.
+pub const DATA_OFFSET: usize = 2 * LAYOUT_PAGE;
+/// Byte offset of a ring's first slot: its [`RingHead`] (one 128-byte line) comes first, so the
+/// slots stay aligned for any payload alignment up to 128.
+pub const SLOTS_OFFSET: usize = DATA_OFFSET + size_of::<RingHead>();
+
+/// The structure a segment holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u32)]
+pub enum Kind {
+    /// A [`SeqLock`] of one value.
+    SeqLock = 1,
+    /// A [`Ring`](crate::Ring) of values.
+    Ring = 2,
+    /// A [`TimeSeries`](crate::TimeSeries): a ring of [`Stamped`](crate::Stamped) values.
+    TimeSeries = 3,
+}
+
+impl Kind {
+    /// The kind stored as `raw` in a header, if it is one.
+    #[must_use]
+    pub const fn from_raw(raw: u32) -> Option<Self> {
+        match raw {
+            1 => Some(Self::SeqLock),
+            2 => Some(Self::Ring),
+            3 => Some(Self::TimeSeries),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::SeqLock => "SeqLock",
+            Self::Ring => "Ring",
+            Self::TimeSeries => "TimeSeries",
+        })
+    }
+}
+
+/// The header's first cache line, written once by the creator. All fields little-endian host
+/// order (rtshm runs on little-endian targets only).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct HeaderLine0 {
+    /// [`MAGIC`].
+    pub magic: u64,
+    /// [`LAYOUT_VERSION`], stored last with `Release`; 0 while the creator initializes.
+    pub layout_version: u32,
+    /// [`Kind`] as `u32`.
+    pub kind: u32,
+    /// The payload type's fingerprint ([`fingerprint`] or a schema id).
+    pub fingerprint: u64,
+    /// `size_of` the stored value type (`T`, or `Stamped<T>` for a time series).
+    pub payload_size: u32,
+    /// `align_of` the stored value type.
+    pub payload_align: u32,
+    /// Number of slots (1 for a SeqLock).
+    pub capacity: u64,
+    /// [`Clock`] of the stamps, as `u32` (0 monotonic, 1 realtime, 2 user).
+    pub clock: u32,
+    /// Reserved, 0.
+    pub flags: u32,
+    /// The segment's length in bytes; must equal the file size.
+    pub total_len: u64,
+    /// Creation time, `CLOCK_REALTIME` nanoseconds.
+    pub created_ns: u64,
+}
+
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, magic), 0);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, layout_version), 8);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, kind), 12);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, fingerprint), 16);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, payload_size), 24);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, payload_align), 28);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, capacity), 32);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, clock), 40);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, flags), 44);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, total_len), 48);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, created_ns), 56);
+static_assertions::const_assert_eq!(size_of::<HeaderLine0>(), 64);
+
+/// Byte offset of the writer-owned header line (owner, epoch, heartbeat, notify).
+pub const WRITER_LINE_OFFSET: usize = 128;
+
+/// A 64-bit FNV-1a hash of `bytes`, continuing from `hash`.
+const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// The default fingerprint of a payload type: FNV-1a of its size, alignment and type name.
+///
+/// `core::any::type_name` is not stable across compiler versions, so this suits processes built
+/// by one toolchain; programs built separately or in other languages should agree on an
+/// explicit schema id instead.
+#[must_use]
+pub fn fingerprint<T: Payload>() -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    h = fnv1a(h, &(size_of::<T>() as u64).to_le_bytes());
+    h = fnv1a(h, &(align_of::<T>() as u64).to_le_bytes());
+    fnv1a(h, core::any::type_name::<T>().as_bytes())
+}
+
+/// Where everything lives in a segment, computed from (validated) header fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Geometry {
+    /// The structure.
+    pub kind: Kind,
+    /// `size_of` the stored value type.
+    pub payload_size: usize,
+    /// `align_of` the stored value type.
+    pub payload_align: usize,
+    /// Number of slots (1 for a SeqLock).
+    pub capacity: usize,
+    /// Bytes of the structure, from [`DATA_OFFSET`].
+    pub data_len: usize,
+    /// The whole segment.
+    pub total_len: usize,
+}
+
+impl Geometry {
+    /// The geometry of a segment holding `kind` of `V` (the stored value type: `T`, or
+    /// `Stamped<T>` for a time series) with `capacity` slots.
+    pub fn of<V: Payload>(kind: Kind, capacity: usize) -> Result<Self, LayoutError> {
+        let data_len = match kind {
+            Kind::SeqLock => {
+                if capacity != 1 {
+                    return Err(LayoutError::Corrupt("a SeqLock segment has capacity 1"));
+                }
+                size_of::<SeqLock<V>>()
+            }
+            Kind::Ring | Kind::TimeSeries => {
+                let cap = Capacity::new(capacity).map_err(LayoutError::Capacity)?;
+                cap.slot_bytes::<V>()
+                    .map_err(LayoutError::Capacity)?
+                    .checked_add(size_of::<RingHead>())
+                    .ok_or(LayoutError::Corrupt("segment size overflows"))?
+            }
+        };
+        let total_len = data_len
+            .checked_add(DATA_OFFSET)
+            .ok_or(LayoutError::Corrupt("segment size overflows"))?;
+        Ok(Self {
+            kind,
+            payload_size: size_of::<V>(),
+            payload_align: align_of::<V>(),
+            capacity,
+            data_len,
+            total_len,
+        })
+    }
+}
+
+/// What the opener expects to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// The structure.
+    pub kind: Kind,
+    /// The payload fingerprint.
+    pub fingerprint: u64,
+}
+
+/// Why a header does not describe the segment the opener expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// The file is shorter than a header, or shorter than its header says.
+    TooSmall {
+        /// The file's size.
+        len: u64,
+        /// The size needed.
+        needed: u64,
+    },
+    /// The creator has not finished initializing (layout version 0).
+    NotInitialized,
+    /// Not an rtshm segment.
+    BadMagic {
+        /// The first eight bytes.
+        found: u64,
+    },
+    /// Written by an incompatible rtshm.
+    VersionMismatch {
+        /// The version in the header.
+        found: u32,
+        /// [`LAYOUT_VERSION`].
+        expected: u32,
+    },
+    /// A different structure.
+    KindMismatch {
+        /// The kind in the header (raw, it may be no valid kind at all).
+        found: u32,
+        /// The kind asked for.
+        expected: Kind,
+    },
+    /// A different payload type.
+    TypeMismatch {
+        /// The fingerprint in the header.
+        found: u64,
+        /// The fingerprint of the type asked for.
+        expected: u64,
+    },
+    /// The capacity in the header is invalid.
+    Capacity(crate::ring::CapacityError),
+    /// Another inconsistency, named.
+    Corrupt(&'static str),
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::TooSmall { len, needed } => write!(
+                f,
+                "segment is {len} bytes but needs {needed}: truncated or not an rtshm segment"
+            ),
+            Self::NotInitialized => {
+                f.write_str("segment is still being initialized by its creator")
+            }
+            Self::BadMagic { found } => {
+                write!(f, "not an rtshm segment (magic {found:#018x})")
+            }
+            Self::VersionMismatch { found, expected } => write!(
+                f,
+                "segment has layout version {found}, this rtshm reads version {expected}"
+            ),
+            Self::KindMismatch { found, expected } => match Kind::from_raw(found) {
+                Some(k) => write!(f, "segment holds a {k}, not a {expected}"),
+                None => write!(f, "segment kind {found} is unknown (expected a {expected})"),
+            },
+            Self::TypeMismatch { found, expected } => write!(
+                f,
+                "segment payload fingerprint {found:#018x} does not match the requested type's \
+                 {expected:#018x}: the processes disagree on the value type"
+            ),
+            Self::Capacity(e) => write!(f, "segment capacity is invalid: {e}"),
+            Self::Corrupt(what) => write!(f, "segment header is corrupt: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for LayoutError {}
+
+/// Validates a header snapshot against the file length and what the opener expects, and
+/// returns the geometry to use. `V` is the stored value type (`T`, or `Stamped<T>`).
+///
+/// Checks, in order: the file holds a header; magic; version (0: [`LayoutError::NotInitialized`]);
+/// kind; fingerprint; payload size and alignment; capacity; `total_len` against the geometry
+/// computed here and against `file_len`. Every computation is checked.
+pub fn validate<V: Payload>(
+    header: &HeaderLine0,
+    file_len: u64,
+    expected: Expected,
+) -> Result<Geometry, LayoutError> {
+    let min = DATA_OFFSET as u64;
+    if file_len < min {
+        return Err(LayoutError::TooSmall {
+            len: file_len,
+            needed: min,
+        });
+    }
+    if header.magic != MAGIC {
+        return Err(LayoutError::BadMagic {
+            found: header.magic,
+        });
+    }
+    match header.layout_version {
+        0 => return Err(LayoutError::NotInitialized),
+        LAYOUT_VERSION => {}
+        found => {
+            return Err(LayoutError::VersionMismatch {
+                found,
+                expected: LAYOUT_VERSION,
+            });
+        }
+    }
+    if header.kind != expected.kind as u32 {
+        return Err(LayoutError::KindMismatch {
+            found: header.kind,
+            expected: expected.kind,
+        });
+    }
+    if header.fingerprint != expected.fingerprint {
+        return Err(LayoutError::TypeMismatch {
+            found: header.fingerprint,
+            expected: expected.fingerprint,
+        });
+    }
+    if u64::from(header.payload_size) != size_of::<V>() as u64
+        || u64::from(header.payload_align) != align_of::<V>() as u64
+    {
+        return Err(LayoutError::Corrupt(
+            "payload size or alignment differs from the type's",
+        ));
+    }
+    if header.flags != 0 {
+        return Err(LayoutError::Corrupt("unknown flags set"));
+    }
+    if clock_from_raw(header.clock).is_none() {
+        return Err(LayoutError::Corrupt("unknown clock"));
+    }
+    let capacity = usize::try_from(header.capacity)
+        .map_err(|_| LayoutError::Corrupt("capacity does not fit in usize"))?;
+    let geometry = Geometry::of::<V>(expected.kind, capacity)?;
+    if header.total_len != geometry.total_len as u64 {
+        return Err(LayoutError::Corrupt(
+            "total length differs from the layout's",
+        ));
+    }
+    if file_len < header.total_len {
+        return Err(LayoutError::TooSmall {
+            len: file_len,
+            needed: header.total_len,
+        });
+    }
+    if file_len != header.total_len {
+        return Err(LayoutError::Corrupt("file size differs from the header's"));
+    }
+    Ok(geometry)
+}
+
+/// The clock stored as `raw` in a header.
+#[must_use]
+pub const fn clock_from_raw(raw: u32) -> Option<Clock> {
+    match raw {
+        0 => Some(Clock::Monotonic),
+        1 => Some(Clock::Realtime),
+        2 => Some(Clock::User),
+        _ => None,
+    }
+}
+
+/// The raw header value of `clock`.
+#[must_use]
+pub const fn clock_to_raw(clock: Clock) -> u32 {
+    match clock {
+        Clock::Monotonic => 0,
+        Clock::Realtime => 1,
+        Clock::User => 2,
+    }
+}
+
+/// The header a creator writes for `geometry` (with `layout_version` 0: the creator stores
+/// [`LAYOUT_VERSION`] last, with `Release`).
+#[must_use]
+pub fn header_for(
+    geometry: &Geometry,
+    fingerprint: u64,
+    clock: Clock,
+    created_ns: u64,
+) -> HeaderLine0 {
+    HeaderLine0 {
+        magic: MAGIC,
+        layout_version: 0,
+        kind: geometry.kind as u32,
+        fingerprint,
+        payload_size: u32::try_from(geometry.payload_size).unwrap_or(u32::MAX),
+        payload_align: u32::try_from(geometry.payload_align).unwrap_or(u32::MAX),
+        capacity: geometry.capacity as u64,
+        clock: clock_to_raw(clock),
+        flags: 0,
+        total_len: geometry.total_len as u64,
+        created_ns,
+    }
+}
+
+#[cfg(all(test, not(rtshm_loom)))]
+mod tests {
+    use super::*;
+    use crate::Stamped;
+    use crate::ring::CapacityError;
+
+    fn good<V: Payload>(kind: Kind, cap: usize) -> (HeaderLine0, u64, Expected) {
+        let g = Geometry::of::<V>(kind, cap).unwrap();
+        let mut h = header_for(&g, fingerprint::<V>(), Clock::Monotonic, 1);
+        h.layout_version = LAYOUT_VERSION;
+        (
+            h,
+            g.total_len as u64,
+            Expected {
+                kind,
+                fingerprint: fingerprint::<V>(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_header_written_for_a_type_validates_for_that_type() {
+        let (h, len, e) = good::<[u8; 64]>(Kind::SeqLock, 1);
+        let g = validate::<[u8; 64]>(&h, len, e).unwrap();
+        assert_eq!(g.total_len, DATA_OFFSET + size_of::<SeqLock<[u8; 64]>>());
+        let (h, len, e) = good::<Stamped<[f32; 3]>>(Kind::TimeSeries, 64);
+        assert_eq!(
+            validate::<Stamped<[f32; 3]>>(&h, len, e).unwrap().capacity,
+            64
+        );
+    }
+
+    #[test]
+    fn every_bad_header_field_gets_its_own_error() {
+        let (h, len, e) = good::<u64>(Kind::Ring, 16);
+        let check = |h: HeaderLine0, len: u64, e: Expected| validate::<u64>(&h, len, e);
+
+        assert_eq!(
+            check(h, 100, e),
+            Err(LayoutError::TooSmall {
+                len: 100,
+                needed: DATA_OFFSET as u64
+            })
+        );
+        assert_eq!(
+            check(HeaderLine0 { magic: 7, ..h }, len, e),
+            Err(LayoutError::BadMagic { found: 7 })
+        );
+        assert_eq!(
+            check(
+                HeaderLine0 {
+                    layout_version: 0,
+                    ..h
+                },
+                len,
+                e
+            ),
+            Err(LayoutError::NotInitialized)
+        );
+        assert_eq!(
+            check(
+                HeaderLine0 {
+                    layout_version: 9,
+                    ..h
+                },
+                len,
+                e
+            ),
+            Err(LayoutError::VersionMismatch {
+                found: 9,
+                expected: LAYOUT_VERSION
+            })
+        );
+        assert_eq!(
+            check(
+                h,
+                len,
+                Expected {
+                    kind: Kind::SeqLock,
+                    ..e
+                }
+            ),
+            Err(LayoutError::KindMismatch {
+                found: 2,
+                expected: Kind::SeqLock
+            })
+        );
+        assert_eq!(
+            check(
+                h,
+                len,
+                Expected {
+                    fingerprint: 5,
+                    ..e
+                }
+            ),
+            Err(LayoutError::TypeMismatch {
+                found: e.fingerprint,
+                expected: 5
+            })
+        );
+        assert!(matches!(
+            check(
+                HeaderLine0 {
+                    payload_size: 4,
+                    ..h
+                },
+                len,
+                e
+            ),
+            Err(LayoutError::Corrupt(_))
+        ));
+        assert_eq!(
+            check(HeaderLine0 { capacity: 12, ..h }, len, e),
+            Err(LayoutError::Capacity(CapacityError::NotPowerOfTwo {
+                given: 12
+            }))
+        );
+        assert_eq!(
+            check(HeaderLine0 { capacity: 0, ..h }, len, e),
+            Err(LayoutError::Capacity(CapacityError::Zero))
+        );
+        assert!(matches!(
+            check(
+                HeaderLine0 {
+                    capacity: u64::MAX,
+                    ..h
+                },
+                len,
+                e
+            ),
+            Err(LayoutError::Capacity(_) | LayoutError::Corrupt(_))
+        ));
+        assert!(matches!(
+            check(
+                HeaderLine0 {
+                    total_len: len + 8,
+                    ..h
+                },
+                len + 8,
+                e
+            ),
+            Err(LayoutError::Corrupt(_))
+        ));
+        assert_eq!(
+            check(h, len - 1, e),
+            Err(LayoutError::TooSmall {
+                len: len - 1,
+                needed: len
+            })
+        );
+        assert!(matches!(check(h, len + 1, e), Err(LayoutError::Corrupt(_))));
+        assert!(matches!(
+            check(HeaderLine0 { clock: 77, ..h }, len, e),
+            Err(LayoutError::Corrupt(_))
+        ));
+        assert!(matches!(
+            check(HeaderLine0 { flags: 1, ..h }, len, e),
+            Err(LayoutError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn hostile_capacities_never_overflow() {
+        for cap in [1usize << 31, 1 << 32, usize::MAX] {
+            let r = Geometry::of::<[u8; 1 << 20]>(Kind::Ring, cap);
+            assert!(r.is_err() || r.unwrap().total_len > cap, "cap {cap}");
+        }
+        assert!(Geometry::of::<u8>(Kind::SeqLock, 2).is_err());
+    }
+
+    #[test]
+    fn fingerprints_differ_between_types_of_equal_size() {
+        assert_ne!(fingerprint::<[u32; 2]>(), fingerprint::<u64>());
+        assert_ne!(fingerprint::<[u8; 8]>(), fingerprint::<[u16; 4]>());
+        assert_eq!(fingerprint::<u64>(), fingerprint::<u64>());
+    }
+
+    #[test]
+    fn errors_say_what_was_found_and_expected() {
+        extern crate std;
+        use std::string::ToString;
+        let e = LayoutError::KindMismatch {
+            found: 3,
+            expected: Kind::Ring,
+        };
+        assert_eq!(e.to_string(), "segment holds a TimeSeries, not a Ring");
+        let e = LayoutError::VersionMismatch {
+            found: 2,
+            expected: 1,
+        };
+        assert!(e.to_string().contains("version 2"));
+    }
+}
