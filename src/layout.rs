@@ -125,6 +125,12 @@ static_assertions::const_assert_eq!(offset_of!(HeaderLine0, total_len), 48);
 static_assertions::const_assert_eq!(offset_of!(HeaderLine0, created_ns), 56);
 static_assertions::const_assert_eq!(size_of::<HeaderLine0>(), 64);
 
+// SAFETY: `repr(C)` of integers whose offsets (asserted above) leave no padding; every bit
+// pattern is a valid (if invalid-looking) header, which `validate` checks.
+unsafe impl bytemuck::Zeroable for HeaderLine0 {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for HeaderLine0 {}
+
 /// Byte offset of the writer-owned header line (owner, epoch, heartbeat, notify).
 pub const WRITER_LINE_OFFSET: usize = 128;
 
@@ -577,7 +583,7 @@ mod tests {
 
     #[test]
     fn hostile_capacities_never_overflow() {
-        for cap in [1usize << 31, 1 << 32, usize::MAX] {
+        for cap in [1usize << 31, usize::MAX / 2 + 1, usize::MAX] {
             let r = Geometry::of::<[u8; 1 << 20]>(Kind::Ring, cap);
             assert!(r.is_err() || r.unwrap().total_len > cap, "cap {cap}");
         }

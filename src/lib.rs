@@ -47,6 +47,8 @@ mod payload;
 pub mod ring;
 pub mod seqlock;
 pub mod series;
+#[cfg(all(feature = "std", not(rtshm_loom)))]
+pub mod shm;
 mod stamped;
 mod sync;
 mod time;

@@ -53,6 +53,9 @@ const MAX_WRITE: u64 = (u64::MAX - 2) / 2;
 pub struct Capacity(usize);
 
 impl Capacity {
+    /// One slot.
+    pub const ONE: Self = Self(1);
+
     /// The largest capacity: 2^32 slots (2^30 on 32-bit targets, whose address space could not
     /// hold more).
     pub const MAX: usize = if usize::BITS >= 64 { 1 << 32 } else { 1 << 30 };
@@ -416,6 +419,22 @@ impl<'a, T: Payload> RingRef<'a, T> {
         })
     }
 
+    /// A ring over the first `capacity` of `slots` (`slots` must hold at least that many; a
+    /// shorter slice would make reads panic on indexing, never touch memory outside it).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    pub(crate) fn with_capacity(
+        head: &'a RingHead,
+        slots: &'a [Slot<T>],
+        capacity: Capacity,
+    ) -> Self {
+        debug_assert!(slots.len() >= capacity.get());
+        Self {
+            head,
+            slots,
+            capacity,
+        }
+    }
+
     /// The number of slots.
     #[must_use]
     pub fn capacity(&self) -> Capacity {
@@ -592,6 +611,34 @@ impl<'a, T: Payload> RingRef<'a, T> {
     }
 }
 
+impl<T: Payload> RingRef<'_, T> {
+    /// Writes `value` as write number `w` and publishes `head = w + 1`. The caller holds the
+    /// writer claim, so no other write runs concurrently, and passes consecutive numbers.
+    pub(crate) fn push_exclusive(&self, w: u64, value: &T) {
+        let slot = self.slot(w);
+        // Wrapping: `w` reaches 2^63 only after centuries at any real rate; a corrupt head in
+        // shared memory must not panic the writer.
+        let odd = w.wrapping_mul(2).wrapping_add(1);
+        slot.seq.store(odd, Ordering::Relaxed);
+        // Release: pairs with the second Acquire fence in `probe`: a reader that copies any word
+        // stored below then sees `seq >= 2w + 1` and reports a lap.
+        fence(Ordering::Release);
+        slot.value.store(value);
+        // Release: pairs with the first Acquire fence in `probe`: a reader that loads `2w + 2`
+        // sees every word stored above.
+        slot.seq.store(odd.wrapping_add(1), Ordering::Release);
+        // Release: pairs with the Acquire fence in `written`: a reader that sees `head = w + 1`
+        // sees slot `w` complete.
+        self.head.head.store(w.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Releases the writer claim taken by [`RingRef::writer`].
+    pub(crate) fn release_writer(&self) {
+        // Release: pairs with the Acquire swap in `RingRef::writer`.
+        self.head.writer.store(false, Ordering::Release);
+    }
+}
+
 impl<T: Payload> fmt::Debug for RingRef<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ring")
@@ -649,23 +696,18 @@ impl<T: Payload> RingWriter<'_, T> {
     /// number. Never blocks, never fails, no allocation, no syscall.
     pub fn push(&mut self, value: &T) -> u64 {
         let w = self.next;
-        let slot = self.ring.slot(w);
-        // Wrapping: `w` reaches 2^63 only after centuries at any real rate; a corrupt head in
-        // shared memory must not panic the writer.
-        let odd = w.wrapping_mul(2).wrapping_add(1);
-        slot.seq.store(odd, Ordering::Relaxed);
-        // Release: pairs with the second Acquire fence in `probe`: a reader that copies any word
-        // stored below then sees `seq >= 2w + 1` and reports a lap.
-        fence(Ordering::Release);
-        slot.value.store(value);
-        // Release: pairs with the first Acquire fence in `probe`: a reader that loads `2w + 2`
-        // sees every word stored above.
-        slot.seq.store(odd.wrapping_add(1), Ordering::Release);
+        self.ring.push_exclusive(w, value);
         self.next = w.wrapping_add(1);
-        // Release: pairs with the Acquire fence in `written`: a reader that sees `head = w + 1`
-        // sees slot `w` complete.
-        self.ring.head.head.store(self.next, Ordering::Release);
         w
+    }
+
+    /// Gives up the handle but keeps the claim (for owners that store the position themselves,
+    /// such as a shared-memory publisher); returns the next write number.
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    pub(crate) fn keep_claim(self) -> u64 {
+        let next = self.next;
+        core::mem::forget(self);
+        next
     }
 
     /// The ring this writer appends to.
@@ -683,8 +725,7 @@ impl<T: Payload> RingWriter<'_, T> {
 
 impl<T: Payload> Drop for RingWriter<'_, T> {
     fn drop(&mut self) {
-        // Release: pairs with the Acquire swap in `RingRef::writer`.
-        self.ring.head.writer.store(false, Ordering::Release);
+        self.ring.release_writer();
     }
 }
 

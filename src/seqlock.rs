@@ -260,7 +260,7 @@ impl<T: Payload> SeqLock<T> {
 
     /// The single-writer store. Callers guarantee that no other store runs concurrently.
     #[inline]
-    fn store_exclusive(&self, value: &T) -> Version {
+    pub(crate) fn store_exclusive(&self, value: &T) -> Version {
         // Relaxed: only the (single) writer stores `seq`, and it already sees its own or, via
         // the claim's Acquire, the previous writer's last store.
         let s = self.seq.load(Ordering::Relaxed);
@@ -428,11 +428,27 @@ impl<T: Payload> SeqWriter<'_, T> {
     }
 }
 
-impl<T: Payload> Drop for SeqWriter<'_, T> {
-    fn drop(&mut self) {
+impl<T: Payload> SeqWriter<'_, T> {
+    /// Gives up the handle but keeps the claim (for owners that keep the lock elsewhere, such as
+    /// a shared-memory publisher, which releases it with `SeqLock::release_writer`).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    pub(crate) fn keep_claim(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl<T: Payload> SeqLock<T> {
+    /// Releases the writer claim taken by [`SeqLock::writer`].
+    pub(crate) fn release_writer(&self) {
         // Release: pairs with the Acquire swap in `SeqLock::writer`: the next writer sees this
         // writer's last sequence store.
-        self.lock.writer.store(false, Ordering::Release);
+        self.writer.store(false, Ordering::Release);
+    }
+}
+
+impl<T: Payload> Drop for SeqWriter<'_, T> {
+    fn drop(&mut self) {
+        self.lock.release_writer();
     }
 }
 

@@ -34,6 +34,8 @@ static_assertions::const_assert!(WORD <= WORD_ALIGN);
 
 #[cfg(not(rtshm_loom))]
 pub(crate) use real::Words;
+#[cfg(all(feature = "std", not(rtshm_loom)))]
+pub(crate) use real::{load_words, store_words};
 
 #[cfg(not(rtshm_loom))]
 mod real {

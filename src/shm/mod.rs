@@ -1,0 +1,457 @@
+//! Shared-memory segments (`std`): one writer process, many reader processes.
+//!
+//! A [`Publisher`] creates a named POSIX shared-memory segment (`/dev/shm/<name>`, mode `0600`
+//! by default) holding a header and one structure, and writes it; a [`Subscriber`] opens it,
+//! validates the header against the type it expects, maps the data **read-only**, and reads.
+//! The structure is chosen by a marker type from [`kind`]:
+//!
+//! ```
+//! use rtshm::shm::{Publisher, Subscriber, kind};
+//!
+//! let name = format!("doc-shm-{}", std::process::id());
+//! let mut publisher = Publisher::<kind::SeqLock<[f32; 3]>>::create(&name)?;
+//! publisher.store(&[0.0, 0.0, 9.81]);
+//!
+//! // Usually in another process:
+//! let subscriber = Subscriber::<kind::SeqLock<[f32; 3]>>::open(&name)?;
+//! assert_eq!(subscriber.try_load()?.0, [0.0, 0.0, 9.81]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! On 32-bit targets (armv7) readers map the data read-write instead: `core::sync::atomic`
+//! allows only pointer-sized loads on read-only memory, and the sequences are 64-bit.
+//!
+//! The publisher that created a segment unlinks it when dropped, unless [`Publisher::persist`]
+//! was called; subscribers never unlink. Readers never trust the segment: the header is
+//! validated with checked arithmetic, the geometry is snapshotted at open and never re-read, and
+//! every read is bounded (a writer that died mid-store yields [`Busy`], never a hang or a torn
+//! value).
+//!
+//! Layout, header and validation: [`crate::layout`].
+
+mod name;
+mod segment;
+
+use core::marker::PhantomData;
+use core::time::Duration;
+
+use bytemuck::Pod;
+
+pub use name::{InvalidName, SegmentName};
+pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
+
+use crate::layout::{self, Expected, Geometry, Kind};
+use crate::ring::{Capacity, Cursor, GetError, RingHead, RingRef, Slot};
+use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
+use crate::{Busy, Payload, SeqLock, Stamped, Timestamp, Version};
+use segment::Segment;
+
+/// Marker types that choose the structure of a segment.
+pub mod kind {
+    use core::marker::PhantomData;
+
+    /// A segment holding one [`SeqLock`](crate::SeqLock) of `T`.
+    pub struct SeqLock<T>(PhantomData<T>);
+    /// A segment holding a [`Ring`](crate::Ring) of `T` (capacity chosen at creation).
+    pub struct Ring<T>(PhantomData<T>);
+    /// A segment holding a [`TimeSeries`](crate::TimeSeries) of `T`.
+    pub struct TimeSeries<T>(PhantomData<T>);
+}
+
+mod sealed {
+    pub trait Structure {}
+}
+
+/// A segment structure: [`kind::SeqLock`], [`kind::Ring`] or [`kind::TimeSeries`] of a
+/// [`Pod`] type.
+pub trait Structure: sealed::Structure {
+    /// The value stored in the structure's words (`T`, or `Stamped<T>` for a time series).
+    #[doc(hidden)]
+    type Value: Payload;
+    /// The header's kind.
+    #[doc(hidden)]
+    const KIND: Kind;
+}
+
+impl<T: Pod> sealed::Structure for kind::SeqLock<T> {}
+impl<T: Pod> Structure for kind::SeqLock<T> {
+    type Value = T;
+    const KIND: Kind = Kind::SeqLock;
+}
+impl<T: Pod> sealed::Structure for kind::Ring<T> {}
+impl<T: Pod> Structure for kind::Ring<T> {
+    type Value = T;
+    const KIND: Kind = Kind::Ring;
+}
+impl<T: Pod> sealed::Structure for kind::TimeSeries<T> {}
+impl<T: Pod> Structure for kind::TimeSeries<T> {
+    type Value = Stamped<T>;
+    const KIND: Kind = Kind::TimeSeries;
+}
+
+/// The expected header of a segment holding `K`.
+fn expected<K: Structure>() -> Expected {
+    Expected {
+        kind: K::KIND,
+        fingerprint: layout::fingerprint::<K::Value>(),
+    }
+}
+
+/// The single writer of a segment it created.
+pub struct Publisher<K: Structure> {
+    segment: Segment,
+    /// The next write number (rings and series).
+    next: u64,
+    /// The last stamp pushed (series).
+    last: Option<Timestamp>,
+    _kind: PhantomData<K>,
+}
+
+/// A reader of a segment: maps the data read-only and reads with bounded operations.
+pub struct Subscriber<K: Structure> {
+    segment: Segment,
+    _kind: PhantomData<K>,
+}
+
+impl<K: Structure> Publisher<K> {
+    fn create_geometry(
+        name: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let geometry = Geometry::of::<K::Value>(K::KIND, capacity).map_err(CreateError::Layout)?;
+        let segment = Segment::create(name, geometry, layout::fingerprint::<K::Value>(), options)?;
+        Ok(Self {
+            segment,
+            next: 0,
+            last: None,
+            _kind: PhantomData,
+        })
+    }
+
+    /// Keeps the segment after this publisher is dropped (for readers that start later, or a
+    /// restarted publisher). Remove it with [`remove`].
+    pub fn persist(&mut self) {
+        self.segment.persist();
+    }
+
+    /// The segment's name.
+    #[must_use]
+    pub fn name(&self) -> &SegmentName {
+        self.segment.name()
+    }
+}
+
+impl<K: Structure> Subscriber<K> {
+    /// Opens the segment `name`, waiting up to 1 s for a creator that is still initializing it.
+    /// Every way the segment can differ from a `K` is its own error, with the values found and
+    /// expected.
+    pub fn open(name: &str) -> Result<Self, OpenError> {
+        Self::open_with(name, OpenOptions::default())
+    }
+
+    /// [`Subscriber::open`] with options.
+    pub fn open_with(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
+        let segment = Segment::open::<K::Value>(name, expected::<K>(), options)?;
+        Ok(Self {
+            segment,
+            _kind: PhantomData,
+        })
+    }
+
+    /// The segment's name.
+    #[must_use]
+    pub fn name(&self) -> &SegmentName {
+        self.segment.name()
+    }
+
+    /// The address and length of the data mapping (for diagnostics and tests). It is read-only
+    /// on 64-bit targets; on 32-bit targets, whose 64-bit sequence loads are not allowed on
+    /// read-only memory, it is read-write when the process may write the segment (readers
+    /// still never store to it).
+    #[must_use]
+    pub fn data_mapping(&self) -> (usize, usize) {
+        self.segment.data_range()
+    }
+
+    /// Whether this subscriber could map the readers' page read-write (needed to register as
+    /// a waiter; without it, waits poll).
+    #[must_use]
+    pub fn can_register_waits(&self) -> bool {
+        self.segment.has_readers_page()
+    }
+}
+
+impl<K: Structure> Drop for Publisher<K> {
+    fn drop(&mut self) {
+        match K::KIND {
+            Kind::SeqLock => {
+                // SAFETY: as in `Publisher::lock`: a SeqLock segment starts with a
+                // `SeqLock<K::Value>`, mapped read-write while `self` lives.
+                let lock = unsafe { &*self.segment.data().cast::<SeqLock<K::Value>>() };
+                lock.release_writer();
+            }
+            Kind::Ring | Kind::TimeSeries => self.ring_of().release_writer(),
+        }
+    }
+}
+
+// ---- SeqLock ----------------------------------------------------------------------------
+
+impl<T: Pod> Publisher<kind::SeqLock<T>> {
+    /// Creates the segment `name` holding a SeqLock of `T` (zeroed, version 0).
+    pub fn create(name: &str) -> Result<Self, CreateError> {
+        Self::create_with(name, CreateOptions::default())
+    }
+
+    /// [`Publisher::create`] with options.
+    pub fn create_with(name: &str, options: CreateOptions) -> Result<Self, CreateError> {
+        let this = Self::create_geometry(name, 1, options)?;
+        // A fresh segment has no writer: the claim succeeds and is kept for the publisher's
+        // lifetime.
+        if let Ok(writer) = this.lock().writer() {
+            writer.keep_claim();
+        }
+        Ok(this)
+    }
+
+    fn lock(&self) -> &SeqLock<T> {
+        // SAFETY: the data starts with a `SeqLock<T>` (geometry checked at creation), is mapped
+        // read-write for as long as `self`, and `SeqLock` is accessed only atomically.
+        unsafe { &*self.segment.data().cast::<SeqLock<T>>() }
+    }
+
+    /// Stores `value`; never blocks, no allocation, no syscall.
+    pub fn store(&mut self, value: &T) -> Version {
+        self.lock().store_exclusive(value)
+    }
+}
+
+impl<T: Pod> Subscriber<kind::SeqLock<T>> {
+    fn lock(&self) -> &SeqLock<T> {
+        // SAFETY: the header was validated for a `SeqLock<T>`, the data mapping (read-only)
+        // lives as long as `self`, and only loads are made through this reference.
+        unsafe { &*self.segment.data().cast::<SeqLock<T>>() }
+    }
+
+    /// Reads a consistent value and its version, or [`Busy`] after a bounded number of attempts
+    /// (the writer is storing, or died mid-store).
+    pub fn try_load(&self) -> Result<(T, Version), Busy> {
+        let mut value = T::zeroed();
+        let version = self.lock().try_load_into(&mut value)?;
+        Ok((value, version))
+    }
+
+    /// Reads into `dst` (for large values); bounded like [`Subscriber::try_load`].
+    pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
+        self.lock().try_load_into(dst)
+    }
+
+    /// The number of completed stores.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.lock().version()
+    }
+}
+
+// ---- Ring -------------------------------------------------------------------------------
+
+impl<K: Structure> Publisher<K> {
+    fn ring_of(&self) -> RingRef<'_, K::Value> {
+        ring_in(&self.segment)
+    }
+}
+
+/// The ring in `segment` (a Ring or TimeSeries segment, validated).
+fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
+    let base = segment.data();
+    let capacity = segment.geometry().capacity;
+    // SAFETY: the geometry (validated at open, computed at creation) puts a `RingHead` at the
+    // data start followed by `capacity` slots of `V`, inside a mapping that lives as long as
+    // `segment`; both are accessed only atomically, and subscribers only load.
+    let (head, slots) = unsafe {
+        (
+            &*base.cast::<RingHead>(),
+            core::slice::from_raw_parts(
+                base.add(core::mem::size_of::<RingHead>()).cast::<Slot<V>>(),
+                capacity,
+            ),
+        )
+    };
+    // The geometry's capacity is a validated power of two, so the fallback never applies; it
+    // would still only index the first slot.
+    RingRef::with_capacity(
+        head,
+        slots,
+        Capacity::new(capacity).unwrap_or(Capacity::ONE),
+    )
+}
+
+impl<T: Pod> Publisher<kind::Ring<T>> {
+    /// Creates the segment `name` holding a ring of `capacity` values of `T` (a power of two).
+    pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
+        Self::create_with(name, capacity, CreateOptions::default())
+    }
+
+    /// [`Publisher::create`] with options.
+    pub fn create_with(
+        name: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Capacity::new(capacity)
+            .map_err(|e| CreateError::Layout(layout::LayoutError::Capacity(e)))?;
+        let mut this = Self::create_geometry(name, capacity, options)?;
+        let claimed = this.ring_of().writer().map(|w| w.keep_claim());
+        if let Ok(next) = claimed {
+            this.next = next;
+        }
+        Ok(this)
+    }
+
+    /// Appends `value` and returns its write number; never blocks, no allocation, no syscall.
+    pub fn push(&mut self, value: &T) -> u64 {
+        let w = self.next;
+        self.ring_of().push_exclusive(w, value);
+        self.next = w.wrapping_add(1);
+        w
+    }
+}
+
+impl<T: Pod> Subscriber<kind::Ring<T>> {
+    fn ring(&self) -> RingRef<'_, T> {
+        ring_in(&self.segment)
+    }
+
+    /// A cursor at the oldest value held. See [`RingRef::cursor_from_oldest`].
+    #[must_use]
+    pub fn cursor_from_oldest(&self) -> Cursor<'_, T> {
+        self.ring().cursor_from_oldest()
+    }
+
+    /// A cursor at the newest value. See [`RingRef::cursor_from_newest`].
+    #[must_use]
+    pub fn cursor_from_newest(&self) -> Cursor<'_, T> {
+        self.ring().cursor_from_newest()
+    }
+
+    /// A cursor for values written from now on. See [`RingRef::cursor_from_next`].
+    #[must_use]
+    pub fn cursor_from_next(&self) -> Cursor<'_, T> {
+        self.ring().cursor_from_next()
+    }
+
+    /// The newest value and its write number. See [`RingRef::latest`].
+    pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
+        self.ring().latest()
+    }
+
+    /// Write number `n`. See [`RingRef::get`].
+    pub fn get(&self, n: u64) -> Result<T, GetError> {
+        self.ring().get(n)
+    }
+
+    /// The number of values written so far.
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.ring().written()
+    }
+
+    /// The ring's capacity.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.segment.geometry().capacity
+    }
+}
+
+// ---- TimeSeries -------------------------------------------------------------------------
+
+impl<T: Pod> Publisher<kind::TimeSeries<T>> {
+    /// Creates the segment `name` holding a time series of `capacity` stamped values of `T`.
+    pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
+        Self::create_with(name, capacity, CreateOptions::default())
+    }
+
+    /// [`Publisher::create`] with options (the clock is recorded in the header).
+    pub fn create_with(
+        name: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Capacity::new(capacity)
+            .map_err(|e| CreateError::Layout(layout::LayoutError::Capacity(e)))?;
+        let mut this = Self::create_geometry(name, capacity, options)?;
+        let claimed = this.ring_of().writer().map(|w| w.keep_claim());
+        if let Ok(next) = claimed {
+            this.next = next;
+        }
+        Ok(this)
+    }
+
+    /// Appends `sample` unless its stamp is earlier than the last one pushed.
+    pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
+        if let Some(last) = self.last
+            && sample.stamp < last
+        {
+            return Err(NonMonotonic {
+                last,
+                given: sample.stamp,
+            });
+        }
+        let w = self.next;
+        self.ring_of().push_exclusive(w, sample);
+        self.next = w.wrapping_add(1);
+        self.last = Some(sample.stamp);
+        Ok(w)
+    }
+}
+
+impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
+    fn series(&self) -> SeriesRef<'_, T> {
+        SeriesRef::new(ring_in(&self.segment))
+    }
+
+    /// See [`SeriesRef::latest`].
+    pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
+        self.series().latest()
+    }
+
+    /// See [`SeriesRef::latest_if_fresh`].
+    pub fn latest_if_fresh(
+        &self,
+        now: Timestamp,
+        max_age: Duration,
+    ) -> Result<Option<Stamped<T>>, Busy> {
+        self.series().latest_if_fresh(now, max_age)
+    }
+
+    /// See [`SeriesRef::closest`].
+    pub fn closest(
+        &self,
+        t: Timestamp,
+        max_distance: Duration,
+    ) -> Result<Option<Stamped<T>>, Busy> {
+        self.series().closest(t, max_distance)
+    }
+
+    /// See [`SeriesRef::interpolation_pair`].
+    pub fn interpolation_pair(
+        &self,
+        t: Timestamp,
+    ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
+        self.series().interpolation_pair(t)
+    }
+
+    /// See [`SeriesRef::interpolate`].
+    pub fn interpolate(&self, t: Timestamp) -> Result<T, InterpolationError>
+    where
+        T: Lerp,
+    {
+        self.series().interpolate(t)
+    }
+
+    /// See [`SeriesRef::range`].
+    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<crate::Range<'_, T>, Busy> {
+        self.series().range(t0, t1)
+    }
+}

@@ -1,0 +1,157 @@
+//! [`SegmentName`]: a validated shared-memory segment name.
+
+use core::fmt;
+use std::borrow::ToOwned;
+use std::format;
+use std::string::String;
+
+/// A segment name: 1 to 200 bytes of `[A-Za-z0-9._-]`, not starting with `.` (so never `.` or
+/// `..`), without `/`. The POSIX shm name is `/` followed by it (`/dev/shm/<name>` on Linux).
+///
+/// ```
+/// use rtshm::shm::SegmentName;
+///
+/// assert!(SegmentName::new("robot.imu-0").is_ok());
+/// assert!(SegmentName::new("../etc/passwd").is_err());
+/// assert!(SegmentName::new("").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SegmentName(String);
+
+/// Why a segment name was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidName {
+    /// The name is empty.
+    Empty,
+    /// The name is longer than [`SegmentName::MAX_LEN`] bytes.
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The name starts with `.`.
+    LeadingDot,
+    /// The name contains a byte outside `[A-Za-z0-9._-]`, such as `/`.
+    BadByte {
+        /// The offending byte.
+        byte: u8,
+        /// Its position.
+        at: usize,
+    },
+}
+
+impl fmt::Display for InvalidName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Empty => f.write_str("segment name is empty"),
+            Self::TooLong { len } => write!(
+                f,
+                "segment name is {len} bytes, the limit is {}",
+                SegmentName::MAX_LEN
+            ),
+            Self::LeadingDot => f.write_str("segment name must not start with '.'"),
+            Self::BadByte { byte, at } => write!(
+                f,
+                "segment name has {:?} at byte {at}; use only A-Z a-z 0-9 . _ -",
+                char::from(byte)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InvalidName {}
+
+impl SegmentName {
+    /// The longest name accepted, in bytes.
+    pub const MAX_LEN: usize = 200;
+
+    /// Validates `name`.
+    pub fn new(name: &str) -> Result<Self, InvalidName> {
+        let bytes = name.as_bytes();
+        if bytes.is_empty() {
+            return Err(InvalidName::Empty);
+        }
+        if bytes.len() > Self::MAX_LEN {
+            return Err(InvalidName::TooLong { len: bytes.len() });
+        }
+        if bytes[0] == b'.' {
+            return Err(InvalidName::LeadingDot);
+        }
+        if let Some(at) = bytes
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')))
+        {
+            return Err(InvalidName::BadByte {
+                byte: bytes[at],
+                at,
+            });
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name as given.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The POSIX shm object name: `/` followed by the name.
+    pub(crate) fn shm_path(&self) -> String {
+        format!("/{}", self.0)
+    }
+}
+
+impl fmt::Debug for SegmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for SegmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::str::FromStr for SegmentName {
+    type Err = InvalidName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn names_are_validated_with_a_reason() {
+        assert_eq!(SegmentName::new(""), Err(InvalidName::Empty));
+        assert_eq!(SegmentName::new("."), Err(InvalidName::LeadingDot));
+        assert_eq!(SegmentName::new(".."), Err(InvalidName::LeadingDot));
+        assert_eq!(
+            SegmentName::new("a/b"),
+            Err(InvalidName::BadByte { byte: b'/', at: 1 })
+        );
+        assert_eq!(
+            SegmentName::new("a..b/"),
+            Err(InvalidName::BadByte { byte: b'/', at: 4 })
+        );
+        assert_eq!(
+            SegmentName::new(&"x".repeat(201)),
+            Err(InvalidName::TooLong { len: 201 })
+        );
+        assert!(SegmentName::new(&"x".repeat(200)).is_ok());
+        assert_eq!(
+            SegmentName::new("cam_0.rgb-1").unwrap().shm_path(),
+            "/cam_0.rgb-1"
+        );
+        assert!(SegmentName::new("é").is_err());
+        assert!(
+            InvalidName::BadByte { byte: b'/', at: 1 }
+                .to_string()
+                .contains("'/'")
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! One segment implementation: create, open, map, validate, unlink.
+
+use std::fmt;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::ptr::NonNull;
+use std::time::{Duration, Instant};
+
+use rustix::fs::Mode;
+use rustix::mm::{MapFlags, ProtFlags};
+
+use super::name::{InvalidName, SegmentName};
+use crate::layout::{
+    self, DATA_OFFSET, Expected, Geometry, HeaderLine0, LAYOUT_PAGE, LAYOUT_VERSION, LayoutError,
+    READERS_OFFSET,
+};
+use crate::sync::{AtomicUsize, Ordering, fence};
+use crate::time::Clock;
+use crate::words::{load_words, store_words};
+use crate::{Payload, Timestamp};
+
+/// Byte offset of the header word that holds `layout_version`.
+const VERSION_WORD: usize = core::mem::offset_of!(HeaderLine0, layout_version);
+
+/// A shared mapping, unmapped on drop.
+pub(crate) struct Mapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain shared memory; every access through it that may race is atomic
+// (the structures and the header protocol), so it may move to and be shared by other threads.
+unsafe impl Send for Mapping {}
+// SAFETY: as above.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Maps `len` bytes of `fd` from `offset`, shared, read-only or read-write.
+    fn new(fd: &OwnedFd, offset: usize, len: usize, writable: bool) -> io::Result<Self> {
+        let prot = if writable {
+            ProtFlags::READ | ProtFlags::WRITE
+        } else {
+            ProtFlags::READ
+        };
+        // SAFETY: a fresh mapping chosen by the kernel (null hint) aliases no Rust object; the
+        // file is at least `offset + len` bytes (checked by the callers against `fstat`).
+        let ptr = unsafe {
+            rustix::mm::mmap(
+                core::ptr::null_mut(),
+                len,
+                prot,
+                MapFlags::SHARED,
+                fd,
+                offset as u64,
+            )?
+        };
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(io::ErrorKind::Other)?;
+        Ok(Self { ptr, len })
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` describe a mapping this value owns; references into it borrow
+        // from the handle that owns this value, so none outlive it.
+        let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+/// [`Publisher`](super::Publisher) creation failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CreateError {
+    /// The name is not a valid segment name.
+    InvalidName(InvalidName),
+    /// A segment of that name exists (another publisher, or a stale one: see `shm::remove`).
+    AlreadyExists,
+    /// The process may not create the segment.
+    PermissionDenied,
+    /// The requested layout is invalid (capacity) or too large.
+    Layout(LayoutError),
+    /// Another I/O error.
+    Io(io::Error),
+}
+
+impl fmt::Display for CreateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidName(e) => write!(f, "invalid segment name: {e}"),
+            Self::AlreadyExists => f.write_str(
+                "a segment of that name already exists (remove it if its writer is gone)",
+            ),
+            Self::PermissionDenied => f.write_str("permission denied creating the segment"),
+            Self::Layout(e) => write!(f, "invalid segment layout: {e}"),
+            Self::Io(e) => write!(f, "creating the segment failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CreateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidName(e) => Some(e),
+            Self::Layout(e) => Some(e),
+            Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// [`Subscriber`](super::Subscriber) opening failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The name is not a valid segment name.
+    InvalidName(InvalidName),
+    /// No segment of that name exists.
+    NotFound,
+    /// The process may not open the segment.
+    PermissionDenied,
+    /// The segment is not what was asked for, or is corrupt: the exact reason, with the values
+    /// found and expected.
+    Invalid(LayoutError),
+    /// Another I/O error.
+    Io(io::Error),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidName(e) => write!(f, "invalid segment name: {e}"),
+            Self::NotFound => f.write_str("no segment of that name exists"),
+            Self::PermissionDenied => f.write_str("permission denied opening the segment"),
+            Self::Invalid(e) => e.fmt(f),
+            Self::Io(e) => write!(f, "opening the segment failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::InvalidName(e) => Some(e),
+            Self::Invalid(e) => Some(e),
+            Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Options for creating a segment.
+#[derive(Clone, Copy, Debug)]
+pub struct CreateOptions {
+    /// File mode of the segment (default `0o600`: the creating user only).
+    pub mode: u32,
+    /// The clock domain recorded in the header (default monotonic).
+    pub clock: Clock,
+}
+
+impl Default for CreateOptions {
+    fn default() -> Self {
+        Self {
+            mode: 0o600,
+            clock: Clock::Monotonic,
+        }
+    }
+}
+
+/// Options for opening a segment.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenOptions {
+    /// How long to wait for a segment that its creator is still initializing (default 1 s).
+    pub init_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            init_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A mapped segment: the creator's read-write mapping, or a reader's read-only one.
+pub(crate) struct Segment {
+    name: SegmentName,
+    /// The creator's whole-segment mapping, or a reader's header page.
+    head: Mapping,
+    /// The structure: inside `head` for the creator, a separate read-only mapping for readers.
+    data: Option<Mapping>,
+    /// A reader's read-write mapping of the readers' page, when it may write it.
+    readers: Option<Mapping>,
+    geometry: Geometry,
+    unlink_on_drop: bool,
+}
+
+fn io_error(e: rustix::io::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.raw_os_error())
+}
+
+impl Segment {
+    /// Creates a segment for `geometry` (O_CREAT | O_EXCL), writes its header, and publishes
+    /// the layout version last.
+    pub(crate) fn create(
+        name: &str,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let name = SegmentName::new(name).map_err(CreateError::InvalidName)?;
+        let fd = rustix::shm::open(
+            name.shm_path().as_str(),
+            rustix::shm::OFlags::CREATE | rustix::shm::OFlags::EXCL | rustix::shm::OFlags::RDWR,
+            Mode::from_raw_mode(options.mode),
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::EXIST => CreateError::AlreadyExists,
+            rustix::io::Errno::ACCESS => CreateError::PermissionDenied,
+            e => CreateError::Io(io_error(e)),
+        })?;
+        let cleanup = |e: CreateError| {
+            let _ = rustix::shm::unlink(name.shm_path().as_str());
+            e
+        };
+        rustix::fs::ftruncate(&fd, geometry.total_len as u64)
+            .map_err(|e| cleanup(CreateError::Io(io_error(e))))?;
+        let map = Mapping::new(&fd, 0, geometry.total_len, true)
+            .map_err(|e| cleanup(CreateError::Io(e)))?;
+        let created = Clock::Realtime.now().unwrap_or(Timestamp::ZERO);
+        let header = layout::header_for(&geometry, fingerprint, options.clock, created.as_nanos());
+        // SAFETY: the mapping is page-aligned and holds the header; readers access the header
+        // only through `load_words` and the version word through an `AtomicUsize`, the same
+        // widths at the same offsets. The data pages are zero (fresh `ftruncate`), which is the
+        // initial state of every structure.
+        unsafe {
+            store_words(map.as_ptr(), bytemuck::bytes_of(&header));
+            let mut published = header;
+            published.layout_version = LAYOUT_VERSION;
+            let bytes = bytemuck::bytes_of(&published);
+            let word = bytes[VERSION_WORD..VERSION_WORD + size_of::<usize>()]
+                .try_into()
+                .map(usize::from_ne_bytes)
+                .unwrap_or(0);
+            // Release: pairs with the Acquire fence in `read_header`: a reader that sees the
+            // version sees every header word stored above.
+            AtomicUsize::from_ptr(map.as_ptr().add(VERSION_WORD).cast())
+                .store(word, Ordering::Release);
+        }
+        drop(fd);
+        Ok(Self {
+            name,
+            head: map,
+            data: None,
+            readers: None,
+            geometry,
+            unlink_on_drop: true,
+        })
+    }
+
+    /// Opens an existing segment read-only, waits (bounded) for its initialization, validates
+    /// the header against `V` and `expected`, and maps the data read-only.
+    pub(crate) fn open<V: Payload>(
+        name: &str,
+        expected: Expected,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
+        let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
+        let path = name.shm_path();
+        let open = |flags| {
+            rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(|e| match e {
+                rustix::io::Errno::NOENT => OpenError::NotFound,
+                rustix::io::Errno::ACCESS => OpenError::PermissionDenied,
+                e => OpenError::Io(io_error(e)),
+            })
+        };
+        // Read-write only for the readers' page; the data is mapped read-only either way.
+        let (fd, can_write) = match open(rustix::shm::OFlags::RDWR) {
+            Ok(fd) => (fd, true),
+            Err(OpenError::PermissionDenied) => (open(rustix::shm::OFlags::RDONLY)?, false),
+            Err(e) => return Err(e),
+        };
+        let deadline = Instant::now() + options.init_timeout;
+        let (head, header, len) = loop {
+            let len = rustix::fs::fstat(&fd)
+                .map_err(|e| OpenError::Io(io_error(e)))?
+                .st_size;
+            let len = u64::try_from(len).unwrap_or(0);
+            if len >= DATA_OFFSET as u64 {
+                let head = Mapping::new(&fd, 0, LAYOUT_PAGE, false).map_err(OpenError::Io)?;
+                let header = read_header(&head);
+                if header.layout_version != 0 || Instant::now() >= deadline {
+                    break (head, header, len);
+                }
+            } else if Instant::now() >= deadline {
+                return Err(OpenError::Invalid(LayoutError::TooSmall {
+                    len,
+                    needed: DATA_OFFSET as u64,
+                }));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let geometry = layout::validate::<V>(&header, len, expected).map_err(OpenError::Invalid)?;
+        // `core::sync::atomic` allows only loads no wider than a pointer on read-only memory, and
+        // the sequences are 64-bit: on 32-bit targets readers map the data read-write (they
+        // still never store to it).
+        let data_writable = cfg!(target_pointer_width = "32") && can_write;
+        let data = Mapping::new(&fd, DATA_OFFSET, geometry.data_len, data_writable)
+            .map_err(OpenError::Io)?;
+        let readers = if can_write {
+            Mapping::new(&fd, READERS_OFFSET, LAYOUT_PAGE, true).ok()
+        } else {
+            None
+        };
+        Ok(Self {
+            name,
+            head,
+            data: Some(data),
+            readers,
+            geometry,
+            unlink_on_drop: false,
+        })
+    }
+
+    /// The structure's first byte (read-write for the creator, read-only for readers).
+    pub(crate) fn data(&self) -> *mut u8 {
+        match &self.data {
+            Some(m) => m.as_ptr(),
+            // SAFETY: the creator's mapping covers the whole segment, `DATA_OFFSET` included.
+            None => unsafe { self.head.as_ptr().add(DATA_OFFSET) },
+        }
+    }
+
+    /// A reader's mapping of the data, for inspection (tests check its protection).
+    pub(crate) fn data_range(&self) -> (usize, usize) {
+        (self.data() as usize, self.geometry.data_len)
+    }
+
+    pub(crate) fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    pub(crate) fn name(&self) -> &SegmentName {
+        &self.name
+    }
+
+    /// Whether this reader mapped the readers' page read-write.
+    pub(crate) fn has_readers_page(&self) -> bool {
+        self.readers
+            .as_ref()
+            .is_some_and(|m| m.len() == LAYOUT_PAGE)
+    }
+
+    /// Keeps the segment after this creator's handle is dropped.
+    pub(crate) fn persist(&mut self) {
+        self.unlink_on_drop = false;
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if self.unlink_on_drop {
+            let _ = rustix::shm::unlink(self.name.shm_path().as_str());
+        }
+    }
+}
+
+/// Reads the header line: the version word first (Acquire), then every word.
+fn read_header(head: &Mapping) -> HeaderLine0 {
+    let mut header = HeaderLine0::default();
+    // SAFETY: the header page is mapped (read-only) and 8-aligned; the creator writes it only
+    // through `store_words` and the version word, with the same widths at the same offsets.
+    let word = unsafe {
+        let word =
+            AtomicUsize::from_ptr(head.as_ptr().add(VERSION_WORD).cast()).load(Ordering::Relaxed);
+        // Acquire: pairs with the Release store of the version word in `Segment::create`.
+        fence(Ordering::Acquire);
+        load_words(head.as_ptr(), bytemuck::bytes_of_mut(&mut header));
+        word
+    };
+    // Only the version seen before the fence vouches for the other words.
+    let bytes = word.to_ne_bytes();
+    let version = u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    if version == 0 {
+        header.layout_version = 0;
+    }
+    header
+}
+
+/// Removes the segment `name` (its memory lives on until every mapping is gone).
+pub fn remove(name: &str) -> Result<(), OpenError> {
+    let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
+    rustix::shm::unlink(name.shm_path().as_str()).map_err(|e| match e {
+        rustix::io::Errno::NOENT => OpenError::NotFound,
+        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => OpenError::PermissionDenied,
+        e => OpenError::Io(io_error(e)),
+    })
+}

@@ -1,0 +1,277 @@
+//! Shared-memory segments in one process: round trips through a publisher and a subscriber, and
+//! every way opening can fail, each with its exact error.
+#![cfg(all(feature = "std", not(rtshm_loom), not(miri)))]
+
+use std::fs;
+use std::io::{Seek, SeekFrom, Write};
+use std::time::Duration;
+
+use rtshm::layout::{self, DATA_OFFSET, LAYOUT_VERSION, LayoutError};
+use rtshm::shm::{
+    self, CreateError, InvalidName, OpenError, OpenOptions, Publisher, Subscriber, kind,
+};
+use rtshm::{Lapped, Stamped, Timestamp};
+
+/// A segment name unique to this process and test.
+fn name(test: &str) -> String {
+    format!("rtshm-test-{}-{test}", std::process::id())
+}
+
+fn shm_file(name: &str) -> String {
+    format!("/dev/shm/{name}")
+}
+
+/// Overwrites bytes of an existing segment, as a hostile or buggy process could.
+fn poke(name: &str, offset: u64, bytes: &[u8]) {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(shm_file(name))
+        .unwrap();
+    f.seek(SeekFrom::Start(offset)).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+type Imu = [f32; 6];
+
+#[test]
+fn seqlock_round_trip_between_publisher_and_subscriber() {
+    let n = name("seqlock");
+    let mut publisher = Publisher::<kind::SeqLock<Imu>>::create(&n).unwrap();
+    let subscriber = Subscriber::<kind::SeqLock<Imu>>::open(&n).unwrap();
+    assert_eq!(subscriber.try_load().unwrap().1.get(), 0);
+    publisher.store(&[1.0; 6]);
+    let (v, version) = subscriber.try_load().unwrap();
+    assert_eq!((v, version.get()), ([1.0; 6], 1));
+    assert_eq!(subscriber.version().get(), 1);
+}
+
+#[test]
+fn ring_round_trip_reports_laps() {
+    let n = name("ring");
+    let mut publisher = Publisher::<kind::Ring<u64>>::create(&n, 8).unwrap();
+    let subscriber = Subscriber::<kind::Ring<u64>>::open(&n).unwrap();
+    let mut cursor = subscriber.cursor_from_oldest();
+    for v in 0..20 {
+        publisher.push(&v);
+    }
+    assert_eq!(cursor.next(), Err(Lapped { missed: 12 }));
+    assert_eq!(cursor.next(), Ok(Some(12)));
+    assert_eq!(subscriber.latest(), Ok(Some((19, 19))));
+    assert_eq!((subscriber.written(), subscriber.capacity()), (20, 8));
+}
+
+#[test]
+fn time_series_round_trip_interpolates() {
+    let n = name("series");
+    let mut publisher = Publisher::<kind::TimeSeries<[f64; 2]>>::create(&n, 16).unwrap();
+    let subscriber = Subscriber::<kind::TimeSeries<[f64; 2]>>::open(&n).unwrap();
+    for i in 0..10u64 {
+        let s = Stamped::new(Timestamp::from_nanos(i * 100), i, [i as f64; 2]);
+        publisher.push(&s).unwrap();
+    }
+    assert!(
+        publisher
+            .push(&Stamped::new(Timestamp::from_nanos(5), 0, [0.0; 2]))
+            .is_err()
+    );
+    assert_eq!(
+        subscriber.interpolate(Timestamp::from_nanos(450)),
+        Ok([4.5; 2])
+    );
+    let c = subscriber
+        .closest(Timestamp::from_nanos(730), Duration::from_nanos(40))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.seq, 7);
+}
+
+#[test]
+fn second_publisher_on_a_name_gets_already_exists() {
+    let n = name("twice");
+    let _first = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    assert!(matches!(
+        Publisher::<kind::SeqLock<u32>>::create(&n),
+        Err(CreateError::AlreadyExists)
+    ));
+}
+
+#[test]
+fn invalid_capacity_is_refused_at_creation() {
+    let n = name("badcap");
+    assert!(matches!(
+        Publisher::<kind::Ring<u32>>::create(&n, 12),
+        Err(CreateError::Layout(LayoutError::Capacity(_)))
+    ));
+    assert!(fs::metadata(shm_file(&n)).is_err(), "nothing left behind");
+}
+
+#[test]
+fn subscriber_drop_leaves_the_segment_and_publisher_drop_removes_it() {
+    let n = name("lifetime");
+    let publisher = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    drop(Subscriber::<kind::SeqLock<u32>>::open(&n).unwrap());
+    assert!(fs::metadata(shm_file(&n)).is_ok(), "a reader never unlinks");
+    drop(publisher);
+    assert!(
+        fs::metadata(shm_file(&n)).is_err(),
+        "the creator unlinks on drop"
+    );
+    assert!(matches!(
+        Subscriber::<kind::SeqLock<u32>>::open(&n),
+        Err(OpenError::NotFound)
+    ));
+}
+
+#[test]
+fn persisted_segment_outlives_its_publisher_until_removed() {
+    let n = name("persist");
+    let mut publisher = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    publisher.store(&7);
+    publisher.persist();
+    drop(publisher);
+    let sub = Subscriber::<kind::SeqLock<u32>>::open(&n).unwrap();
+    assert_eq!(sub.try_load().unwrap().0, 7);
+    shm::remove(&n).unwrap();
+    assert!(matches!(shm::remove(&n), Err(OpenError::NotFound)));
+}
+
+#[test]
+fn subscriber_maps_the_data_read_only() {
+    let n = name("readonly");
+    let _publisher = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
+    let sub = Subscriber::<kind::Ring<u64>>::open(&n).unwrap();
+    let (addr, len) = sub.data_mapping();
+    let maps = fs::read_to_string("/proc/self/maps").unwrap();
+    let line = maps
+        .lines()
+        .find(|l| {
+            let range = l.split_whitespace().next().unwrap();
+            let (lo, hi) = range.split_once('-').unwrap();
+            let (lo, hi) = (
+                usize::from_str_radix(lo, 16).unwrap(),
+                usize::from_str_radix(hi, 16).unwrap(),
+            );
+            lo <= addr && addr + len <= hi
+        })
+        .expect("data mapping listed");
+    let perms = line.split_whitespace().nth(1).unwrap();
+    // 32-bit targets map it read-write: 64-bit atomic loads are not allowed on read-only memory.
+    let expected = if cfg!(target_pointer_width = "64") {
+        "r--s"
+    } else {
+        "rw-s"
+    };
+    assert_eq!(perms, expected, "subscriber data mapping: {line}");
+    assert!(sub.can_register_waits());
+}
+
+#[test]
+fn bad_names_are_refused_before_touching_the_system() {
+    for (bad, err) in [
+        ("a/b", InvalidName::BadByte { byte: b'/', at: 1 }),
+        ("..", InvalidName::LeadingDot),
+        ("", InvalidName::Empty),
+    ] {
+        match Subscriber::<kind::SeqLock<u32>>::open(bad) {
+            Err(OpenError::InvalidName(e)) => assert_eq!(e, err),
+            other => panic!("{bad:?}: {:?}", other.err()),
+        }
+        assert!(matches!(
+            Publisher::<kind::SeqLock<u32>>::create(bad),
+            Err(CreateError::InvalidName(_))
+        ));
+    }
+}
+
+/// Opens `n` as a SeqLock<u32> with a short initialization timeout.
+fn open_u32(n: &str) -> Result<Subscriber<kind::SeqLock<u32>>, OpenError> {
+    Subscriber::<kind::SeqLock<u32>>::open_with(
+        n,
+        OpenOptions {
+            init_timeout: Duration::from_millis(50),
+        },
+    )
+}
+
+fn invalid(r: Result<Subscriber<kind::SeqLock<u32>>, OpenError>) -> LayoutError {
+    match r {
+        Err(OpenError::Invalid(e)) => e,
+        other => panic!("expected OpenError::Invalid, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn wrong_type_gets_type_mismatch_with_both_fingerprints() {
+    let n = name("wrongtype");
+    let _p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    match Subscriber::<kind::SeqLock<i32>>::open(&n) {
+        Err(OpenError::Invalid(LayoutError::TypeMismatch { found, expected })) => {
+            assert_eq!(found, layout::fingerprint::<u32>());
+            assert_eq!(expected, layout::fingerprint::<i32>());
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn wrong_kind_gets_kind_mismatch() {
+    let n = name("wrongkind");
+    let _p = Publisher::<kind::Ring<u32>>::create(&n, 4).unwrap();
+    assert_eq!(
+        invalid(open_u32(&n)),
+        LayoutError::KindMismatch {
+            found: 2,
+            expected: layout::Kind::SeqLock
+        }
+    );
+}
+
+#[test]
+fn hostile_headers_get_their_exact_errors() {
+    let n = name("hostile");
+    let mut p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    p.persist();
+    drop(p);
+
+    poke(&n, 0, &0xdead_beef_u64.to_le_bytes());
+    assert_eq!(
+        invalid(open_u32(&n)),
+        LayoutError::BadMagic { found: 0xdead_beef }
+    );
+    poke(&n, 0, &layout::MAGIC.to_le_bytes());
+
+    poke(&n, 8, &(LAYOUT_VERSION + 1).to_le_bytes());
+    assert_eq!(
+        invalid(open_u32(&n)),
+        LayoutError::VersionMismatch {
+            found: LAYOUT_VERSION + 1,
+            expected: LAYOUT_VERSION
+        }
+    );
+
+    // A creator that never finishes: version 0 until the timeout.
+    poke(&n, 8, &0u32.to_le_bytes());
+    assert_eq!(invalid(open_u32(&n)), LayoutError::NotInitialized);
+    poke(&n, 8, &LAYOUT_VERSION.to_le_bytes());
+    assert!(open_u32(&n).is_ok());
+
+    // Truncated below its header's length, then below a header.
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(shm_file(&n))
+        .unwrap();
+    f.set_len(DATA_OFFSET as u64 + 4).unwrap();
+    assert!(matches!(
+        invalid(open_u32(&n)),
+        LayoutError::TooSmall { len, .. } if len == DATA_OFFSET as u64 + 4
+    ));
+    f.set_len(100).unwrap();
+    assert_eq!(
+        invalid(open_u32(&n)),
+        LayoutError::TooSmall {
+            len: 100,
+            needed: DATA_OFFSET as u64
+        }
+    );
+    shm::remove(&n).unwrap();
+}
