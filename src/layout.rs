@@ -131,8 +131,13 @@ unsafe impl bytemuck::Zeroable for HeaderLine0 {}
 // SAFETY: as above.
 unsafe impl bytemuck::Pod for HeaderLine0 {}
 
-/// Byte offset of the writer-owned header line (owner, epoch, heartbeat, notify).
+/// Byte offset of the writer-owned header line (owner u64, epoch u64, heartbeat_ns u64,
+/// notify u32).
 pub const WRITER_LINE_OFFSET: usize = 128;
+/// Byte offset of `notify`, the 32-bit futex word readers sleep on.
+pub const NOTIFY_OFFSET: usize = WRITER_LINE_OFFSET + 24;
+/// Byte offset of `waiters`, the number of readers registered to be woken (readers' page).
+pub const WAITERS_OFFSET: usize = READERS_OFFSET;
 
 /// A 64-bit FNV-1a hash of `bytes`, continuing from `hash`.
 const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {

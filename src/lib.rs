@@ -52,6 +52,9 @@ pub mod shm;
 mod stamped;
 mod sync;
 mod time;
+#[cfg(any(feature = "std", rtshm_loom))]
+#[cfg_attr(rtshm_loom, allow(dead_code))] // used by `shm`, which loom builds leave out
+mod wait;
 mod words;
 
 /// The README's examples, compiled and run as doctests.

@@ -112,6 +112,23 @@ macro_rules! atomic {
     };
 }
 
+macro_rules! atomic_arith {
+    ($name:ident($int:ty)) => {
+        #[allow(dead_code)] // not every width uses every operation
+        impl $name {
+            #[inline(always)]
+            pub(crate) fn fetch_add(&self, v: $int, order: Ordering) -> $int {
+                self.0.fetch_add(v, order)
+            }
+
+            #[inline(always)]
+            pub(crate) fn fetch_sub(&self, v: $int, order: Ordering) -> $int {
+                self.0.fetch_sub(v, order)
+            }
+        }
+    };
+}
+
 atomic!(
     /// `AtomicBool` from the configured backend.
     AtomicBool(bool)
@@ -136,6 +153,18 @@ atomic!(
     /// `AtomicUsize` from the configured backend.
     AtomicUsize(usize)
 );
+
+atomic_arith!(AtomicU32(u32));
+atomic_arith!(AtomicU64(u64));
+
+#[cfg(all(feature = "std", not(rtshm_loom), target_has_atomic = "32"))]
+impl AtomicU32 {
+    /// The `core` atomic underneath, for the futex syscalls.
+    #[inline(always)]
+    pub(crate) fn as_core(&self) -> &core::sync::atomic::AtomicU32 {
+        &self.0
+    }
+}
 
 /// Give the CPU away after a long spin: `std::thread::yield_now` under `std`, a spin hint
 /// otherwise (bare metal has no scheduler to yield to).

@@ -7,6 +7,7 @@
 //!
 //! ```
 //! use rtshm::shm::{Publisher, Subscriber, kind};
+//! # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
 //!
 //! let name = format!("doc-shm-{}", std::process::id());
 //! let mut publisher = Publisher::<kind::SeqLock<[f32; 3]>>::create(&name)?;
@@ -41,7 +42,7 @@ pub use name::{InvalidName, SegmentName};
 pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
 
 use crate::layout::{self, Expected, Geometry, Kind};
-use crate::ring::{Capacity, Cursor, GetError, RingHead, RingRef, Slot};
+use crate::ring::{Capacity, Cursor, GetError, Lapped, RingHead, RingRef, Slot};
 use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
 use crate::{Busy, Payload, SeqLock, Stamped, Timestamp, Version};
 use segment::Segment;
@@ -222,8 +223,13 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
     }
 
     /// Stores `value`; never blocks, no allocation, no syscall.
+    ///
+    /// Readers blocked in [`Subscriber::wait_newer`] are woken; when none waits this costs one
+    /// fence and one load, no syscall.
     pub fn store(&mut self, value: &T) -> Version {
-        self.lock().store_exclusive(value)
+        let version = self.lock().store_exclusive(value);
+        self.segment.wake_readers();
+        version
     }
 }
 
@@ -252,7 +258,35 @@ impl<T: Pod> Subscriber<kind::SeqLock<T>> {
     pub fn version(&self) -> Version {
         self.lock().version()
     }
+
+    /// Blocks until a store newer than `last` completes, or `timeout` passes; returns the value
+    /// and its version. Sleeps on a futex (no CPU while waiting); the publisher wakes it.
+    pub fn wait_newer(&self, last: Version, timeout: Duration) -> Result<(T, Version), TimedOut> {
+        let mut value = T::zeroed();
+        self.segment
+            .wait_for(timeout, || {
+                if self.lock().version() <= last {
+                    return None;
+                }
+                let version = self.lock().try_load_into(&mut value).ok()?;
+                (version > last).then_some(version)
+            })
+            .map(|version| (value, version))
+            .ok_or(TimedOut)
+    }
 }
+
+/// A wait ended because its timeout passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimedOut;
+
+impl core::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("timed out waiting for the publisher")
+    }
+}
+
+impl std::error::Error for TimedOut {}
 
 // ---- Ring -------------------------------------------------------------------------------
 
@@ -309,11 +343,13 @@ impl<T: Pod> Publisher<kind::Ring<T>> {
         Ok(this)
     }
 
-    /// Appends `value` and returns its write number; never blocks, no allocation, no syscall.
+    /// Appends `value` and returns its write number; never blocks, no allocation, and no
+    /// syscall unless a reader waits in [`Subscriber::wait_next`].
     pub fn push(&mut self, value: &T) -> u64 {
         let w = self.next;
         self.ring_of().push_exclusive(w, value);
         self.next = w.wrapping_add(1);
+        self.segment.wake_readers();
         w
     }
 }
@@ -362,6 +398,18 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
     pub fn capacity(&self) -> usize {
         self.segment.geometry().capacity
     }
+
+    /// Blocks until `cursor` has a value to read (returned), or reports a lap, or `timeout`
+    /// passes (`Ok(None)`). Sleeps on a futex; the publisher wakes it.
+    pub fn wait_next(
+        &self,
+        cursor: &mut Cursor<'_, T>,
+        timeout: Duration,
+    ) -> Result<Option<T>, Lapped> {
+        self.segment
+            .wait_for(timeout, || cursor.next().transpose())
+            .transpose()
+    }
 }
 
 // ---- TimeSeries -------------------------------------------------------------------------
@@ -402,6 +450,7 @@ impl<T: Pod> Publisher<kind::TimeSeries<T>> {
         self.ring_of().push_exclusive(w, sample);
         self.next = w.wrapping_add(1);
         self.last = Some(sample.stamp);
+        self.segment.wake_readers();
         Ok(w)
     }
 }
@@ -453,5 +502,22 @@ impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
     /// See [`SeriesRef::range`].
     pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<crate::Range<'_, T>, Busy> {
         self.series().range(t0, t1)
+    }
+
+    /// The number of values written so far.
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.series().ring().written()
+    }
+
+    /// Blocks until more than `written` values have been written (returns the new count) or
+    /// `timeout` passes.
+    pub fn wait_written_beyond(&self, written: u64, timeout: Duration) -> Result<u64, TimedOut> {
+        self.segment
+            .wait_for(timeout, || {
+                let now = self.written();
+                (now > written).then_some(now)
+            })
+            .ok_or(TimedOut)
     }
 }

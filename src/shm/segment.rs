@@ -12,9 +12,9 @@ use rustix::mm::{MapFlags, ProtFlags};
 use super::name::{InvalidName, SegmentName};
 use crate::layout::{
     self, DATA_OFFSET, Expected, Geometry, HeaderLine0, LAYOUT_PAGE, LAYOUT_VERSION, LayoutError,
-    READERS_OFFSET,
+    NOTIFY_OFFSET, READERS_OFFSET, WAITERS_OFFSET,
 };
-use crate::sync::{AtomicUsize, Ordering, fence};
+use crate::sync::{AtomicU32, AtomicUsize, Ordering, fence};
 use crate::time::Clock;
 use crate::words::{load_words, store_words};
 use crate::{Payload, Timestamp};
@@ -356,6 +356,79 @@ impl Segment {
         self.readers
             .as_ref()
             .is_some_and(|m| m.len() == LAYOUT_PAGE)
+    }
+
+    /// The futex word readers sleep on (header page: read-only for readers).
+    pub(crate) fn notify(&self) -> &AtomicU32 {
+        // SAFETY: `NOTIFY_OFFSET` is 4-aligned inside the header page, mapped while `self`
+        // lives; it is accessed only atomically (readers load and futex-wait on it).
+        unsafe { AtomicU32::from_ptr(self.head.as_ptr().add(NOTIFY_OFFSET).cast()) }
+    }
+
+    /// The waiter count: writable for the creator and for readers that mapped the readers'
+    /// page read-write; `None` for readers that could not.
+    pub(crate) fn waiters(&self) -> Option<&AtomicU32> {
+        let page = match (&self.data, &self.readers) {
+            // The creator's mapping covers the whole segment.
+            // SAFETY: `WAITERS_OFFSET` lies inside it.
+            (None, _) => unsafe { self.head.as_ptr().add(WAITERS_OFFSET) },
+            (Some(_), Some(readers)) => readers.as_ptr(),
+            (Some(_), None) => return None,
+        };
+        // SAFETY: 4-aligned, mapped read-write while `self` lives, accessed only atomically.
+        Some(unsafe { AtomicU32::from_ptr(page.cast()) })
+    }
+
+    /// Writer side after a store: wakes registered readers (no syscall when there are none).
+    pub(crate) fn wake_readers(&self) {
+        if let Some(waiters) = self.waiters() {
+            crate::wait::wake_waiters(self.notify(), waiters, |notify| {
+                let _ = rustix::thread::futex::wake(
+                    notify.as_core(),
+                    rustix::thread::futex::Flags::empty(),
+                    u32::MAX,
+                );
+            });
+        }
+    }
+
+    /// Reader side: waits until `check` returns `Some`, or `timeout` passes.
+    pub(crate) fn wait_for<R>(
+        &self,
+        timeout: Duration,
+        check: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        let deadline = Instant::now().checked_add(timeout);
+        let waiters = self.waiters();
+        // Unregistered readers are never woken: they poll.
+        let poll = if waiters.is_some() {
+            Duration::MAX
+        } else {
+            Duration::from_millis(2)
+        };
+        crate::wait::wait(self.notify(), waiters, check, |notify, expected| {
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::MAX,
+            };
+            if left.is_zero() {
+                return false;
+            }
+            let nap = left.min(poll).min(Duration::from_secs(3600));
+            let ts = rustix::thread::futex::Timespec {
+                tv_sec: nap.as_secs() as _,
+                tv_nsec: nap.subsec_nanos() as _,
+            };
+            // Shared (not PRIVATE): the writer is another process. EAGAIN (changed), ETIMEDOUT
+            // and EINTR all lead back to the re-check.
+            let _ = rustix::thread::futex::wait(
+                notify.as_core(),
+                rustix::thread::futex::Flags::empty(),
+                expected,
+                Some(&ts),
+            );
+            true
+        })
     }
 
     /// Keeps the segment after this creator's handle is dropped.

@@ -1,0 +1,168 @@
+//! Cross-process tests: the test binary re-executes itself as a publisher child
+//! (`child_process_entry`, selected by `RTSHM_CHILD`), and the parent subscribes. Under qemu-user
+//! the child is started through the runner in `RTSHM_TEST_RUNNER` (set by ci/linux-arm.sh).
+#![cfg(all(feature = "std", not(rtshm_loom), not(miri)))]
+
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rtshm::shm::{OpenError, Publisher, Subscriber, TimedOut, kind};
+use rtshm::{Lapped, Timestamp, Version};
+
+const STORES: u64 = 20;
+const RING_VALUES: u64 = 5_000;
+
+/// Starts this test binary as a child playing `role` on segment `name`.
+fn spawn_child(role: &str, name: &str) -> Child {
+    let exe = std::env::current_exe().expect("test binary path");
+    let runner = std::env::var("RTSHM_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(prog) => {
+            let mut c = Command::new(prog);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.args([
+        "--exact",
+        "child_process_entry",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("RTSHM_CHILD", format!("{role}:{name}"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .spawn()
+    .expect("spawn child")
+}
+
+/// Waits for the child with a deadline, killing it if it hangs.
+fn reap(mut child: Child, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait child") {
+            assert!(status.success(), "child failed: {status}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("child did not finish within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Opens `name` once the child has created it.
+fn open_when_ready<K: rtshm::shm::Structure>(name: &str) -> Subscriber<K> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match Subscriber::<K>::open(name) {
+            Ok(s) => return s,
+            Err(OpenError::NotFound) if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => panic!("open {name}: {e}"),
+        }
+    }
+}
+
+/// The child side. A no-op unless started by `spawn_child`.
+#[test]
+fn child_process_entry() {
+    let Ok(spec) = std::env::var("RTSHM_CHILD") else {
+        return;
+    };
+    let (role, name) = spec.split_once(':').expect("role:name");
+    match role {
+        "seqlock-writer" => {
+            let mut p = Publisher::<kind::SeqLock<[u64; 2]>>::create(name).unwrap();
+            // Give the parent time to open and block in `wait_newer` before each store.
+            for i in 1..=STORES {
+                thread::sleep(Duration::from_millis(20));
+                p.store(&[Timestamp::now().as_nanos(), i]);
+            }
+            thread::sleep(Duration::from_millis(300));
+        }
+        "ring-writer" => {
+            let mut p = Publisher::<kind::Ring<[u64; 4]>>::create(name, 16).unwrap();
+            thread::sleep(Duration::from_millis(100));
+            for i in 0..RING_VALUES {
+                p.push(&[i; 4]);
+                if i % 64 == 0 {
+                    thread::yield_now();
+                }
+            }
+            thread::sleep(Duration::from_millis(300));
+        }
+        other => panic!("unknown child role {other}"),
+    }
+}
+
+fn name(test: &str) -> String {
+    format!("rtshm-proc-{}-{test}", std::process::id())
+}
+
+#[test]
+fn reader_in_another_process_is_woken_promptly_by_each_store() {
+    let n = name("wake");
+    let child = spawn_child("seqlock-writer", &n);
+    let sub = open_when_ready::<kind::SeqLock<[u64; 2]>>(&n);
+    let mut last = Version::INITIAL;
+    let mut latencies = Vec::new();
+    while last.get() < STORES {
+        let ([stamp, i], version) = sub
+            .wait_newer(last, Duration::from_secs(10))
+            .expect("a store within 10 s");
+        latencies.push(Timestamp::now().saturating_duration_since(Timestamp::from_nanos(stamp)));
+        assert_eq!(i, version.get(), "value belongs to its version");
+        assert!(version > last);
+        last = version;
+    }
+    assert!(matches!(
+        sub.wait_newer(last, Duration::from_millis(30)),
+        Err(TimedOut)
+    ));
+    reap(child, Duration::from_secs(30));
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    eprintln!(
+        "wake latency over {} stores: median {median:?}, max {:?}",
+        latencies.len(),
+        latencies.last().unwrap()
+    );
+    assert!(
+        median < Duration::from_millis(10),
+        "median wake latency {median:?}"
+    );
+}
+
+#[test]
+fn ring_reader_in_another_process_gets_every_value_or_an_exact_lap_count() {
+    let n = name("ring");
+    let child = spawn_child("ring-writer", &n);
+    let sub = open_when_ready::<kind::Ring<[u64; 4]>>(&n);
+    let mut cursor = sub.cursor_from_oldest();
+    let start = cursor.position();
+    let (mut expected, mut read, mut missed) = (start, 0u64, 0u64);
+    while expected < RING_VALUES {
+        match sub.wait_next(&mut cursor, Duration::from_secs(10)) {
+            Ok(Some(v)) => {
+                assert_eq!(v, [expected; 4], "torn or out of order");
+                expected += 1;
+                read += 1;
+            }
+            Ok(None) => panic!("no value within 10 s at {expected}"),
+            Err(Lapped { missed: m }) => {
+                expected += m;
+                missed += m;
+            }
+        }
+    }
+    assert_eq!(start + read + missed, RING_VALUES);
+    eprintln!("cross-process ring: {read} read, {missed} lost to laps (counted)");
+    reap(child, Duration::from_secs(30));
+}
