@@ -150,17 +150,40 @@ const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     hash
 }
 
-/// The default fingerprint of a payload type: FNV-1a of its size, alignment and type name.
+/// The default fingerprint of a payload type: FNV-1a of its size, its alignment and its type
+/// name with module paths removed (`rtshm::stamped::Stamped<my_robot::msg::Imu>` hashes as
+/// `Stamped<Imu>`), so that two programs that define the same type in different crates or
+/// modules agree.
 ///
-/// `core::any::type_name` is not stable across compiler versions, so this suits processes built
-/// by one toolchain; programs built separately or in other languages should agree on an
-/// explicit schema id instead.
+/// Types with the same name, size and alignment but different fields are not told apart; and
+/// `core::any::type_name` is not guaranteed stable across compiler versions. Programs built
+/// separately or in other languages should agree on an explicit schema id instead
+/// (`CreateOptions::schema`/`OpenOptions::schema` in `rtshm::shm`).
 #[must_use]
 pub fn fingerprint<T: Payload>() -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325;
     h = fnv1a(h, &(size_of::<T>() as u64).to_le_bytes());
     h = fnv1a(h, &(align_of::<T>() as u64).to_le_bytes());
-    fnv1a(h, core::any::type_name::<T>().as_bytes())
+    let name = core::any::type_name::<T>().as_bytes();
+    // Hash the name without `path::` prefixes: skip every identifier followed by `::`.
+    let mut i = 0;
+    while i < name.len() {
+        let start = i;
+        while i < name.len() && (name[i].is_ascii_alphanumeric() || name[i] == b'_') {
+            i += 1;
+        }
+        let is_path = name.len() >= i + 2 && &name[i..i + 2] == b"::";
+        if is_path {
+            i += 2;
+        } else {
+            h = fnv1a(h, &name[start..i]);
+            if i < name.len() {
+                h = fnv1a(h, &name[i..=i]);
+                i += 1;
+            }
+        }
+    }
+    h
 }
 
 /// Where everything lives in a segment, computed from (validated) header fields.
@@ -593,6 +616,30 @@ mod tests {
             assert!(r.is_err() || r.unwrap().total_len > cap, "cap {cap}");
         }
         assert!(Geometry::of::<u8>(Kind::SeqLock, 2).is_err());
+    }
+
+    #[test]
+    fn fingerprints_ignore_module_paths() {
+        mod a {
+            #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+            #[repr(C)]
+            pub struct Imu(pub [f32; 6]);
+        }
+        mod b {
+            #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+            #[repr(C)]
+            pub struct Imu(pub [f32; 6]);
+            #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+            #[repr(C)]
+            pub struct Gps(pub [f32; 6]);
+        }
+        assert_eq!(fingerprint::<a::Imu>(), fingerprint::<b::Imu>());
+        assert_eq!(
+            fingerprint::<Stamped<a::Imu>>(),
+            fingerprint::<Stamped<b::Imu>>()
+        );
+        assert_ne!(fingerprint::<a::Imu>(), fingerprint::<b::Gps>());
+        assert_ne!(fingerprint::<a::Imu>(), fingerprint::<Stamped<a::Imu>>());
     }
 
     #[test]

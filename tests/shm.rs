@@ -189,6 +189,7 @@ fn open_u32(n: &str) -> Result<Subscriber<kind::SeqLock<u32>>, OpenError> {
         n,
         OpenOptions {
             init_timeout: Duration::from_millis(50),
+            ..OpenOptions::default()
         },
     )
 }
@@ -211,6 +212,35 @@ fn wrong_type_gets_type_mismatch_with_both_fingerprints() {
         }
         other => panic!("{:?}", other.err()),
     }
+}
+
+#[test]
+fn explicit_schema_ids_must_match() {
+    let n = name("schema");
+    let opts = shm::CreateOptions {
+        schema: Some(0x1234),
+        ..Default::default()
+    };
+    let _p = Publisher::<kind::SeqLock<u32>>::create_with(&n, opts).unwrap();
+    let open = |schema| {
+        Subscriber::<kind::SeqLock<u32>>::open_with(
+            &n,
+            OpenOptions {
+                schema,
+                ..Default::default()
+            },
+        )
+    };
+    if let Err(e) = open(Some(0x1234)) {
+        panic!("open with the schema id: {e}");
+    }
+    assert!(matches!(
+        open(None),
+        Err(OpenError::Invalid(LayoutError::TypeMismatch {
+            found: 0x1234,
+            ..
+        }))
+    ));
 }
 
 #[test]

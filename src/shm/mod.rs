@@ -91,10 +91,10 @@ impl<T: Pod> Structure for kind::TimeSeries<T> {
 }
 
 /// The expected header of a segment holding `K`.
-fn expected<K: Structure>() -> Expected {
+fn expected<K: Structure>(schema: Option<u64>) -> Expected {
     Expected {
         kind: K::KIND,
-        fingerprint: layout::fingerprint::<K::Value>(),
+        fingerprint: schema.unwrap_or_else(layout::fingerprint::<K::Value>),
     }
 }
 
@@ -121,7 +121,8 @@ impl<K: Structure> Publisher<K> {
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity).map_err(CreateError::Layout)?;
-        let segment = Segment::create(name, geometry, layout::fingerprint::<K::Value>(), options)?;
+        let fingerprint = expected::<K>(options.schema).fingerprint;
+        let segment = Segment::create(name, geometry, fingerprint, options)?;
         Ok(Self {
             segment,
             next: 0,
@@ -153,7 +154,7 @@ impl<K: Structure> Subscriber<K> {
 
     /// [`Subscriber::open`] with options.
     pub fn open_with(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
-        let segment = Segment::open::<K::Value>(name, expected::<K>(), options)?;
+        let segment = Segment::open::<K::Value>(name, expected::<K>(options.schema), options)?;
         Ok(Self {
             segment,
             _kind: PhantomData,
@@ -397,6 +398,19 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.segment.geometry().capacity
+    }
+
+    /// Like [`Subscriber::wait_next`], reading into `dst` (for large values such as camera
+    /// frames) and returning the write number read.
+    pub fn wait_next_into(
+        &self,
+        cursor: &mut Cursor<'_, T>,
+        dst: &mut T,
+        timeout: Duration,
+    ) -> Result<Option<u64>, Lapped> {
+        self.segment
+            .wait_for(timeout, || cursor.next_into(dst).transpose())
+            .transpose()
     }
 
     /// Blocks until `cursor` has a value to read (returned), or reports a lap, or `timeout`

@@ -163,6 +163,9 @@ pub struct CreateOptions {
     pub mode: u32,
     /// The clock domain recorded in the header (default monotonic).
     pub clock: Clock,
+    /// An explicit schema id to record instead of the type's default fingerprint
+    /// ([`layout::fingerprint`]); readers must open with the same id.
+    pub schema: Option<u64>,
 }
 
 impl Default for CreateOptions {
@@ -170,6 +173,7 @@ impl Default for CreateOptions {
         Self {
             mode: 0o600,
             clock: Clock::Monotonic,
+            schema: None,
         }
     }
 }
@@ -179,12 +183,15 @@ impl Default for CreateOptions {
 pub struct OpenOptions {
     /// How long to wait for a segment that its creator is still initializing (default 1 s).
     pub init_timeout: Duration,
+    /// The schema id the creator recorded, if it used one instead of the type's fingerprint.
+    pub schema: Option<u64>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
         Self {
             init_timeout: Duration::from_secs(1),
+            schema: None,
         }
     }
 }

@@ -1,0 +1,148 @@
+//! Shared by the two-process examples: message types and a helper that starts this example
+//! again as a child process with a role.
+#![allow(dead_code)] // each example uses part of it
+
+use std::process::{Child, Command};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytemuck::{Pod, Zeroable};
+use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+use rtshm::{Timestamp, Version};
+
+/// One inertial measurement.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct Imu {
+    /// `CLOCK_MONOTONIC` nanoseconds at sampling.
+    pub stamp_ns: u64,
+    /// Linear acceleration, m/s^2.
+    pub accel: [f32; 3],
+    /// Angular velocity, rad/s.
+    pub gyro: [f32; 3],
+}
+
+/// A planar robot pose.
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[repr(C)]
+pub struct Pose {
+    /// Position, metres.
+    pub xyz: [f64; 3],
+    /// Heading, radians.
+    pub yaw: f64,
+}
+
+impl rtshm::Lerp for Pose {
+    fn lerp(a: &Self, b: &Self, alpha: f64) -> Self {
+        // Interpolate the heading the short way round.
+        let mut dyaw = b.yaw - a.yaw;
+        dyaw -= (dyaw / std::f64::consts::TAU).round() * std::f64::consts::TAU;
+        Self {
+            xyz: <[f64; 3]>::lerp(&a.xyz, &b.xyz, alpha),
+            yaw: a.yaw + dyaw * alpha,
+        }
+    }
+}
+
+/// Starts this example again with `args` (the child's role).
+pub fn spawn_self(args: &[&str]) -> Child {
+    let exe = std::env::current_exe().expect("example path");
+    Command::new(exe)
+        .args(args)
+        .spawn()
+        .expect("start the child process")
+}
+
+/// A segment name unique to this run, so that demos never collide.
+pub fn demo_name(what: &str) -> String {
+    format!("rtshm-demo-{what}-{}", std::process::id())
+}
+
+/// Parses an optional positive number of seconds from `arg`.
+pub fn seconds(arg: Option<String>, default: u64) -> u64 {
+    match arg.map(|s| s.parse::<u64>()) {
+        None => default,
+        Some(Ok(s)) if s > 0 => s,
+        Some(_) => {
+            eprintln!("SECONDS must be a positive integer");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Stores one sample per millisecond for `seconds`, then removes the segment.
+pub fn publish_imu(name: &str, seconds: u64) {
+    let mut publisher = match Publisher::<kind::SeqLock<Imu>>::create(name) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("imu_publisher: cannot create segment {name:?}: {e}");
+            std::process::exit(1);
+        }
+    };
+    eprintln!("imu_publisher: publishing /dev/shm/{name} at 1 kHz for {seconds} s");
+    let start = Instant::now();
+    let mut next = start;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        let t = start.elapsed().as_secs_f32();
+        publisher.store(&Imu {
+            stamp_ns: Timestamp::now().as_nanos(),
+            accel: [0.1 * t.sin(), 0.1 * t.cos(), 9.81],
+            gyro: [0.0, 0.0, 0.5 * (2.0 * t).sin()],
+        });
+        // An absolute schedule, so the rate does not drift.
+        next += Duration::from_millis(1);
+        thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    eprintln!("imu_publisher: done");
+}
+
+/// Prints the latest sample every 100 ms for `seconds`.
+pub fn subscribe_imu(name: &str, seconds: u64) {
+    let subscriber = open_imu(name);
+    let start = Instant::now();
+    let mut last = Version::INITIAL;
+    let mut next_print = start;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        match subscriber.wait_newer(last, Duration::from_millis(500)) {
+            Ok((imu, version)) => {
+                if Instant::now() >= next_print {
+                    let age = Timestamp::now()
+                        .saturating_duration_since(Timestamp::from_nanos(imu.stamp_ns));
+                    println!(
+                        "{version:>7}  age {:>6.1} us  accel [{:+.3} {:+.3} {:+.3}]  gyro_z {:+.3}  (+{} new)",
+                        age.as_secs_f64() * 1e6,
+                        imu.accel[0],
+                        imu.accel[1],
+                        imu.accel[2],
+                        imu.gyro[2],
+                        version.get() - last.get(),
+                    );
+                    next_print += Duration::from_millis(100);
+                }
+                last = version;
+            }
+            Err(_) => {
+                println!("no new sample for 500 ms: the publisher stopped");
+                break;
+            }
+        }
+    }
+    println!("imu_subscriber: saw {} stores", last.get());
+}
+
+/// Opens `name`, waiting up to 5 s for the publisher to create it.
+fn open_imu(name: &str) -> Subscriber<kind::SeqLock<Imu>> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match Subscriber::<kind::SeqLock<Imu>>::open(name) {
+            Ok(s) => return s,
+            Err(OpenError::NotFound) if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => {
+                eprintln!("imu_subscriber: cannot open segment {name:?}: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
