@@ -9,6 +9,9 @@
 //! - [`Stamped`], [`Timestamp`]: values with their time; [`TimeSeries`] / [`SeriesRef`]: latest,
 //!   freshness, closest-in-time, interpolation and window queries over a ring of them.
 //!
+//! - `shm` (feature `std`): the same structures in named shared-memory segments, with a
+//!   validated header, read-only subscribers and futex waits.
+//!
 //! Values are [`Payload`]s: any [`bytemuck::Pod`] type, or [`Stamped`] of one.
 //!
 //! The core is `no_std` and allocation-free; it works on any memory (a `static`, a `Box`, and in
@@ -57,8 +60,9 @@ mod time;
 mod wait;
 mod words;
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+/// The README's examples, compiled and run as doctests (not under Miri, which cannot map
+/// shared memory; the same code paths run under Miri through the unit tests).
+#[cfg(all(doctest, not(miri)))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
