@@ -305,3 +305,100 @@ fn hostile_headers_get_their_exact_errors() {
     );
     shm::remove(&n).unwrap();
 }
+
+#[test]
+fn file_backed_segment_survives_its_publisher_and_refuses_symlinks() {
+    let dir = std::env::temp_dir().join(format!("rtshm-file-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("recorder.rtshm");
+    {
+        let mut p =
+            Publisher::<kind::TimeSeries<u64>>::create_file(&path, 8, Default::default()).unwrap();
+        for i in 0..5u64 {
+            p.push(&Stamped::new(Timestamp::from_nanos(i * 10), i, i * i))
+                .unwrap();
+        }
+        p.flush().unwrap();
+        assert!(p.name().is_none());
+        p.persist();
+    }
+    let sub =
+        Subscriber::<kind::TimeSeries<u64>>::open_file(&path, OpenOptions::default()).unwrap();
+    assert_eq!(sub.latest().unwrap().unwrap().value, 16);
+    assert_eq!(sub.written(), 5);
+    // A second creator on the same path is refused.
+    assert!(matches!(
+        Publisher::<kind::TimeSeries<u64>>::create_file(&path, 8, Default::default()),
+        Err(CreateError::AlreadyExists)
+    ));
+    // O_NOFOLLOW: a symlink to a valid segment is not followed.
+    let link = dir.join("link.rtshm");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    assert!(matches!(
+        Subscriber::<kind::TimeSeries<u64>>::open_file(&link, OpenOptions::default()),
+        Err(OpenError::Io(_))
+    ));
+    assert!(matches!(
+        Subscriber::<kind::TimeSeries<u64>>::open_file(dir.join("missing"), OpenOptions::default()),
+        Err(OpenError::NotFound)
+    ));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn memfd_segment_is_shared_through_its_file_descriptor() {
+    let mut p =
+        Publisher::<kind::SeqLock<[u32; 3]>>::create_memfd("imu", Default::default()).unwrap();
+    p.store(&[1, 2, 3]);
+    let fd = p.share_fd().unwrap();
+    let sub = Subscriber::<kind::SeqLock<[u32; 3]>>::from_fd(fd, OpenOptions::default()).unwrap();
+    assert_eq!(sub.try_load().unwrap().0, [1, 2, 3]);
+    p.store(&[4, 5, 6]);
+    assert_eq!(
+        sub.wait_newer(rtshm::Version::INITIAL, Duration::from_millis(10))
+            .unwrap()
+            .0,
+        [4, 5, 6]
+    );
+    // The wrong type is refused through a descriptor too.
+    let fd = p.share_fd().unwrap();
+    assert!(matches!(
+        Subscriber::<kind::SeqLock<[u32; 4]>>::from_fd(fd, OpenOptions::default()),
+        Err(OpenError::Invalid(LayoutError::TypeMismatch { .. }))
+    ));
+}
+
+#[test]
+fn list_shows_segments_with_their_summary_and_reports_corrupt_ones() {
+    let good = name("list-good");
+    let bad = name("list-bad");
+    let mut p = Publisher::<kind::Ring<[u8; 24]>>::create(&good, 32).unwrap();
+    for _ in 0..3 {
+        p.push(&[1; 24]);
+    }
+    let mut q = Publisher::<kind::SeqLock<u16>>::create(&bad).unwrap();
+    q.persist();
+    drop(q);
+    poke(&bad, 8, &99u32.to_le_bytes()); // a future layout version
+    // Not an rtshm segment: left out.
+    let other = name("list-other");
+    fs::write(shm_file(&other), b"some other program's shared memory").unwrap();
+
+    let listed = shm::list().unwrap();
+    let find = |n: &str| listed.iter().find(|l| l.name == n);
+    let info = find(&good).unwrap().info.as_ref().unwrap();
+    assert_eq!(
+        (info.kind, info.capacity, info.payload_size, info.writes),
+        (layout::Kind::Ring, 32, 24, 3)
+    );
+    assert_eq!(
+        find(&bad).unwrap().info,
+        Err(LayoutError::VersionMismatch {
+            found: 99,
+            expected: LAYOUT_VERSION
+        })
+    );
+    assert!(find(&other).is_none());
+    shm::remove(&bad).unwrap();
+    fs::remove_file(shm_file(&other)).unwrap();
+}

@@ -98,6 +98,19 @@ fn child_process_entry() {
             }
             thread::sleep(Duration::from_millis(300));
         }
+        "memfd-reader" => {
+            use std::os::fd::{FromRawFd, OwnedFd};
+            let raw: i32 = name.parse().expect("fd number");
+            // SAFETY: the parent passed this descriptor (inherited, not close-on-exec) for this
+            // child to own.
+            let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+            let sub = Subscriber::<kind::SeqLock<[u64; 2]>>::from_fd(fd, Default::default())
+                .expect("open the memfd");
+            let ([a, b], v) = sub
+                .wait_newer(Version::INITIAL, Duration::from_secs(10))
+                .expect("the parent stores");
+            assert_eq!((a, b, v.get()), (42, 43, 1));
+        }
         other => panic!("unknown child role {other}"),
     }
 }
@@ -164,5 +177,18 @@ fn ring_reader_in_another_process_gets_every_value_or_an_exact_lap_count() {
     }
     assert_eq!(start + read + missed, RING_VALUES);
     eprintln!("cross-process ring: {read} read, {missed} lost to laps (counted)");
+    reap(child, Duration::from_secs(30));
+}
+
+#[test]
+fn memfd_segment_passed_to_a_child_process() {
+    use std::os::fd::AsRawFd;
+    let mut p =
+        Publisher::<kind::SeqLock<[u64; 2]>>::create_memfd("test", Default::default()).unwrap();
+    let fd = p.share_fd().unwrap();
+    let child = spawn_child("memfd-reader", &fd.as_raw_fd().to_string());
+    drop(fd); // the child holds its inherited copy
+    thread::sleep(Duration::from_millis(50));
+    p.store(&[42, 43]);
     reap(child, Duration::from_secs(30));
 }

@@ -30,14 +30,18 @@
 //!
 //! Layout, header and validation: [`crate::layout`].
 
+mod list;
 mod name;
 mod segment;
 
 use core::marker::PhantomData;
 use core::time::Duration;
+use std::os::fd::OwnedFd;
+use std::path::Path;
 
 use bytemuck::Pod;
 
+pub use list::{Listed, SegmentInfo, list};
 pub use name::{InvalidName, SegmentName};
 pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
 
@@ -114,21 +118,62 @@ pub struct Subscriber<K: Structure> {
     _kind: PhantomData<K>,
 }
 
+/// Where a publisher creates its segment.
+enum Place<'a> {
+    Shm(&'a str),
+    Memfd(&'a str),
+    File(&'a Path),
+}
+
 impl<K: Structure> Publisher<K> {
-    fn create_geometry(
-        name: &str,
+    /// Creates the segment, then claims its single writer (a fresh segment has none).
+    fn create_at(
+        place: Place<'_>,
         capacity: usize,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity).map_err(CreateError::Layout)?;
         let fingerprint = expected::<K>(options.schema).fingerprint;
-        let segment = Segment::create(name, geometry, fingerprint, options)?;
-        Ok(Self {
+        let segment = match place {
+            Place::Shm(name) => Segment::create(name, geometry, fingerprint, options)?,
+            Place::Memfd(label) => Segment::create_memfd(label, geometry, fingerprint, options)?,
+            Place::File(path) => Segment::create_file(path, geometry, fingerprint, options)?,
+        };
+        let mut this = Self {
             segment,
             next: 0,
             last: None,
             _kind: PhantomData,
-        })
+        };
+        match K::KIND {
+            Kind::SeqLock => {
+                // SAFETY: as in `Publisher::lock`.
+                let lock = unsafe { &*this.segment.data().cast::<SeqLock<K::Value>>() };
+                if let Ok(writer) = lock.writer() {
+                    writer.keep_claim();
+                }
+            }
+            Kind::Ring | Kind::TimeSeries => {
+                let claimed = this.ring_of().writer().map(|w| w.keep_claim());
+                if let Ok(next) = claimed {
+                    this.next = next;
+                }
+            }
+        }
+        Ok(this)
+    }
+
+    /// A duplicate of the segment's file descriptor without close-on-exec, to hand a memfd
+    /// segment to a child process (which opens it with [`Subscriber::from_fd`]).
+    pub fn share_fd(&self) -> std::io::Result<OwnedFd> {
+        rustix::io::dup(self.segment.fd())
+            .map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()))
+    }
+
+    /// Writes a file-backed segment's contents to the file (`msync`), e.g. before a planned
+    /// shutdown of a flight recorder. A no-op cost for shm and memfd segments.
+    pub fn flush(&self) -> std::io::Result<()> {
+        self.segment.flush()
     }
 
     /// Keeps the segment after this publisher is dropped (for readers that start later, or a
@@ -137,9 +182,9 @@ impl<K: Structure> Publisher<K> {
         self.segment.persist();
     }
 
-    /// The segment's name.
+    /// The segment's name (`None` for memfd and file-backed segments).
     #[must_use]
-    pub fn name(&self) -> &SegmentName {
+    pub fn name(&self) -> Option<&SegmentName> {
         self.segment.name()
     }
 }
@@ -155,15 +200,33 @@ impl<K: Structure> Subscriber<K> {
     /// [`Subscriber::open`] with options.
     pub fn open_with(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
         let segment = Segment::open::<K::Value>(name, expected::<K>(options.schema), options)?;
-        Ok(Self {
-            segment,
-            _kind: PhantomData,
-        })
+        Ok(Self::wrap(segment))
     }
 
-    /// The segment's name.
+    /// Opens a file-backed segment (`O_NOFOLLOW`: a symlink is refused).
+    pub fn open_file(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, OpenError> {
+        let expected = expected::<K>(options.schema);
+        let segment = Segment::open_file::<K::Value>(path.as_ref(), expected, options)?;
+        Ok(Self::wrap(segment))
+    }
+
+    /// Opens a segment from a file descriptor, such as a memfd passed by its creator with
+    /// [`Publisher::share_fd`].
+    pub fn from_fd(fd: OwnedFd, options: OpenOptions) -> Result<Self, OpenError> {
+        let segment = Segment::from_fd::<K::Value>(fd, expected::<K>(options.schema), options)?;
+        Ok(Self::wrap(segment))
+    }
+
+    fn wrap(segment: Segment) -> Self {
+        Self {
+            segment,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The segment's name (`None` for memfd and file-backed segments).
     #[must_use]
-    pub fn name(&self) -> &SegmentName {
+    pub fn name(&self) -> Option<&SegmentName> {
         self.segment.name()
     }
 
@@ -201,20 +264,28 @@ impl<K: Structure> Drop for Publisher<K> {
 // ---- SeqLock ----------------------------------------------------------------------------
 
 impl<T: Pod> Publisher<kind::SeqLock<T>> {
-    /// Creates the segment `name` holding a SeqLock of `T` (zeroed, version 0).
+    /// Creates the named segment `name` holding a SeqLock of `T` (zeroed, version 0).
     pub fn create(name: &str) -> Result<Self, CreateError> {
         Self::create_with(name, CreateOptions::default())
     }
 
     /// [`Publisher::create`] with options.
     pub fn create_with(name: &str, options: CreateOptions) -> Result<Self, CreateError> {
-        let this = Self::create_geometry(name, 1, options)?;
-        // A fresh segment has no writer: the claim succeeds and is kept for the publisher's
-        // lifetime.
-        if let Ok(writer) = this.lock().writer() {
-            writer.keep_claim();
-        }
-        Ok(this)
+        Self::create_at(Place::Shm(name), 1, options)
+    }
+
+    /// Creates an anonymous memfd segment (`label` names it in `/proc/<pid>/fd`); share it with
+    /// [`Publisher::share_fd`].
+    pub fn create_memfd(label: &str, options: CreateOptions) -> Result<Self, CreateError> {
+        Self::create_at(Place::Memfd(label), 1, options)
+    }
+
+    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
+    pub fn create_file(
+        path: impl AsRef<Path>,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::File(path.as_ref()), 1, options)
     }
 
     fn lock(&self) -> &SeqLock<T> {
@@ -323,7 +394,7 @@ fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
 }
 
 impl<T: Pod> Publisher<kind::Ring<T>> {
-    /// Creates the segment `name` holding a ring of `capacity` values of `T` (a power of two).
+    /// Creates the named segment `name` holding a ring of `capacity` values of `T` (a power of two).
     pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
         Self::create_with(name, capacity, CreateOptions::default())
     }
@@ -334,14 +405,25 @@ impl<T: Pod> Publisher<kind::Ring<T>> {
         capacity: usize,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
-        Capacity::new(capacity)
-            .map_err(|e| CreateError::Layout(layout::LayoutError::Capacity(e)))?;
-        let mut this = Self::create_geometry(name, capacity, options)?;
-        let claimed = this.ring_of().writer().map(|w| w.keep_claim());
-        if let Ok(next) = claimed {
-            this.next = next;
-        }
-        Ok(this)
+        Self::create_at(Place::Shm(name), capacity, options)
+    }
+
+    /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
+    pub fn create_memfd(
+        label: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::Memfd(label), capacity, options)
+    }
+
+    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
+    pub fn create_file(
+        path: impl AsRef<Path>,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::File(path.as_ref()), capacity, options)
     }
 
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
@@ -429,25 +511,36 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
 // ---- TimeSeries -------------------------------------------------------------------------
 
 impl<T: Pod> Publisher<kind::TimeSeries<T>> {
-    /// Creates the segment `name` holding a time series of `capacity` stamped values of `T`.
+    /// Creates the named segment `name` holding a time series of `capacity` stamped values of `T` (a power of two).
     pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
         Self::create_with(name, capacity, CreateOptions::default())
     }
 
-    /// [`Publisher::create`] with options (the clock is recorded in the header).
+    /// [`Publisher::create`] with options.
     pub fn create_with(
         name: &str,
         capacity: usize,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
-        Capacity::new(capacity)
-            .map_err(|e| CreateError::Layout(layout::LayoutError::Capacity(e)))?;
-        let mut this = Self::create_geometry(name, capacity, options)?;
-        let claimed = this.ring_of().writer().map(|w| w.keep_claim());
-        if let Ok(next) = claimed {
-            this.next = next;
-        }
-        Ok(this)
+        Self::create_at(Place::Shm(name), capacity, options)
+    }
+
+    /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
+    pub fn create_memfd(
+        label: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::Memfd(label), capacity, options)
+    }
+
+    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
+    pub fn create_file(
+        path: impl AsRef<Path>,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::File(path.as_ref()), capacity, options)
     }
 
     /// Appends `sample` unless its stamp is earlier than the last one pushed.

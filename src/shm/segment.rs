@@ -1,12 +1,15 @@
 //! One segment implementation: create, open, map, validate, unlink.
 
+use std::borrow::ToOwned;
 use std::fmt;
+use std::format;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
-use rustix::fs::Mode;
+use rustix::fs::{Mode, OFlags};
 use rustix::mm::{MapFlags, ProtFlags};
 
 use super::name::{InvalidName, SegmentName};
@@ -196,9 +199,21 @@ impl Default for OpenOptions {
     }
 }
 
+/// What backs a segment.
+pub(crate) enum Backing {
+    /// A named POSIX shm object (`/dev/shm/<name>`).
+    Shm(SegmentName),
+    /// An anonymous memfd, shared by passing its file descriptor.
+    Memfd,
+    /// A regular file (a recorder that survives restarts).
+    File(PathBuf),
+}
+
 /// A mapped segment: the creator's read-write mapping, or a reader's read-only one.
 pub(crate) struct Segment {
-    name: SegmentName,
+    backing: Backing,
+    /// Kept open: a memfd is shared by duplicating it.
+    fd: OwnedFd,
     /// The creator's whole-segment mapping, or a reader's header page.
     head: Mapping,
     /// The structure: inside `head` for the creator, a separate read-only mapping for readers.
@@ -213,9 +228,24 @@ fn io_error(e: rustix::io::Errno) -> io::Error {
     io::Error::from_raw_os_error(e.raw_os_error())
 }
 
+fn create_error(e: rustix::io::Errno) -> CreateError {
+    match e {
+        rustix::io::Errno::EXIST => CreateError::AlreadyExists,
+        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => CreateError::PermissionDenied,
+        e => CreateError::Io(io_error(e)),
+    }
+}
+
+fn open_error(e: rustix::io::Errno) -> OpenError {
+    match e {
+        rustix::io::Errno::NOENT => OpenError::NotFound,
+        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => OpenError::PermissionDenied,
+        e => OpenError::Io(io_error(e)),
+    }
+}
+
 impl Segment {
-    /// Creates a segment for `geometry` (O_CREAT | O_EXCL), writes its header, and publishes
-    /// the layout version last.
+    /// Creates a named POSIX shm segment for `geometry` (O_CREAT | O_EXCL).
     pub(crate) fn create(
         name: &str,
         geometry: Geometry,
@@ -228,19 +258,71 @@ impl Segment {
             rustix::shm::OFlags::CREATE | rustix::shm::OFlags::EXCL | rustix::shm::OFlags::RDWR,
             Mode::from_raw_mode(options.mode),
         )
-        .map_err(|e| match e {
-            rustix::io::Errno::EXIST => CreateError::AlreadyExists,
-            rustix::io::Errno::ACCESS => CreateError::PermissionDenied,
-            e => CreateError::Io(io_error(e)),
-        })?;
-        let cleanup = |e: CreateError| {
-            let _ = rustix::shm::unlink(name.shm_path().as_str());
+        .map_err(create_error)?;
+        Self::init(Backing::Shm(name), fd, geometry, fingerprint, options)
+    }
+
+    /// Creates an anonymous memfd segment; `label` shows in `/proc/<pid>/fd`.
+    pub(crate) fn create_memfd(
+        label: &str,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let label = SegmentName::new(label).map_err(CreateError::InvalidName)?;
+        let fd = rustix::fs::memfd_create(
+            format!("rtshm:{label}").as_str(),
+            rustix::fs::MemfdFlags::CLOEXEC,
+        )
+        .map_err(create_error)?;
+        Self::init(Backing::Memfd, fd, geometry, fingerprint, options)
+    }
+
+    /// Creates a file-backed segment at `path` (O_CREAT | O_EXCL | O_NOFOLLOW).
+    pub(crate) fn create_file(
+        path: &Path,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let fd = rustix::fs::open(
+            path,
+            OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::RDWR | OFlags::CLOEXEC,
+            Mode::from_raw_mode(options.mode),
+        )
+        .map_err(create_error)?;
+        Self::init(
+            Backing::File(path.to_owned()),
+            fd,
+            geometry,
+            fingerprint,
+            options,
+        )
+    }
+
+    /// Sizes the new object `fd`, maps it, writes the header and publishes the layout version
+    /// last. On failure the object is removed again.
+    fn init(
+        backing: Backing,
+        fd: OwnedFd,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let mut this_backing = Some(backing);
+        let cleanup = |backing: &mut Option<Backing>, e: CreateError| {
+            if let Some(b) = backing.take() {
+                unlink(&b);
+            }
             e
         };
-        rustix::fs::ftruncate(&fd, geometry.total_len as u64)
-            .map_err(|e| cleanup(CreateError::Io(io_error(e))))?;
-        let map = Mapping::new(&fd, 0, geometry.total_len, true)
-            .map_err(|e| cleanup(CreateError::Io(e)))?;
+        if let Err(e) = rustix::fs::ftruncate(&fd, geometry.total_len as u64) {
+            return Err(cleanup(&mut this_backing, CreateError::Io(io_error(e))));
+        }
+        let map = match Mapping::new(&fd, 0, geometry.total_len, true) {
+            Ok(m) => m,
+            Err(e) => return Err(cleanup(&mut this_backing, CreateError::Io(e))),
+        };
         let created = Clock::Realtime.now().unwrap_or(Timestamp::ZERO);
         let header = layout::header_for(&geometry, fingerprint, options.clock, created.as_nanos());
         // SAFETY: the mapping is page-aligned and holds the header; readers access the header
@@ -261,19 +343,20 @@ impl Segment {
             AtomicUsize::from_ptr(map.as_ptr().add(VERSION_WORD).cast())
                 .store(word, Ordering::Release);
         }
-        drop(fd);
+        let backing = this_backing.take().unwrap_or(Backing::Memfd);
+        let unlink_on_drop = !matches!(backing, Backing::Memfd);
         Ok(Self {
-            name,
+            backing,
+            fd,
             head: map,
             data: None,
             readers: None,
             geometry,
-            unlink_on_drop: true,
+            unlink_on_drop,
         })
     }
 
-    /// Opens an existing segment read-only, waits (bounded) for its initialization, validates
-    /// the header against `V` and `expected`, and maps the data read-only.
+    /// Opens the named segment `name`.
     pub(crate) fn open<V: Payload>(
         name: &str,
         expected: Expected,
@@ -281,19 +364,66 @@ impl Segment {
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
         let path = name.shm_path();
-        let open = |flags| {
-            rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(|e| match e {
-                rustix::io::Errno::NOENT => OpenError::NotFound,
-                rustix::io::Errno::ACCESS => OpenError::PermissionDenied,
-                e => OpenError::Io(io_error(e)),
-            })
-        };
+        let open =
+            |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
         // Read-write only for the readers' page; the data is mapped read-only either way.
         let (fd, can_write) = match open(rustix::shm::OFlags::RDWR) {
             Ok(fd) => (fd, true),
             Err(OpenError::PermissionDenied) => (open(rustix::shm::OFlags::RDONLY)?, false),
             Err(e) => return Err(e),
         };
+        Self::attach::<V>(Backing::Shm(name), fd, can_write, expected, options)
+    }
+
+    /// Opens the file-backed segment at `path` (O_NOFOLLOW).
+    pub(crate) fn open_file<V: Payload>(
+        path: &Path,
+        expected: Expected,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
+        let open = |flags| {
+            rustix::fs::open(
+                path,
+                flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(open_error)
+        };
+        let (fd, can_write) = match open(OFlags::RDWR) {
+            Ok(fd) => (fd, true),
+            Err(OpenError::PermissionDenied) => (open(OFlags::RDONLY)?, false),
+            Err(e) => return Err(e),
+        };
+        Self::attach::<V>(
+            Backing::File(path.to_owned()),
+            fd,
+            can_write,
+            expected,
+            options,
+        )
+    }
+
+    /// Opens a segment from a file descriptor (a memfd passed by its creator).
+    pub(crate) fn from_fd<V: Payload>(
+        fd: OwnedFd,
+        expected: Expected,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
+        let can_write = rustix::fs::fcntl_getfl(&fd)
+            .map(|fl| fl.contains(OFlags::RDWR))
+            .unwrap_or(false);
+        Self::attach::<V>(Backing::Memfd, fd, can_write, expected, options)
+    }
+
+    /// Waits (bounded) for the creator to initialize `fd`, validates the header against `V` and
+    /// `expected`, and maps the data read-only and the readers' page read-write if allowed.
+    fn attach<V: Payload>(
+        backing: Backing,
+        fd: OwnedFd,
+        can_write: bool,
+        expected: Expected,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
         let deadline = Instant::now() + options.init_timeout;
         let (head, header, len) = loop {
             let len = rustix::fs::fstat(&fd)
@@ -327,7 +457,8 @@ impl Segment {
             None
         };
         Ok(Self {
-            name,
+            backing,
+            fd,
             head,
             data: Some(data),
             readers,
@@ -354,8 +485,30 @@ impl Segment {
         &self.geometry
     }
 
-    pub(crate) fn name(&self) -> &SegmentName {
-        &self.name
+    /// The name of a named segment.
+    pub(crate) fn name(&self) -> Option<&SegmentName> {
+        match &self.backing {
+            Backing::Shm(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The segment's file descriptor.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// Writes a file-backed segment's dirty pages to the file (`msync(MS_SYNC)`).
+    pub(crate) fn flush(&self) -> io::Result<()> {
+        // SAFETY: `head` is a live mapping of `len` bytes owned by `self`.
+        unsafe {
+            rustix::mm::msync(
+                self.head.as_ptr().cast(),
+                self.head.len(),
+                rustix::mm::MsyncFlags::SYNC,
+            )
+        }
+        .map_err(io_error)
     }
 
     /// Whether this reader mapped the readers' page read-write.
@@ -444,10 +597,23 @@ impl Segment {
     }
 }
 
+/// Removes the object behind `backing` from its namespace (a memfd has none).
+fn unlink(backing: &Backing) {
+    match backing {
+        Backing::Shm(name) => {
+            let _ = rustix::shm::unlink(name.shm_path().as_str());
+        }
+        Backing::File(path) => {
+            let _ = std::fs::remove_file(path);
+        }
+        Backing::Memfd => {}
+    }
+}
+
 impl Drop for Segment {
     fn drop(&mut self) {
         if self.unlink_on_drop {
-            let _ = rustix::shm::unlink(self.name.shm_path().as_str());
+            unlink(&self.backing);
         }
     }
 }
@@ -477,9 +643,5 @@ fn read_header(head: &Mapping) -> HeaderLine0 {
 /// Removes the segment `name` (its memory lives on until every mapping is gone).
 pub fn remove(name: &str) -> Result<(), OpenError> {
     let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-    rustix::shm::unlink(name.shm_path().as_str()).map_err(|e| match e {
-        rustix::io::Errno::NOENT => OpenError::NotFound,
-        rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => OpenError::PermissionDenied,
-        e => OpenError::Io(io_error(e)),
-    })
+    rustix::shm::unlink(name.shm_path().as_str()).map_err(open_error)
 }
