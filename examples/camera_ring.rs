@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rtshm::Lapped;
-use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+use rtshm::shm::{Publisher, kind};
 
 const W: usize = 640;
 const H: usize = 480;
@@ -58,7 +58,7 @@ fn camera(name: &str, seconds: u64) {
 
 /// The subscriber: reads frames in order, checks each is intact, counts laps.
 fn viewer(name: &str, seconds: u64) {
-    let sub = open(name);
+    let sub = common::open_when_ready::<kind::Ring<Frame>>(name);
     let mut cursor = sub.cursor_from_oldest();
     let mut frame: Box<Frame> = bytemuck::zeroed_box();
     let (mut read, mut lost) = (0u64, 0u64);
@@ -92,17 +92,4 @@ fn viewer(name: &str, seconds: u64) {
         "viewer: {read} frames read intact, {lost} lost to laps, {} in all",
         read + lost
     );
-}
-
-fn open(name: &str) -> Subscriber<kind::Ring<Frame>> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match Subscriber::<kind::Ring<Frame>>::open(name) {
-            Ok(s) => return s,
-            Err(OpenError::NotFound) if Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => panic!("open {name}: {e}"),
-        }
-    }
 }

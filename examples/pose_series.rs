@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Pose;
-use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+use rtshm::shm::{Publisher, kind};
 use rtshm::{InterpolationError, Stamped, Timestamp};
 
 fn main() {
@@ -53,7 +53,7 @@ fn odometry(name: &str, seconds: u64) {
 }
 
 fn localizer(name: &str, seconds: u64) {
-    let sub = open(name);
+    let sub = common::open_when_ready::<kind::TimeSeries<Pose>>(name);
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(seconds) {
         thread::sleep(Duration::from_millis(200));
@@ -70,19 +70,6 @@ fn localizer(name: &str, seconds: u64) {
                 println!("50 ms ago is outside the window {oldest} ..= {newest}");
             }
             Err(e) => println!("no pose: {e}"),
-        }
-    }
-}
-
-fn open(name: &str) -> Subscriber<kind::TimeSeries<Pose>> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match Subscriber::<kind::TimeSeries<Pose>>::open(name) {
-            Ok(s) => return s,
-            Err(OpenError::NotFound) if Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => panic!("open {name}: {e}"),
         }
     }
 }

@@ -347,16 +347,7 @@ pub fn validate<V: Payload>(
             found: header.magic,
         });
     }
-    match header.layout_version {
-        0 => return Err(LayoutError::NotInitialized),
-        LAYOUT_VERSION => {}
-        found => {
-            return Err(LayoutError::VersionMismatch {
-                found,
-                expected: LAYOUT_VERSION,
-            });
-        }
-    }
+    check_version(header.layout_version)?;
     if header.kind != expected.kind as u32 {
         return Err(LayoutError::KindMismatch {
             found: header.kind,
@@ -400,6 +391,18 @@ pub fn validate<V: Payload>(
         return Err(LayoutError::Corrupt("file size differs from the header's"));
     }
     Ok(geometry)
+}
+
+/// Checks a header's layout version: 0 while initializing, else [`LAYOUT_VERSION`].
+pub fn check_version(found: u32) -> Result<(), LayoutError> {
+    match found {
+        0 => Err(LayoutError::NotInitialized),
+        LAYOUT_VERSION => Ok(()),
+        found => Err(LayoutError::VersionMismatch {
+            found,
+            expected: LAYOUT_VERSION,
+        }),
+    }
 }
 
 /// The clock stored as `raw` in a header.

@@ -6,19 +6,11 @@
 //! qemu CI script) instead of being skipped.
 #![cfg(not(rtshm_loom))]
 
+mod common;
+
 use std::thread;
 
 use rtshm::{SeqLock, Version};
-
-fn stores(full: u64) -> u64 {
-    if cfg!(miri) {
-        (full / 1000).max(20)
-    } else if std::env::var("RTSHM_TEST_SCALE").as_deref() == Ok("small") {
-        (full / 4).max(100)
-    } else {
-        full
-    }
-}
 
 /// Checks one accepted read: all words equal, and equal to the version that produced them.
 fn check<const N: usize>(value: &[u64; N], version: Version) {
@@ -88,16 +80,16 @@ fn writer_and_readers_never_tear<const N: usize>(total: u64, readers: usize) {
 
 #[test]
 fn readers_never_accept_torn_64_byte_values() {
-    writer_and_readers_never_tear::<8>(stores(1_000_000), 2);
+    writer_and_readers_never_tear::<8>(common::scaled(1_000_000), 2);
 }
 
 #[test]
 fn readers_never_accept_torn_4_kib_values() {
-    writer_and_readers_never_tear::<512>(stores(50_000), 2);
+    writer_and_readers_never_tear::<512>(common::scaled(50_000), 2);
 }
 
 #[test]
 fn readers_never_accept_torn_values_with_odd_word_counts() {
     // 8 * 9 = 72 bytes: not a multiple of a cache line, exercises unaligned-to-line copies.
-    writer_and_readers_never_tear::<9>(stores(500_000), 3);
+    writer_and_readers_never_tear::<9>(common::scaled(500_000), 3);
 }

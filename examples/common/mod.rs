@@ -98,7 +98,7 @@ pub fn publish_imu(name: &str, seconds: u64) {
 
 /// Prints the latest sample every 100 ms for `seconds`.
 pub fn subscribe_imu(name: &str, seconds: u64) {
-    let subscriber = open_imu(name);
+    let subscriber = open_when_ready::<kind::SeqLock<Imu>>(name);
     let start = Instant::now();
     let mut last = Version::INITIAL;
     let mut next_print = start;
@@ -130,17 +130,17 @@ pub fn subscribe_imu(name: &str, seconds: u64) {
     println!("imu_subscriber: saw {} stores", last.get());
 }
 
-/// Opens `name`, waiting up to 5 s for the publisher to create it.
-fn open_imu(name: &str) -> Subscriber<kind::SeqLock<Imu>> {
+/// Opens `name`, waiting up to 5 s for the publisher process to create it.
+pub fn open_when_ready<K: rtshm::shm::Structure>(name: &str) -> Subscriber<K> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        match Subscriber::<kind::SeqLock<Imu>>::open(name) {
+        match Subscriber::<K>::open(name) {
             Ok(s) => return s,
             Err(OpenError::NotFound) if Instant::now() < deadline => {
                 thread::sleep(Duration::from_millis(10));
             }
             Err(e) => {
-                eprintln!("imu_subscriber: cannot open segment {name:?}: {e}");
+                eprintln!("cannot open segment {name:?}: {e}");
                 std::process::exit(1);
             }
         }

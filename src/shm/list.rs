@@ -6,7 +6,7 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::name::SegmentName;
-use crate::layout::{self, DATA_OFFSET, HeaderLine0, Kind, LAYOUT_VERSION, LayoutError};
+use crate::layout::{self, DATA_OFFSET, HeaderLine0, Kind, LayoutError};
 
 /// The directory where Linux keeps named POSIX shared memory.
 const SHM_DIR: &str = "/dev/shm";
@@ -86,16 +86,7 @@ fn inspect(
         return Ok(None);
     }
     let check = || -> Result<SegmentInfo, LayoutError> {
-        match header.layout_version {
-            0 => return Err(LayoutError::NotInitialized),
-            LAYOUT_VERSION => {}
-            found => {
-                return Err(LayoutError::VersionMismatch {
-                    found,
-                    expected: LAYOUT_VERSION,
-                });
-            }
-        }
+        layout::check_version(header.layout_version)?;
         let kind = Kind::from_raw(header.kind).ok_or(LayoutError::Corrupt("unknown kind"))?;
         if header.total_len != len {
             return Err(LayoutError::TooSmall {

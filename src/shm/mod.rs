@@ -65,6 +65,9 @@ pub mod kind {
 
 mod sealed {
     pub trait Structure {}
+    /// Structures with slots: [`kind::Ring`](super::kind::Ring) and
+    /// [`kind::TimeSeries`](super::kind::TimeSeries).
+    pub trait Slotted {}
 }
 
 /// A segment structure: [`kind::SeqLock`], [`kind::Ring`] or [`kind::TimeSeries`] of a
@@ -89,6 +92,8 @@ impl<T: Pod> Structure for kind::Ring<T> {
     const KIND: Kind = Kind::Ring;
 }
 impl<T: Pod> sealed::Structure for kind::TimeSeries<T> {}
+impl<T: Pod> sealed::Slotted for kind::Ring<T> {}
+impl<T: Pod> sealed::Slotted for kind::TimeSeries<T> {}
 impl<T: Pod> Structure for kind::TimeSeries<T> {
     type Value = Stamped<T>;
     const KIND: Kind = Kind::TimeSeries;
@@ -261,6 +266,41 @@ impl<K: Structure> Drop for Publisher<K> {
     }
 }
 
+impl<K: Structure + sealed::Slotted> Publisher<K> {
+    /// Creates the named segment `name` holding a ring or time series of `capacity` values
+    /// (a power of two).
+    pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
+        Self::create_with(name, capacity, CreateOptions::default())
+    }
+
+    /// [`Publisher::create`] with options (the clock is recorded in the header).
+    pub fn create_with(
+        name: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::Shm(name), capacity, options)
+    }
+
+    /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
+    pub fn create_memfd(
+        label: &str,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::Memfd(label), capacity, options)
+    }
+
+    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
+    pub fn create_file(
+        path: impl AsRef<Path>,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::File(path.as_ref()), capacity, options)
+    }
+}
+
 // ---- SeqLock ----------------------------------------------------------------------------
 
 impl<T: Pod> Publisher<kind::SeqLock<T>> {
@@ -394,38 +434,6 @@ fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
 }
 
 impl<T: Pod> Publisher<kind::Ring<T>> {
-    /// Creates the named segment `name` holding a ring of `capacity` values of `T` (a power of two).
-    pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
-        Self::create_with(name, capacity, CreateOptions::default())
-    }
-
-    /// [`Publisher::create`] with options.
-    pub fn create_with(
-        name: &str,
-        capacity: usize,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
-        Self::create_at(Place::Shm(name), capacity, options)
-    }
-
-    /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
-    pub fn create_memfd(
-        label: &str,
-        capacity: usize,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
-        Self::create_at(Place::Memfd(label), capacity, options)
-    }
-
-    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
-    pub fn create_file(
-        path: impl AsRef<Path>,
-        capacity: usize,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
-        Self::create_at(Place::File(path.as_ref()), capacity, options)
-    }
-
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
     /// syscall unless a reader waits in [`Subscriber::wait_next`].
     pub fn push(&mut self, value: &T) -> u64 {
@@ -511,38 +519,6 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
 // ---- TimeSeries -------------------------------------------------------------------------
 
 impl<T: Pod> Publisher<kind::TimeSeries<T>> {
-    /// Creates the named segment `name` holding a time series of `capacity` stamped values of `T` (a power of two).
-    pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
-        Self::create_with(name, capacity, CreateOptions::default())
-    }
-
-    /// [`Publisher::create`] with options.
-    pub fn create_with(
-        name: &str,
-        capacity: usize,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
-        Self::create_at(Place::Shm(name), capacity, options)
-    }
-
-    /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
-    pub fn create_memfd(
-        label: &str,
-        capacity: usize,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
-        Self::create_at(Place::Memfd(label), capacity, options)
-    }
-
-    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
-    pub fn create_file(
-        path: impl AsRef<Path>,
-        capacity: usize,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
-        Self::create_at(Place::File(path.as_ref()), capacity, options)
-    }
-
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
         if let Some(last) = self.last
