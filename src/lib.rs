@@ -62,7 +62,7 @@ mod words;
 
 /// The README's examples, compiled and run as doctests (not under Miri, which cannot map
 /// shared memory; the same code paths run under Miri through the unit tests).
-#[cfg(all(doctest, not(miri)))]
+#[cfg(all(doctest, not(miri), feature = "std"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
