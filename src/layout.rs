@@ -134,6 +134,12 @@ unsafe impl bytemuck::Pod for HeaderLine0 {}
 /// Byte offset of the writer-owned header line (owner u64, epoch u64, heartbeat_ns u64,
 /// notify u32).
 pub const WRITER_LINE_OFFSET: usize = 128;
+/// Byte offset of `owner`, the writer's [`OwnerToken`](crate::liveness::OwnerToken) word.
+pub const OWNER_OFFSET: usize = WRITER_LINE_OFFSET;
+/// Byte offset of `epoch`, the number of takeovers.
+pub const EPOCH_OFFSET: usize = WRITER_LINE_OFFSET + 8;
+/// Byte offset of `heartbeat_ns`, the writer's last heartbeat (`CLOCK_MONOTONIC` ns).
+pub const HEARTBEAT_OFFSET: usize = WRITER_LINE_OFFSET + 16;
 /// Byte offset of `notify`, the 32-bit futex word readers sleep on.
 pub const NOTIFY_OFFSET: usize = WRITER_LINE_OFFSET + 24;
 /// Byte offset of `waiters`, the number of readers registered to be woken (readers' page).

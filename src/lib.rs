@@ -46,6 +46,8 @@
 extern crate std;
 
 pub mod layout;
+#[cfg(all(feature = "std", not(rtshm_loom)))]
+pub mod liveness;
 mod payload;
 pub mod ring;
 pub mod seqlock;

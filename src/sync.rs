@@ -157,6 +157,20 @@ atomic!(
 atomic_arith!(AtomicU32(u32));
 atomic_arith!(AtomicU64(u64));
 
+#[allow(dead_code)] // used by `shm` (takeover), which loom and no_std builds leave out
+impl AtomicU64 {
+    #[inline(always)]
+    pub(crate) fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<u64, u64> {
+        self.0.compare_exchange(current, new, success, failure)
+    }
+}
+
 #[cfg(all(feature = "std", not(rtshm_loom), target_has_atomic = "32"))]
 impl AtomicU32 {
     /// The `core` atomic underneath, for the futex syscalls.

@@ -5,8 +5,12 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::string::String;
 use std::vec::Vec;
 
+use core::time::Duration;
+
 use super::name::SegmentName;
+use crate::Timestamp;
 use crate::layout::{self, DATA_OFFSET, HeaderLine0, Kind, LayoutError};
+use crate::liveness::{OwnerToken, WriterStatus};
 
 /// The directory where Linux keeps named POSIX shared memory.
 const SHM_DIR: &str = "/dev/shm";
@@ -31,7 +35,16 @@ pub struct SegmentInfo {
     pub created_ns: u64,
     /// Stores completed (SeqLock) or values written (Ring, TimeSeries), read once.
     pub writes: u64,
+    /// The writer's status, with [`STALE_AFTER`] as the staleness threshold.
+    pub writer: WriterStatus,
+    /// The writer's process id, if the segment has an owner.
+    pub writer_pid: Option<i32>,
+    /// Takeovers so far.
+    pub epoch: u64,
 }
+
+/// The heartbeat age after which [`list`] reports a live writer as stale.
+pub const STALE_AFTER: Duration = Duration::from_secs(1);
 
 /// One entry of [`list`]: a segment with rtshm's magic, and its summary or what is wrong
 /// with its header.
@@ -43,7 +56,23 @@ pub struct Listed {
     pub info: Result<SegmentInfo, LayoutError>,
 }
 
-/// The rtshm segments under `/dev/shm`, sorted by name. Files without rtshm's magic are left
+/// The rtshm segments under `/dev/shm`, sorted by name, each with its writer's status.
+///
+/// Removing the segments whose writer died:
+///
+/// ```no_run
+/// use rtshm::liveness::WriterStatus;
+///
+/// for seg in rtshm::shm::list()? {
+///     if let Ok(info) = &seg.info {
+///         if info.writer == WriterStatus::Dead {
+///             rtshm::shm::remove(&seg.name)?;
+///         }
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+/// Files without rtshm's magic are left
 /// out; rtshm segments with a bad header are listed with the error, so one corrupt segment
 /// never hides the others. Headers are read with `read(2)`, not mapped, so a truncated file
 /// cannot fault the caller.
@@ -101,6 +130,9 @@ fn inspect(
             });
         }
         Ok(SegmentInfo {
+            writer: WriterStatus::Unowned,
+            writer_pid: None,
+            epoch: 0,
             name,
             kind,
             payload_size: header.payload_size,
@@ -122,6 +154,33 @@ fn inspect(
             Kind::SeqLock => word >> 1,
             Kind::Ring | Kind::TimeSeries => word,
         };
+        let mut line = [0u8; 24];
+        file.seek(SeekFrom::Start(layout::OWNER_OFFSET as u64))?;
+        file.read_exact(&mut line)?;
+        let word = |i: usize| u64::from_ne_bytes(line[i..i + 8].try_into().unwrap_or([0; 8]));
+        let owner = OwnerToken::from_raw(word(0));
+        info.epoch = word(8);
+        info.writer_pid = owner.pid();
+        info.writer = WriterStatus::of(
+            owner,
+            Timestamp::from_nanos(word(16)),
+            Timestamp::now(),
+            STALE_AFTER,
+        );
     }
     Ok(Some(info))
+}
+
+/// Removes every segment whose writer is dead (see [`list`]); returns the names removed.
+/// Segments with a live, stale or no owner are left alone, and so are corrupt ones.
+pub fn remove_dead() -> io::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for seg in list()? {
+        if matches!(&seg.info, Ok(info) if info.writer == WriterStatus::Dead)
+            && super::remove(&seg.name).is_ok()
+        {
+            removed.push(seg.name);
+        }
+    }
+    Ok(removed)
 }

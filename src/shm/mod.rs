@@ -41,15 +41,61 @@ use std::path::Path;
 
 use bytemuck::Pod;
 
-pub use list::{Listed, SegmentInfo, list};
+pub use list::{Listed, STALE_AFTER, SegmentInfo, list, remove_dead};
 pub use name::{InvalidName, SegmentName};
 pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
+
+/// [`Publisher::open_existing`] or [`Publisher::create_or_recover`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TakeoverError {
+    /// Creating the segment failed.
+    Create(CreateError),
+    /// Opening the existing segment failed (not found, wrong type, corrupt...).
+    Open(OpenError),
+    /// The segment's writer is alive: there can be only one.
+    WriterAlive {
+        /// Its process id.
+        pid: i32,
+    },
+    /// The existing segment holds a different number of slots than requested.
+    CapacityMismatch {
+        /// Slots in the segment.
+        found: usize,
+        /// Slots requested.
+        requested: usize,
+    },
+}
+
+impl core::fmt::Display for TakeoverError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Create(e) => e.fmt(f),
+            Self::Open(e) => e.fmt(f),
+            Self::WriterAlive { pid } => {
+                write!(
+                    f,
+                    "the segment's writer (pid {pid}) is alive; only one writer at a time"
+                )
+            }
+            Self::CapacityMismatch { found, requested } => write!(
+                f,
+                "the existing segment has {found} slots, not the {requested} requested"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TakeoverError {}
 
 use crate::layout::{self, Expected, Geometry, Kind};
 use crate::ring::{Capacity, Cursor, GetError, Lapped, RingHead, RingRef, Slot};
 use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
 use crate::{Busy, Payload, SeqLock, Stamped, Timestamp, Version};
 use segment::Segment;
+
+use crate::liveness::{Heartbeat, Liveness, OwnerToken, WriterStatus};
+use crate::sync::Ordering;
 
 /// Marker types that choose the structure of a segment.
 pub mod kind {
@@ -107,9 +153,12 @@ fn expected<K: Structure>(schema: Option<u64>) -> Expected {
     }
 }
 
-/// The single writer of a segment it created.
+/// The single writer of a segment: the one that created it, or one that took it over from a
+/// dead writer ([`Publisher::open_existing`]).
 pub struct Publisher<K: Structure> {
     segment: Segment,
+    /// When to refresh the heartbeat.
+    heartbeat: Heartbeat,
     /// The next write number (rings and series).
     next: u64,
     /// The last stamp pushed (series).
@@ -144,27 +193,116 @@ impl<K: Structure> Publisher<K> {
             Place::Memfd(label) => Segment::create_memfd(label, geometry, fingerprint, options)?,
             Place::File(path) => Segment::create_file(path, geometry, fingerprint, options)?,
         };
-        let mut this = Self {
+        let mut this = Self::wrap(segment);
+        this.claim();
+        Ok(this)
+    }
+
+    fn wrap(segment: Segment) -> Self {
+        let now = Timestamp::now();
+        Self {
             segment,
+            heartbeat: Heartbeat::new(now),
             next: 0,
             last: None,
             _kind: PhantomData,
-        };
+        }
+    }
+
+    /// Claims the structure's writer (repairing what a dead writer left, see DESIGN.md section
+    /// 9), records this process as the owner, and beats the heart once.
+    fn claim(&mut self) {
         match K::KIND {
             Kind::SeqLock => {
-                // SAFETY: as in `Publisher::lock`.
-                let lock = unsafe { &*this.segment.data().cast::<SeqLock<K::Value>>() };
+                // SAFETY: as in `Publisher::lock`: a SeqLock segment starts with a
+                // `SeqLock<K::Value>`, mapped read-write while `self` lives.
+                let lock = unsafe { &*self.segment.data().cast::<SeqLock<K::Value>>() };
+                // A dead writer's claim is still set: clear it. A store it left half done (odd
+                // sequence) is completed, never declared valid, by the next store.
+                lock.release_writer();
                 if let Ok(writer) = lock.writer() {
                     writer.keep_claim();
                 }
             }
             Kind::Ring | Kind::TimeSeries => {
-                let claimed = this.ring_of().writer().map(|w| w.keep_claim());
+                let ring = self.ring_of();
+                // A dead writer's claim is still set: clear it, then claim, which publishes a
+                // value it completed but did not announce. A torn slot is rewritten by the
+                // next push, which reuses its write number.
+                ring.release_writer();
+                let claimed = ring.writer().map(|w| w.keep_claim());
                 if let Ok(next) = claimed {
-                    this.next = next;
+                    self.next = next;
                 }
             }
         }
+        // Release: a reader that sees this owner also sees the repaired structure.
+        self.segment
+            .owner()
+            .store(OwnerToken::current().to_raw(), Ordering::Release);
+        self.heartbeat();
+    }
+
+    /// Refreshes the heartbeat now. Stores refresh it by themselves while they come; a publisher
+    /// that goes idle for longer than readers' staleness threshold calls this to stay `Alive`.
+    pub fn heartbeat(&mut self) {
+        self.segment
+            .heartbeat()
+            .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
+    }
+
+    /// After every store: wake waiting readers, refresh the heartbeat when it is due.
+    #[inline]
+    fn after_store(&mut self) {
+        self.segment.wake_readers();
+        if let Some(now) = self.heartbeat.tick() {
+            self.segment
+                .heartbeat()
+                .store(now.as_nanos(), Ordering::Relaxed);
+        }
+    }
+
+    /// The number of takeovers this segment has seen.
+    #[must_use]
+    pub fn epoch(&self) -> u64 {
+        self.segment.epoch().load(Ordering::Relaxed)
+    }
+
+    /// Takes over the named segment from a writer that died (or exited): fails with
+    /// [`TakeoverError::WriterAlive`] while the owner process runs. The epoch is incremented,
+    /// and a store the dead writer left half done is redone by the next store or push, so no
+    /// reader ever accepts its torn bytes.
+    pub fn open_existing(name: &str) -> Result<Self, TakeoverError> {
+        Self::open_existing_with(name, OpenOptions::default())
+    }
+
+    /// [`Publisher::open_existing`] with options.
+    pub fn open_existing_with(name: &str, options: OpenOptions) -> Result<Self, TakeoverError> {
+        let segment =
+            Segment::open_writer::<K::Value>(name, expected::<K>(options.schema), options)
+                .map_err(TakeoverError::Open)?;
+        let me = OwnerToken::current().to_raw();
+        let owner = segment.owner();
+        // Acquire: see the structure as the previous owner left it.
+        let mut current = owner.load(Ordering::Acquire);
+        loop {
+            let token = OwnerToken::from_raw(current);
+            if token.liveness() == Liveness::Alive {
+                return Err(TakeoverError::WriterAlive {
+                    pid: token.pid().unwrap_or(0),
+                });
+            }
+            // AcqRel: exactly one of several racing publishers wins the segment.
+            match owner.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        segment.epoch().fetch_add(1, Ordering::Relaxed);
+        let mut segment = segment;
+        segment.adopt();
+        let mut this = Self::wrap(segment);
+        this.claim();
         Ok(this)
     }
 
@@ -244,6 +382,20 @@ impl<K: Structure> Subscriber<K> {
         self.segment.data_range()
     }
 
+    /// The writer's status: alive (heartbeat within `threshold`), stale, dead or unowned.
+    #[must_use]
+    pub fn writer_status(&self, threshold: Duration) -> WriterStatus {
+        let owner = OwnerToken::from_raw(self.segment.owner().load(Ordering::Relaxed));
+        let beat = Timestamp::from_nanos(self.segment.heartbeat().load(Ordering::Relaxed));
+        WriterStatus::of(owner, beat, Timestamp::now(), threshold)
+    }
+
+    /// The number of takeovers the segment has seen.
+    #[must_use]
+    pub fn epoch(&self) -> u64 {
+        self.segment.epoch().load(Ordering::Relaxed)
+    }
+
     /// Whether this subscriber could map the readers' page read-write (needed to register as
     /// a waiter; without it, waits poll).
     #[must_use]
@@ -254,6 +406,13 @@ impl<K: Structure> Subscriber<K> {
 
 impl<K: Structure> Drop for Publisher<K> {
     fn drop(&mut self) {
+        // A clean exit leaves the segment unowned (if it is still ours).
+        let _ = self.segment.owner().compare_exchange(
+            OwnerToken::current().to_raw(),
+            OwnerToken::NONE.to_raw(),
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
         match K::KIND {
             Kind::SeqLock => {
                 // SAFETY: as in `Publisher::lock`: a SeqLock segment starts with a
@@ -280,6 +439,26 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         Self::create_at(Place::Shm(name), capacity, options)
+    }
+
+    /// Creates the named segment, or takes it over if it exists and its writer is dead; the
+    /// existing segment must have `capacity` slots.
+    pub fn create_or_recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
+        let this = match Self::create(name, capacity) {
+            Err(CreateError::AlreadyExists) => Self::open_existing(name)?,
+            other => other.map_err(TakeoverError::Create)?,
+        };
+        let found = this.segment.geometry().capacity;
+        if found != capacity {
+            // Leave the existing segment in place for whoever uses it with its capacity.
+            let mut this = this;
+            this.segment.persist();
+            return Err(TakeoverError::CapacityMismatch {
+                found,
+                requested: capacity,
+            });
+        }
+        Ok(this)
     }
 
     /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
@@ -314,6 +493,15 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
         Self::create_at(Place::Shm(name), 1, options)
     }
 
+    /// Creates the named segment, or takes it over if it exists and its writer is dead (the
+    /// usual start-up of a node that may have crashed before).
+    pub fn create_or_recover(name: &str) -> Result<Self, TakeoverError> {
+        match Self::create(name) {
+            Err(CreateError::AlreadyExists) => Self::open_existing(name),
+            other => other.map_err(TakeoverError::Create),
+        }
+    }
+
     /// Creates an anonymous memfd segment (`label` names it in `/proc/<pid>/fd`); share it with
     /// [`Publisher::share_fd`].
     pub fn create_memfd(label: &str, options: CreateOptions) -> Result<Self, CreateError> {
@@ -340,7 +528,7 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
     /// fence and one load, no syscall.
     pub fn store(&mut self, value: &T) -> Version {
         let version = self.lock().store_exclusive(value);
-        self.segment.wake_readers();
+        self.after_store();
         version
     }
 }
@@ -440,7 +628,7 @@ impl<T: Pod> Publisher<kind::Ring<T>> {
         let w = self.next;
         self.ring_of().push_exclusive(w, value);
         self.next = w.wrapping_add(1);
-        self.segment.wake_readers();
+        self.after_store();
         w
     }
 }
@@ -521,6 +709,14 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
 impl<T: Pod> Publisher<kind::TimeSeries<T>> {
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
+        if self.last.is_none() {
+            // After a takeover: continue from the last stamp held.
+            self.last = SeriesRef::new(self.ring_of())
+                .latest()
+                .ok()
+                .flatten()
+                .map(|s| s.stamp);
+        }
         if let Some(last) = self.last
             && sample.stamp < last
         {
@@ -533,7 +729,7 @@ impl<T: Pod> Publisher<kind::TimeSeries<T>> {
         self.ring_of().push_exclusive(w, sample);
         self.next = w.wrapping_add(1);
         self.last = Some(sample.stamp);
-        self.segment.wake_readers();
+        self.after_store();
         Ok(w)
     }
 }

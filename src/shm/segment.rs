@@ -14,10 +14,11 @@ use rustix::mm::{MapFlags, ProtFlags};
 
 use super::name::{InvalidName, SegmentName};
 use crate::layout::{
-    self, DATA_OFFSET, Expected, Geometry, HeaderLine0, LAYOUT_PAGE, LAYOUT_VERSION, LayoutError,
-    NOTIFY_OFFSET, READERS_OFFSET, WAITERS_OFFSET,
+    self, DATA_OFFSET, EPOCH_OFFSET, Expected, Geometry, HEARTBEAT_OFFSET, HeaderLine0,
+    LAYOUT_PAGE, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, READERS_OFFSET,
+    WAITERS_OFFSET,
 };
-use crate::sync::{AtomicU32, AtomicUsize, Ordering, fence};
+use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use crate::time::Clock;
 use crate::words::{load_words, store_words};
 use crate::{Payload, Timestamp};
@@ -424,6 +425,34 @@ impl Segment {
         expected: Expected,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
+        Self::attach_as::<V>(backing, fd, can_write, false, expected, options)
+    }
+
+    /// Opens the named segment `name` to write it (a publisher taking over): validated like a
+    /// reader's, then mapped whole and read-write like the creator's.
+    pub(crate) fn open_writer<V: Payload>(
+        name: &str,
+        expected: Expected,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
+        let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
+        let fd = rustix::shm::open(
+            name.shm_path().as_str(),
+            rustix::shm::OFlags::RDWR,
+            Mode::empty(),
+        )
+        .map_err(open_error)?;
+        Self::attach_as::<V>(Backing::Shm(name), fd, true, true, expected, options)
+    }
+
+    fn attach_as<V: Payload>(
+        backing: Backing,
+        fd: OwnedFd,
+        can_write: bool,
+        writer: bool,
+        expected: Expected,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
         let deadline = Instant::now() + options.init_timeout;
         let (head, header, len) = loop {
             let len = rustix::fs::fstat(&fd)
@@ -445,6 +474,28 @@ impl Segment {
             std::thread::sleep(Duration::from_millis(1));
         };
         let geometry = layout::validate::<V>(&header, len, expected).map_err(OpenError::Invalid)?;
+        if writer {
+            drop(head);
+            let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(OpenError::Io)?;
+            // Not unlinked on drop until the takeover succeeds (`Segment::adopt`).
+            return Ok(Self {
+                backing,
+                fd,
+                head: map,
+                data: None,
+                readers: None,
+                geometry,
+                unlink_on_drop: false,
+            });
+        }
+        // 32-bit targets: the header's 64-bit words (owner, heartbeat) are loaded too, so the
+        // header page is remapped read-write for the same reason as the data below.
+        let head = if cfg!(target_pointer_width = "32") && can_write {
+            drop(head);
+            Mapping::new(&fd, 0, LAYOUT_PAGE, true).map_err(OpenError::Io)?
+        } else {
+            head
+        };
         // `core::sync::atomic` allows only loads no wider than a pointer on read-only memory, and
         // the sequences are 64-bit: on 32-bit targets readers map the data read-write (they
         // still never store to it).
@@ -518,6 +569,28 @@ impl Segment {
             .is_some_and(|m| m.len() == LAYOUT_PAGE)
     }
 
+    /// A 64-bit word of the writer line (owner, epoch, heartbeat).
+    fn writer_word(&self, offset: usize) -> &AtomicU64 {
+        // SAFETY: the offsets are 8-aligned inside the header page, mapped while `self` lives;
+        // the words are accessed only atomically (readers only load them).
+        unsafe { AtomicU64::from_ptr(self.head.as_ptr().add(offset).cast()) }
+    }
+
+    /// The owner token word.
+    pub(crate) fn owner(&self) -> &AtomicU64 {
+        self.writer_word(OWNER_OFFSET)
+    }
+
+    /// The takeover count.
+    pub(crate) fn epoch(&self) -> &AtomicU64 {
+        self.writer_word(EPOCH_OFFSET)
+    }
+
+    /// The writer's last heartbeat, `CLOCK_MONOTONIC` ns.
+    pub(crate) fn heartbeat(&self) -> &AtomicU64 {
+        self.writer_word(HEARTBEAT_OFFSET)
+    }
+
     /// The futex word readers sleep on (header page: read-only for readers).
     pub(crate) fn notify(&self) -> &AtomicU32 {
         // SAFETY: `NOTIFY_OFFSET` is 4-aligned inside the header page, mapped while `self`
@@ -589,6 +662,12 @@ impl Segment {
             );
             true
         })
+    }
+
+    /// After a successful takeover: the new owner removes the segment on drop, as its creator
+    /// would have, unless persisted.
+    pub(crate) fn adopt(&mut self) {
+        self.unlink_on_drop = !matches!(self.backing, Backing::Memfd);
     }
 
     /// Keeps the segment after this creator's handle is dropped.
