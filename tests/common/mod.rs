@@ -1,6 +1,8 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
+pub mod series_model;
+
 /// Scales an iteration count down under Miri and emulation (`RTSHM_TEST_SCALE=small`).
 pub fn scaled(full: u64) -> u64 {
     if cfg!(miri) {

@@ -1,0 +1,93 @@
+//! Arbitrary bytes as a segment file: a valid header for a random structure is patched with the
+//! fuzzer's bytes and the file's length is changed; opening must return `Ok` exactly when
+//! `layout::validate` accepts the header, and otherwise that same error, never panicking or
+//! touching memory outside the mapping. A successful open is then read from.
+#![no_main]
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use rtshm::layout::{self, Expected, Geometry, HeaderLine0, Kind, LAYOUT_VERSION};
+use rtshm::shm::{OpenError, OpenOptions, Structure, Subscriber, kind};
+use rtshm::{Clock, Payload};
+
+fn path() -> &'static PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = std::env::temp_dir();
+        dir.join(format!("rtshm-fuzz-header-{}", std::process::id()))
+    })
+}
+
+fn options() -> OpenOptions {
+    OpenOptions {
+        init_timeout: Duration::ZERO,
+        ..OpenOptions::default()
+    }
+}
+
+/// Opens the file as `K` and checks the outcome against `validate` on the same bytes.
+fn check<K: Structure>(kind: Kind, file: &[u8]) {
+    let header: Option<HeaderLine0> =
+        (file.len() >= 64).then(|| bytemuck::pod_read_unaligned(&file[..64]));
+    let expected = Expected {
+        kind,
+        fingerprint: layout::fingerprint::<K::Value>(),
+    };
+    let verdict = match header {
+        Some(h) => layout::validate::<K::Value>(&h, file.len() as u64, expected).map(|_| ()),
+        None => Err(layout::LayoutError::TooSmall {
+            len: file.len() as u64,
+            needed: layout::DATA_OFFSET as u64,
+        }),
+    };
+    match (Subscriber::<K>::open_file(path(), options()), verdict) {
+        (Ok(sub), Ok(())) => {
+            let _ = sub.writer_status(Duration::from_secs(1));
+            let _ = sub.epoch();
+        }
+        (Err(OpenError::Invalid(got)), Err(want)) if file.len() >= layout::DATA_OFFSET => {
+            assert_eq!(got, want)
+        }
+        // Shorter than a header: always TooSmall, whatever `validate` says about the bytes.
+        (Err(OpenError::Invalid(layout::LayoutError::TooSmall { .. })), Err(_)) => {}
+        (got, want) => panic!("open gave {:?}, validate gave {want:?}", got.err()),
+    }
+}
+
+fn valid_file<V: Payload>(kind: Kind, capacity: usize) -> Vec<u8> {
+    let g = Geometry::of::<V>(kind, capacity).unwrap();
+    let mut h = layout::header_for(&g, layout::fingerprint::<V>(), Clock::Monotonic, 1);
+    h.layout_version = LAYOUT_VERSION;
+    let mut file = vec![0u8; g.total_len];
+    file[..64].copy_from_slice(bytemuck::bytes_of(&h));
+    file
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [sel, cap, len_mode, patches @ ..] = data else {
+        return;
+    };
+    let capacity = 1usize << (cap % 6);
+    let kind = [Kind::SeqLock, Kind::Ring, Kind::TimeSeries][usize::from(sel % 3)];
+    let mut file = match kind {
+        Kind::SeqLock => valid_file::<u64>(kind, 1),
+        Kind::Ring => valid_file::<u64>(kind, capacity),
+        Kind::TimeSeries => valid_file::<rtshm::Stamped<u64>>(kind, capacity),
+    };
+    for p in patches.chunks_exact(2) {
+        file[usize::from(p[0] % 64)] = p[1];
+    }
+    match len_mode % 4 {
+        1 => file.truncate(usize::from(*len_mode) * 1031 % (file.len() + 1)),
+        2 => file.extend_from_slice(&[0; 8]),
+        _ => {}
+    }
+    std::fs::write(path(), &file).unwrap();
+    check::<kind::SeqLock<u64>>(Kind::SeqLock, &file);
+    check::<kind::Ring<u64>>(Kind::Ring, &file);
+    check::<kind::TimeSeries<u64>>(Kind::TimeSeries, &file);
+    let _ = std::fs::remove_file(path());
+});
