@@ -9,7 +9,7 @@ mod common;
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,37 +35,22 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
+/// Overwrites a segment's owner word, as a crashed or recycled process would have left it.
+fn write_owner(name: &str, token: OwnerToken) {
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
+        .unwrap();
+    f.seek(SeekFrom::Start(OWNER_OFFSET as u64)).unwrap();
+    f.write_all(&token.to_raw().to_ne_bytes()).unwrap();
+}
+
 /// 1 MiB of words; every word of a stored value is the same.
 const WORDS: usize = 128 * 1024;
 type Big = [u64; WORDS];
 
 fn name(test: &str) -> String {
     format!("rtshm-live-{}-{test}", std::process::id())
-}
-
-fn spawn_child(role: &str, name: &str) -> Child {
-    let exe = std::env::current_exe().expect("test binary path");
-    let runner = std::env::var("RTSHM_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut cmd = match words.next() {
-        Some(prog) => {
-            let mut c = Command::new(prog);
-            c.args(words).arg(exe);
-            c
-        }
-        None => Command::new(exe),
-    };
-    cmd.args([
-        "--exact",
-        "child_process_entry",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env("RTSHM_CHILD", format!("{role}:{name}"))
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .spawn()
-    .expect("spawn child")
 }
 
 /// The child side: a writer that takes the segment over (or creates it) and stores 1 MiB
@@ -96,7 +81,7 @@ fn sigkilled_writers_are_taken_over_and_readers_never_accept_a_torn_value() {
     let cycles = common::scaled(100).clamp(10, 100);
     let mut rng = WyRand::new_seed(common::seed(0x5161_4b11));
     let sub = {
-        let first = spawn_child("big-writer", &n);
+        let first = common::spawn_child("big-writer", &n);
         let deadline = Instant::now() + Duration::from_secs(20);
         let sub = loop {
             match Subscriber::<kind::SeqLock<Big>>::open(&n) {
@@ -138,7 +123,7 @@ fn sigkilled_writers_are_taken_over_and_readers_never_accept_a_torn_value() {
             .collect();
         let stop_readers = StopOnDrop(&stop);
         for cycle in 1..cycles {
-            let child = spawn_child("big-writer", &n);
+            let child = common::spawn_child("big-writer", &n);
             torn_kills += u64::from(kill_when_storing(child, &sub, &mut rng, cycle));
         }
         drop(stop_readers);
@@ -240,12 +225,7 @@ fn a_recycled_pid_is_reported_dead_and_taken_over() {
     // Our own PID with a different start time: the PID was reused by another process.
     let me = OwnerToken::current();
     let stale = OwnerToken::new(me.pid().unwrap() as u32, (me.to_raw() >> 32) + 1);
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .open(format!("/dev/shm/{n}"))
-        .unwrap();
-    f.seek(SeekFrom::Start(OWNER_OFFSET as u64)).unwrap();
-    f.write_all(&stale.to_raw().to_ne_bytes()).unwrap();
+    write_owner(&n, stale);
     let sub = Subscriber::<kind::Ring<u32>>::open(&n).unwrap();
     assert_eq!(
         sub.writer_status(Duration::from_secs(1)),
@@ -308,12 +288,7 @@ fn remove_dead_removes_only_segments_whose_writer_died() {
     std::mem::forget(p);
     let me = OwnerToken::current();
     let dead = OwnerToken::new(me.pid().unwrap() as u32, (me.to_raw() >> 32) + 7);
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .open(format!("/dev/shm/{n}"))
-        .unwrap();
-    f.seek(SeekFrom::Start(OWNER_OFFSET as u64)).unwrap();
-    f.write_all(&dead.to_raw().to_ne_bytes()).unwrap();
+    write_owner(&n, dead);
     let alive = name("gc-alive");
     let _q = Publisher::<kind::SeqLock<u32>>::create(&alive).unwrap();
     let removed = shm::remove_dead().unwrap();

@@ -3,7 +3,9 @@
 //! the child is started through the runner in `RTSHM_TEST_RUNNER` (set by ci/linux-arm.sh).
 #![cfg(all(feature = "std", not(rtshm_loom), not(miri)))]
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,32 +14,6 @@ use rtshm::{Lapped, Timestamp, Version};
 
 const STORES: u64 = 20;
 const RING_VALUES: u64 = 5_000;
-
-/// Starts this test binary as a child playing `role` on segment `name`.
-fn spawn_child(role: &str, name: &str) -> Child {
-    let exe = std::env::current_exe().expect("test binary path");
-    let runner = std::env::var("RTSHM_TEST_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut cmd = match words.next() {
-        Some(prog) => {
-            let mut c = Command::new(prog);
-            c.args(words).arg(exe);
-            c
-        }
-        None => Command::new(exe),
-    };
-    cmd.args([
-        "--exact",
-        "child_process_entry",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env("RTSHM_CHILD", format!("{role}:{name}"))
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .spawn()
-    .expect("spawn child")
-}
 
 /// Waits for the child with a deadline, killing it if it hangs.
 fn reap(mut child: Child, limit: Duration) {
@@ -122,7 +98,7 @@ fn name(test: &str) -> String {
 #[test]
 fn reader_in_another_process_is_woken_promptly_by_each_store() {
     let n = name("wake");
-    let child = spawn_child("seqlock-writer", &n);
+    let child = common::spawn_child("seqlock-writer", &n);
     let sub = open_when_ready::<kind::SeqLock<[u64; 2]>>(&n);
     let mut last = Version::INITIAL;
     let mut latencies = Vec::new();
@@ -156,7 +132,7 @@ fn reader_in_another_process_is_woken_promptly_by_each_store() {
 #[test]
 fn ring_reader_in_another_process_gets_every_value_or_an_exact_lap_count() {
     let n = name("ring");
-    let child = spawn_child("ring-writer", &n);
+    let child = common::spawn_child("ring-writer", &n);
     let sub = open_when_ready::<kind::Ring<[u64; 4]>>(&n);
     let mut cursor = sub.cursor_from_oldest();
     let start = cursor.position();
@@ -186,7 +162,7 @@ fn memfd_segment_passed_to_a_child_process() {
     let mut p =
         Publisher::<kind::SeqLock<[u64; 2]>>::create_memfd("test", Default::default()).unwrap();
     let fd = p.share_fd().unwrap();
-    let child = spawn_child("memfd-reader", &fd.as_raw_fd().to_string());
+    let child = common::spawn_child("memfd-reader", &fd.as_raw_fd().to_string());
     drop(fd); // the child holds its inherited copy
     thread::sleep(Duration::from_millis(50));
     p.store(&[42, 43]);

@@ -245,6 +245,20 @@ fn open_error(e: rustix::io::Errno) -> OpenError {
     }
 }
 
+/// Opens read-write if allowed (for the readers' page; the data is mapped read-only either
+/// way), else read-only. Returns the descriptor and whether it is writable.
+fn open_rw_or_ro<F>(
+    open: impl Fn(F) -> Result<OwnedFd, OpenError>,
+    rw: F,
+    ro: F,
+) -> Result<(OwnedFd, bool), OpenError> {
+    match open(rw) {
+        Ok(fd) => Ok((fd, true)),
+        Err(OpenError::PermissionDenied) => Ok((open(ro)?, false)),
+        Err(e) => Err(e),
+    }
+}
+
 impl Segment {
     /// Creates a named POSIX shm segment for `geometry` (O_CREAT | O_EXCL).
     pub(crate) fn create(
@@ -367,12 +381,8 @@ impl Segment {
         let path = name.shm_path();
         let open =
             |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
-        // Read-write only for the readers' page; the data is mapped read-only either way.
-        let (fd, can_write) = match open(rustix::shm::OFlags::RDWR) {
-            Ok(fd) => (fd, true),
-            Err(OpenError::PermissionDenied) => (open(rustix::shm::OFlags::RDONLY)?, false),
-            Err(e) => return Err(e),
-        };
+        let (fd, can_write) =
+            open_rw_or_ro(open, rustix::shm::OFlags::RDWR, rustix::shm::OFlags::RDONLY)?;
         Self::attach::<V>(Backing::Shm(name), fd, can_write, expected, options)
     }
 
@@ -390,11 +400,7 @@ impl Segment {
             )
             .map_err(open_error)
         };
-        let (fd, can_write) = match open(OFlags::RDWR) {
-            Ok(fd) => (fd, true),
-            Err(OpenError::PermissionDenied) => (open(OFlags::RDONLY)?, false),
-            Err(e) => return Err(e),
-        };
+        let (fd, can_write) = open_rw_or_ro(open, OFlags::RDWR, OFlags::RDONLY)?;
         Self::attach::<V>(
             Backing::File(path.to_owned()),
             fd,

@@ -30,3 +30,32 @@ pub fn with_seed(seed: u64, f: impl FnOnce(u64)) {
         std::panic::resume_unwind(e);
     }
 }
+
+/// Starts this test binary again as a child that runs only the test `child_process_entry`, with
+/// `RTSHM_CHILD=role:arg`. Under qemu-user the child goes through the runner in
+/// `RTSHM_TEST_RUNNER` (set by ci/linux-arm.sh). The child's stdout (libtest's report) is dropped.
+pub fn spawn_child(role: &str, arg: &str) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().expect("test binary path");
+    let runner = std::env::var("RTSHM_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(prog) => {
+            let mut c = Command::new(prog);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.args([
+        "--exact",
+        "child_process_entry",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("RTSHM_CHILD", format!("{role}:{arg}"))
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .spawn()
+    .expect("spawn child")
+}
