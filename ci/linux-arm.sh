@@ -19,10 +19,7 @@ targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
 for target in "${targets[@]}"; do
     echo "--- cargo test --target $target (qemu-user)"
-    # Cross-process tests start the test binary again as a child: through the same runner.
-    case "$target" in
-        aarch64-*) export RTSHM_TEST_RUNNER="$CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER" ;;
-        armv7-*) export RTSHM_TEST_RUNNER="$CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER" ;;
-    esac
+    # Cross-process tests start the test binary again as a child through the runner variable
+    # exported above, which the tests read as cross's images make them do (tests/common).
     cargo test --target "$target"
 done

@@ -1,6 +1,6 @@
 //! Cross-process tests: the test binary re-executes itself as a publisher child
 //! (`child_process_entry`, selected by `RTSHM_CHILD`), and the parent subscribes. Under qemu-user
-//! the child is started through the runner in `RTSHM_TEST_RUNNER` (set by ci/linux-arm.sh).
+//! the child is started through cargo's runner for the target (see `common::spawn_child`).
 #![cfg(all(feature = "std", not(rtshm_loom), not(miri)))]
 
 mod common;

@@ -31,13 +31,30 @@ pub fn with_seed(seed: u64, f: impl FnOnce(u64)) {
     }
 }
 
+/// The command prefix that runs a binary of this target, for a test that starts itself again:
+/// `RTSHM_TEST_RUNNER` if set, else cargo's runner variable for the ARM Linux targets, which
+/// cross's docker images and ci/linux-arm.sh export (qemu-user does not follow an `execve` of a
+/// foreign binary by itself). Empty when binaries run natively.
+fn runner() -> String {
+    let cargo_runner = if cfg!(all(target_arch = "aarch64", target_os = "linux")) {
+        "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER"
+    } else if cfg!(all(target_arch = "arm", target_os = "linux")) {
+        "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER"
+    } else {
+        ""
+    };
+    std::env::var("RTSHM_TEST_RUNNER")
+        .or_else(|_| std::env::var(cargo_runner))
+        .unwrap_or_default()
+}
+
 /// Starts this test binary again as a child that runs only the test `child_process_entry`, with
-/// `RTSHM_CHILD=role:arg`. Under qemu-user the child goes through the runner in
-/// `RTSHM_TEST_RUNNER` (set by ci/linux-arm.sh). The child's stdout (libtest's report) is dropped.
+/// `RTSHM_CHILD=role:arg`, through [`runner`] under emulation. The child's stdout (libtest's
+/// report) is dropped.
 pub fn spawn_child(role: &str, arg: &str) -> std::process::Child {
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().expect("test binary path");
-    let runner = std::env::var("RTSHM_TEST_RUNNER").unwrap_or_default();
+    let runner = runner();
     let mut words = runner.split_whitespace();
     let mut cmd = match words.next() {
         Some(prog) => {
