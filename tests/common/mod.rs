@@ -37,14 +37,15 @@ pub fn with_seed(seed: u64, f: impl FnOnce(u64)) {
 /// foreign binary by itself). Empty when binaries run natively.
 fn runner() -> String {
     let cargo_runner = if cfg!(all(target_arch = "aarch64", target_os = "linux")) {
-        "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER"
+        Some("CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER")
     } else if cfg!(all(target_arch = "arm", target_os = "linux")) {
-        "CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER"
+        Some("CARGO_TARGET_ARMV7_UNKNOWN_LINUX_GNUEABIHF_RUNNER")
     } else {
-        ""
+        None
     };
     std::env::var("RTSHM_TEST_RUNNER")
-        .or_else(|_| std::env::var(cargo_runner))
+        .ok()
+        .or_else(|| cargo_runner.and_then(|var| std::env::var(var).ok()))
         .unwrap_or_default()
 }
 
