@@ -89,6 +89,13 @@ fn readers_never_accept_torn_4_kib_values() {
 }
 
 #[test]
+fn readers_never_accept_torn_values_copied_in_bulk_with_a_word_tail() {
+    // 8 * 131 = 1048 bytes: on x86_64 with AVX, eight 128-byte blocks through the vector copy
+    // and a 24-byte tail through the word loop.
+    writer_and_readers_never_tear::<131>(common::scaled(50_000), 3);
+}
+
+#[test]
 fn readers_never_accept_torn_values_with_odd_word_counts() {
     // 8 * 9 = 72 bytes: not a multiple of a cache line, exercises unaligned-to-line copies.
     writer_and_readers_never_tear::<9>(common::scaled(500_000), 3);
