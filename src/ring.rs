@@ -211,6 +211,11 @@ impl<T: Payload> Default for Slot<T> {
 // atomic; `T: Payload` values carry no references, so sharing `&Slot<T>` is free of data races.
 unsafe impl<T: Payload + Send> Sync for Slot<T> {}
 
+// SAFETY: an all-zero slot is an empty one: sequence 0 (never written) and a zeroed `T`, valid
+// because `T: Zeroable`.
+#[cfg(not(rtshm_loom))]
+unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for Slot<T> {}
+
 /// The writer-owned words of a ring: the write position on its own 128-byte line (the width of
 /// a cache-line pair that x86_64 and aarch64 prefetch together), so that it does not share a
 /// line with slots that readers load.
@@ -221,6 +226,10 @@ pub struct RingHead {
 }
 
 static_assertions::const_assert_eq!(core::mem::size_of::<RingHead>(), 128);
+
+// SAFETY: an all-zero head is a new one: write number 0, no writer claimed.
+#[cfg(not(rtshm_loom))]
+unsafe impl bytemuck::Zeroable for RingHead {}
 
 impl RingHead {
     /// A head at write number 0 with no writer claimed.
@@ -272,6 +281,12 @@ pub struct Ring<T, const N: usize> {
     slots: [Slot<T>; N],
 }
 
+// SAFETY: an all-zero ring is an empty one (see `RingHead` and `Slot`). A zeroed ring whose `N`
+// is not a power of two is still rejected at compile time by `as_ref`, which every operation
+// goes through. This lets large rings be built on the heap with `bytemuck::zeroed_box`.
+#[cfg(not(rtshm_loom))]
+unsafe impl<T: bytemuck::Zeroable, const N: usize> bytemuck::Zeroable for Ring<T, N> {}
+
 impl<T: Payload, const N: usize> Ring<T, N> {
     const CAPACITY: Capacity = match Capacity::new(N) {
         Ok(c) => c,
@@ -318,6 +333,12 @@ impl<T: Payload, const N: usize> Ring<T, N> {
     /// See [`RingRef::latest`].
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         self.as_ref().latest()
+    }
+
+    /// See [`RingRef::latest_into`].
+    #[inline]
+    pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
+        self.as_ref().latest_into(dst)
     }
 
     /// See [`RingRef::get`].
@@ -462,7 +483,16 @@ impl<'a, T: Payload> RingRef<'a, T> {
     }
 
     /// One lap-checked read of write number `p` into `dst`.
+    #[inline]
     pub(crate) fn probe(&self, p: u64, dst: &mut T) -> Probe {
+        self.probe_with(p, |words| words.load(dst))
+    }
+
+    /// One lap-checked read of write number `p`: `read` copies what it needs out of the slot's
+    /// storage (all of it, or one part such as a stamp), and the result says whether that copy
+    /// belongs to write `p`.
+    #[inline]
+    pub(crate) fn probe_with(&self, p: u64, read: impl FnOnce(&Words<T>)) -> Probe {
         if p > MAX_WRITE {
             return Probe::NotYet;
         }
@@ -481,7 +511,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         if s1 > want {
             return Probe::Lapped { by: (s1 - 1) / 2 };
         }
-        slot.value.load(dst);
+        read(&slot.value);
         // Acquire: pairs with the Release fence after the store of `2w + 1` in `push`: if the
         // copy saw any word of a later write, the load below sees that write's odd sequence.
         fence(Ordering::Acquire);
@@ -493,6 +523,26 @@ impl<'a, T: Payload> RingRef<'a, T> {
                 by: s2.saturating_sub(1) / 2,
             }
         }
+    }
+
+    /// [`RingRef::probe_with`] for callers that only need to know whether the copy is write
+    /// `p` (a search restarts on anything else): one comparison instead of the classification.
+    #[inline]
+    pub(crate) fn probe_exact(&self, p: u64, read: impl FnOnce(&Words<T>)) -> bool {
+        let slot = self.slot(p);
+        // Wrapping: a write number past `MAX_WRITE` (only from a corrupt head) matches no slot
+        // the writer could have completed; whatever matches is still a value of this ring.
+        let want = p.wrapping_mul(2).wrapping_add(2);
+        let s1 = slot.seq.load(Ordering::Relaxed);
+        // Acquire: as the first fence in `probe_with`.
+        fence(Ordering::Acquire);
+        if s1 != want {
+            return false;
+        }
+        read(&slot.value);
+        // Acquire: as the second fence in `probe_with`.
+        fence(Ordering::Acquire);
+        slot.seq.load(Ordering::Relaxed) == s1
     }
 
     /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`] times.
@@ -547,15 +597,35 @@ impl<'a, T: Payload> RingRef<'a, T> {
     ///
     /// Fails with [`Busy`] only if the writer laps the whole ring during each of
     /// [`TRY_LOAD_ATTEMPTS`] copies (or, with capacity 1, stores during each of them).
+    #[inline]
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         let mut value = T::zeroed();
+        Ok(self.latest_into(&mut value)?.map(|n| (n, value)))
+    }
+
+    /// Like [`RingRef::latest`], copying into `dst` (for large values such as camera frames,
+    /// which should not pass through the stack). Returns the write number; on `Ok(None)` and on
+    /// `Err` the contents of `dst` are unspecified (possibly torn).
+    ///
+    /// ```
+    /// use rtshm::Ring;
+    ///
+    /// let ring: Box<Ring<[u8; 1 << 20], 2>> = bytemuck::zeroed_box();
+    /// let mut frame: Box<[u8; 1 << 20]> = bytemuck::zeroed_box();
+    /// assert_eq!(ring.latest_into(&mut frame), Ok(None));
+    /// ring.writer().unwrap().push(&[7; 1 << 20]);
+    /// assert_eq!(ring.latest_into(&mut frame), Ok(Some(0)));
+    /// assert!(frame.iter().all(|&b| b == 7));
+    /// ```
+    #[inline]
+    pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
         for _ in 0..TRY_LOAD_ATTEMPTS {
             let h = self.written();
             let Some(p) = h.checked_sub(1) else {
                 return Ok(None);
             };
-            if let Probe::Value = self.probe(p, &mut value) {
-                return Ok(Some((p, value)));
+            if let Probe::Value = self.probe(p, dst) {
+                return Ok(Some(p));
             }
             // Overwritten (or being overwritten) since `head` was read: read the new head.
             sync::spin_loop();

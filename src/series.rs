@@ -185,6 +185,10 @@ pub struct TimeSeries<T, const N: usize> {
     ring: Ring<Stamped<T>, N>,
 }
 
+// SAFETY: an all-zero series is an empty ring of stamped values (see `Ring`'s impl).
+#[cfg(not(rtshm_loom))]
+unsafe impl<T: bytemuck::Zeroable, const N: usize> bytemuck::Zeroable for TimeSeries<T, N> {}
+
 impl<T: Pod, const N: usize> TimeSeries<T, N> {
     /// An empty series.
     #[cfg(not(rtshm_loom))]
@@ -290,11 +294,11 @@ impl<T> Clone for SeriesRef<'_, T> {
 impl<T> Copy for SeriesRef<'_, T> {}
 
 /// Outcome of one binary search for `t` on one snapshot.
-struct Search<T> {
-    /// The newest stamped value strictly before `t`.
-    before: Option<Stamped<T>>,
-    /// The oldest stamped value at or after `t`.
-    after: Option<Stamped<T>>,
+struct Search {
+    /// The write number and stamp of the newest value strictly before `t`.
+    before: Option<(u64, Timestamp)>,
+    /// The write number and stamp of the oldest value at or after `t`.
+    after: Option<(u64, Timestamp)>,
     /// The window `[lo, hi)` of write numbers searched.
     lo: u64,
     hi: u64,
@@ -303,13 +307,13 @@ struct Search<T> {
 }
 
 impl<'a, T: Pod> SeriesRef<'a, T> {
-    /// Queries over `ring`.
+    /// A series view over a ring of stamped values.
     #[must_use]
     pub fn new(ring: RingRef<'a, Stamped<T>>) -> Self {
         Self { ring }
     }
 
-    /// The ring underneath.
+    /// The ring of stamped values underneath.
     #[must_use]
     pub fn ring(&self) -> RingRef<'a, Stamped<T>> {
         self.ring
@@ -324,16 +328,29 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     }
 
     /// Write number `n` if it is still held and complete, else `None` (the caller restarts).
+    #[inline]
     fn read(&self, n: u64) -> Option<Stamped<T>> {
         let mut s = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
-        match self.ring.probe(n, &mut s) {
-            Probe::Value => Some(s),
-            _ => None,
-        }
+        self.ring
+            .probe_exact(n, |words| words.load(&mut s))
+            .then_some(s)
     }
 
-    /// Lower-bound binary search for `t` on one snapshot, restarted when a probe was overwritten.
-    fn search(&self, t: Timestamp) -> Result<Search<T>, Busy> {
+    /// The stamp of write number `n` if it is still held and complete, else `None`: the same
+    /// lap check as [`SeriesRef::read`], copying 8 bytes instead of the whole value.
+    #[inline]
+    fn read_stamp(&self, n: u64) -> Option<Timestamp> {
+        let mut stamp = Timestamp::ZERO;
+        self.ring
+            .probe_exact(n, |words| stamp = words.load_stamp())
+            .then_some(stamp)
+    }
+
+    /// Lower-bound binary search for `t` over the stamps of one snapshot, restarted when a probe
+    /// was overwritten. Reads only stamps; the caller reads the values it picks, and restarts
+    /// with a new search if one of them is overwritten in between.
+    #[inline]
+    fn search(&self, t: Timestamp) -> Result<Search, Busy> {
         'restart: for _ in 0..TRY_LOAD_ATTEMPTS {
             let hi = self.ring.written();
             let lo = self.ring.oldest(hi);
@@ -341,15 +358,15 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
             let (mut before, mut after) = (None, None);
             while a < b {
                 let mid = a + (b - a) / 2;
-                let Some(s) = self.read(mid) else {
+                let Some(stamp) = self.read_stamp(mid) else {
                     sync::spin_loop();
                     continue 'restart;
                 };
-                if s.stamp < t {
-                    before = Some(s);
+                if stamp < t {
+                    before = Some((mid, stamp));
                     a = mid + 1;
                 } else {
-                    after = Some(s);
+                    after = Some((mid, stamp));
                     b = mid;
                 }
             }
@@ -364,18 +381,20 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
         Err(Busy)
     }
 
-    /// Reads the stamp at one end of a snapshot for an error report, `t` if it is gone.
+    /// Reads the stamp at one end of a snapshot for an error report, `fallback` if it is gone.
     fn stamp_at(&self, n: u64, fallback: Timestamp) -> Timestamp {
-        self.read(n).map_or(fallback, |s| s.stamp)
+        self.read_stamp(n).unwrap_or(fallback)
     }
 
     /// The newest value, or `None` if the series is empty.
+    #[inline]
     pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
         Ok(self.ring.latest()?.map(|(_, s)| s))
     }
 
     /// The newest value if it is at most `max_age` older than `now` (a stamp after `now` counts
     /// as age zero); `None` if the series is empty or the newest value is stale.
+    #[inline]
     pub fn latest_if_fresh(
         &self,
         now: Timestamp,
@@ -388,59 +407,89 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
 
     /// The value stamped nearest to `t`, if it is at most `max_distance` away. On equal distance
     /// the earlier sample wins (see the module docs for equal stamps).
+    #[inline]
     pub fn closest(
         &self,
         t: Timestamp,
         max_distance: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
-        let Search { before, after, .. } = self.search(t)?;
-        let best = match (before, after) {
-            (Some(b), Some(a)) => {
-                if t.abs_diff(b.stamp) <= t.abs_diff(a.stamp) {
-                    Some(b)
-                } else {
-                    Some(a)
+        // Distances in nanoseconds (no `Duration` arithmetic in the loop).
+        let max_distance = crate::time::duration_nanos(max_distance);
+        let distance = |stamp: Timestamp| t.as_nanos().abs_diff(stamp.as_nanos());
+        for _ in 0..TRY_LOAD_ATTEMPTS {
+            let Search { before, after, .. } = self.search(t)?;
+            let best = match (before, after) {
+                (Some(b), Some(a)) => {
+                    if distance(b.1) <= distance(a.1) {
+                        Some(b)
+                    } else {
+                        Some(a)
+                    }
                 }
+                (b, a) => b.or(a),
+            };
+            let Some((n, stamp)) = best else {
+                return Ok(None);
+            };
+            if distance(stamp) > max_distance {
+                return Ok(None);
             }
-            (b, a) => b.or(a),
-        };
-        Ok(best.filter(|s| t.abs_diff(s.stamp) <= max_distance))
+            match self.read(n) {
+                Some(sample) => return Ok(Some(sample)),
+                // Overwritten since the search: search again.
+                None => sync::spin_loop(),
+            }
+        }
+        Err(Busy)
     }
 
     /// The two values around `t`, with `before.stamp <= t <= after.stamp`, and the fraction
     /// `alpha = (t - before.stamp) / (after.stamp - before.stamp)`. An exact hit returns the same
     /// sample twice with `alpha = 0`. Never extrapolates: a `t` outside the stamps held returns
     /// [`InterpolationError::OutOfRange`] with the oldest and newest stamps.
+    #[inline]
     pub fn interpolation_pair(
         &self,
         t: Timestamp,
     ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
-        let Search {
-            before,
-            after,
-            lo,
-            hi,
-            ..
-        } = self.search(t)?;
-        match (before, after) {
-            (_, Some(a)) if a.stamp == t => Ok((a, a, 0.0)),
-            (Some(b), Some(a)) => {
-                let span = a.stamp.as_nanos() - b.stamp.as_nanos();
-                let alpha = (t.as_nanos() - b.stamp.as_nanos()) as f64 / span as f64;
-                Ok((b, a, alpha))
+        for _ in 0..TRY_LOAD_ATTEMPTS {
+            let Search {
+                before,
+                after,
+                lo,
+                hi,
+                ..
+            } = self.search(t)?;
+            let pair = match (before, after) {
+                (_, Some((a, stamp))) if stamp == t => self.read(a).map(|a| (a, a, 0.0)),
+                (Some((b, b_stamp)), Some((a, a_stamp))) => {
+                    let span = a_stamp.as_nanos() - b_stamp.as_nanos();
+                    let alpha = (t.as_nanos() - b_stamp.as_nanos()) as f64 / span as f64;
+                    self.read(b).zip(self.read(a)).map(|(b, a)| (b, a, alpha))
+                }
+                (None, None) => return Err(InterpolationError::Empty),
+                (None, Some((_, oldest))) => {
+                    return Err(InterpolationError::OutOfRange {
+                        requested: t,
+                        oldest,
+                        newest: self.stamp_at(hi - 1, oldest),
+                    });
+                }
+                (Some((_, newest)), None) => {
+                    return Err(InterpolationError::OutOfRange {
+                        requested: t,
+                        oldest: self.stamp_at(lo, newest),
+                        newest,
+                    });
+                }
+            };
+            match pair {
+                Some(pair) => return Ok(pair),
+                // One of the two was overwritten since the search: search again.
+                None => sync::spin_loop(),
             }
-            (None, None) => Err(InterpolationError::Empty),
-            (None, Some(a)) => Err(InterpolationError::OutOfRange {
-                requested: t,
-                oldest: a.stamp,
-                newest: self.stamp_at(hi - 1, a.stamp),
-            }),
-            (Some(b), None) => Err(InterpolationError::OutOfRange {
-                requested: t,
-                oldest: self.stamp_at(lo, b.stamp),
-                newest: b.stamp,
-            }),
         }
+        Err(InterpolationError::Busy)
     }
 
     /// The value at `t`, interpolated between the two values around it with [`Lerp`].

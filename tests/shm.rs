@@ -61,6 +61,23 @@ fn ring_round_trip_reports_laps() {
 }
 
 #[test]
+fn ring_latest_into_copies_large_frames_without_the_stack() {
+    const FRAME: usize = 1 << 20;
+    let n = name("ring-latest-into");
+    let mut publisher = Publisher::<kind::Ring<[u8; FRAME]>>::create(&n, 2).unwrap();
+    let subscriber = Subscriber::<kind::Ring<[u8; FRAME]>>::open(&n).unwrap();
+    let mut frame: Box<[u8; FRAME]> = bytemuck::zeroed_box();
+    assert_eq!(subscriber.latest_into(&mut frame), Ok(None));
+    let mut src: Box<[u8; FRAME]> = bytemuck::zeroed_box();
+    for k in 1..=3u8 {
+        src.fill(k);
+        publisher.push(&src);
+    }
+    assert_eq!(subscriber.latest_into(&mut frame), Ok(Some(2)));
+    assert!(frame.iter().all(|&b| b == 3));
+}
+
+#[test]
 fn time_series_round_trip_interpolates() {
     let n = name("series");
     let mut publisher = Publisher::<kind::TimeSeries<[f64; 2]>>::create(&n, 16).unwrap();

@@ -661,6 +661,11 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
         self.ring().latest()
     }
 
+    /// The newest value copied into `dst`, and its write number. See [`RingRef::latest_into`].
+    pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
+        self.ring().latest_into(dst)
+    }
+
     /// Write number `n`. See [`RingRef::get`].
     pub fn get(&self, n: u64) -> Result<T, GetError> {
         self.ring().get(n)
