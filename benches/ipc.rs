@@ -1,0 +1,246 @@
+//! Cross-core round trips (latency): a value goes from one thread to a thread pinned to another
+//! core and back. Baselines: a raw cache-line ping-pong (the hardware limit for any shared-memory
+//! scheme), and kernel IPC (futex, pipe, Unix socket). Ours: the same round trip through two
+//! SeqLocks (one per direction), each side spinning until it sees the other's counter.
+
+// The baselines and harness use plain std atomics; the one-module rule is for src/.
+#![allow(clippy::disallowed_types)]
+
+mod common;
+
+use std::hint::spin_loop;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rtshm::{Ring, SeqLock, Version};
+
+/// Runs `iters` round trips: `pinger` on CPU 0 (this thread), `ponger` on CPU 1; returns the
+/// time the pinger took. Both sides spin on a flag (not a sleeping barrier) until both run on
+/// their cores, so the timing does not include waking an idle CPU.
+fn round_trips(iters: u64, pinger: impl FnOnce(u64), ponger: impl FnOnce(u64) + Send) -> Duration {
+    let ready = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            common::pin_to(1);
+            ready.store(true, Ordering::Release);
+            ponger(iters);
+        });
+        common::pin_to(0);
+        while !ready.load(Ordering::Acquire) {
+            spin_loop();
+        }
+        let t = Instant::now();
+        pinger(iters);
+        t.elapsed()
+    })
+}
+
+/// A value alone on its own 128-byte line pair.
+#[repr(align(128))]
+struct Padded<T>(T);
+
+fn cache_line(iters: u64) -> Duration {
+    let line = Padded(AtomicU64::new(0));
+    let line = &line.0;
+    round_trips(
+        iters,
+        |n| {
+            for i in 0..n {
+                line.store(2 * i + 1, Ordering::Release);
+                while line.load(Ordering::Acquire) != 2 * i + 2 {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            for i in 0..n {
+                while line.load(Ordering::Acquire) != 2 * i + 1 {
+                    spin_loop();
+                }
+                line.store(2 * i + 2, Ordering::Release);
+            }
+        },
+    )
+}
+
+fn seqlocks<T: bytemuck::Pod + Send>(
+    iters: u64,
+    value: impl Fn(u64) -> T + Sync,
+    key: fn(&T) -> u64,
+) -> Duration {
+    let ping = Padded(SeqLock::new(value(0)));
+    let pong = Padded(SeqLock::new(value(0)));
+    let (ping, pong) = (&ping.0, &pong.0);
+    let value = &value;
+    // Each side polls with `load_if_newer`, which reads only the sequence until a store lands.
+    let observe = |lock: &SeqLock<T>, last: &mut Version, want: u64| loop {
+        if let Some((v, version)) = lock.load_if_newer(*last) {
+            *last = version;
+            if key(&v) == want {
+                return;
+            }
+        }
+        spin_loop();
+    };
+    round_trips(
+        iters,
+        |n| {
+            let mut w = ping.writer().expect("one writer");
+            let mut last = pong.version();
+            for i in 1..=n {
+                w.store(&value(i));
+                observe(pong, &mut last, i);
+            }
+        },
+        |n| {
+            let mut w = pong.writer().expect("one writer");
+            let mut last = ping.version();
+            for i in 1..=n {
+                observe(ping, &mut last, i);
+                w.store(&value(i));
+            }
+        },
+    )
+}
+
+fn rings(iters: u64) -> Duration {
+    let ping: Ring<u64, 8> = Ring::new();
+    let pong: Ring<u64, 8> = Ring::new();
+    let (ping, pong) = (&ping, &pong);
+    round_trips(
+        iters,
+        |n| {
+            let mut w = ping.writer().expect("one writer");
+            let mut c = pong.cursor_from_oldest();
+            for i in 1..=n {
+                w.push(&i);
+                while c.next() != Ok(Some(i)) {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            let mut w = pong.writer().expect("one writer");
+            let mut c = ping.cursor_from_oldest();
+            for i in 1..=n {
+                while c.next() != Ok(Some(i)) {
+                    spin_loop();
+                }
+                w.push(&i);
+            }
+        },
+    )
+}
+
+fn futex(iters: u64) -> Duration {
+    use rustix::thread::futex;
+    let word = Padded(AtomicU32::new(0));
+    let word = &word.0;
+    // `word` counts turns: odd after a ping, even after a pong. Each side sleeps in the kernel
+    // until the turn changes.
+    let wait_until = |want: u32| loop {
+        let now = word.load(Ordering::Acquire);
+        if now == want {
+            break;
+        }
+        let _ = futex::wait(word, futex::Flags::PRIVATE, now, None);
+    };
+    let pass = |to: u32| {
+        word.store(to, Ordering::Release);
+        let _ = futex::wake(word, futex::Flags::PRIVATE, 1);
+    };
+    round_trips(
+        iters,
+        |n| {
+            for i in 0..n as u32 {
+                pass(2 * i + 1);
+                wait_until(2 * i + 2);
+            }
+        },
+        |n| {
+            for i in 0..n as u32 {
+                wait_until(2 * i + 1);
+                pass(2 * i + 2);
+            }
+        },
+    )
+}
+
+fn streams(iters: u64, a: impl Read + Write + Send, b: impl Read + Write + Send) -> Duration {
+    let (mut a, mut b) = (a, b);
+    round_trips(
+        iters,
+        move |n| {
+            let mut byte = [0u8; 1];
+            for _ in 0..n {
+                a.write_all(&byte).expect("write");
+                a.read_exact(&mut byte).expect("read");
+            }
+        },
+        move |n| {
+            let mut byte = [0u8; 1];
+            for _ in 0..n {
+                b.read_exact(&mut byte).expect("read");
+                b.write_all(&byte).expect("write");
+            }
+        },
+    )
+}
+
+/// The two ends of a pipe pair as one duplex stream.
+struct Duplex(std::io::PipeReader, std::io::PipeWriter);
+
+impl Read for Duplex {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Duplex {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.1.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn pipes(iters: u64) -> Duration {
+    let (r1, w1) = std::io::pipe().expect("pipe");
+    let (r2, w2) = std::io::pipe().expect("pipe");
+    streams(iters, Duplex(r2, w1), Duplex(r1, w2))
+}
+
+fn unix_sockets(iters: u64) -> Duration {
+    let (a, b) = UnixStream::pair().expect("socketpair");
+    streams(iters, a, b)
+}
+
+fn round_trip(c: &mut Criterion) {
+    // Record the CPUs before this thread pins itself.
+    let _ = common::cpu_list();
+    let mut g = c.benchmark_group("round_trip");
+    g.bench_function("cache_line_ping_pong", |b| b.iter_custom(cache_line));
+    g.bench_function("seqlock_u64", |b| {
+        b.iter_custom(|n| seqlocks(n, |i| i, |v| *v));
+    });
+    g.bench_function("seqlock_64B", |b| {
+        b.iter_custom(|n| seqlocks(n, |i| [i; 8], |v| v[0]));
+    });
+    g.bench_function("ring_u64", |b| b.iter_custom(rings));
+    g.bench_function("futex", |b| b.iter_custom(futex));
+    g.bench_function("pipe", |b| b.iter_custom(pipes));
+    g.bench_function("unix_socket", |b| b.iter_custom(unix_sockets));
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = round_trip
+}
+criterion_main!(benches);
