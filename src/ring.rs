@@ -610,10 +610,11 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// ```
     /// use rtshm::Ring;
     ///
-    /// let ring: Box<Ring<[u8; 1 << 20], 2>> = bytemuck::zeroed_box();
-    /// let mut frame: Box<[u8; 1 << 20]> = bytemuck::zeroed_box();
+    /// type Frame = [u8; 16 << 10];
+    /// let ring: Box<Ring<Frame, 2>> = bytemuck::zeroed_box();
+    /// let mut frame: Box<Frame> = bytemuck::zeroed_box();
     /// assert_eq!(ring.latest_into(&mut frame), Ok(None));
-    /// ring.writer().unwrap().push(&[7; 1 << 20]);
+    /// ring.writer().unwrap().push(&[7; 16 << 10]);
     /// assert_eq!(ring.latest_into(&mut frame), Ok(Some(0)));
     /// assert!(frame.iter().all(|&b| b == 7));
     /// ```

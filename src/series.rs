@@ -460,12 +460,20 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
                 hi,
                 ..
             } = self.search(t)?;
-            let pair = match (before, after) {
-                (_, Some((a, stamp))) if stamp == t => self.read(a).map(|a| (a, a, 0.0)),
+            // The samples are read straight into the result (no moves of large values).
+            let zero = <Stamped<T> as crate::Payload>::zeroed();
+            let mut pair = (zero, zero, 0.0);
+            let complete = match (before, after) {
+                (_, Some((a, stamp))) if stamp == t => {
+                    let read = self.ring.probe_exact(a, |words| words.load(&mut pair.0));
+                    pair.1 = pair.0;
+                    read
+                }
                 (Some((b, b_stamp)), Some((a, a_stamp))) => {
                     let span = a_stamp.as_nanos() - b_stamp.as_nanos();
-                    let alpha = (t.as_nanos() - b_stamp.as_nanos()) as f64 / span as f64;
-                    self.read(b).zip(self.read(a)).map(|(b, a)| (b, a, alpha))
+                    pair.2 = (t.as_nanos() - b_stamp.as_nanos()) as f64 / span as f64;
+                    self.ring.probe_exact(b, |words| words.load(&mut pair.0))
+                        && self.ring.probe_exact(a, |words| words.load(&mut pair.1))
                 }
                 (None, None) => return Err(InterpolationError::Empty),
                 (None, Some((_, oldest))) => {
@@ -483,11 +491,11 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
                     });
                 }
             };
-            match pair {
-                Some(pair) => return Ok(pair),
-                // One of the two was overwritten since the search: search again.
-                None => sync::spin_loop(),
+            if complete {
+                return Ok(pair);
             }
+            // One of the two was overwritten since the search: search again.
+            sync::spin_loop();
         }
         Err(InterpolationError::Busy)
     }
