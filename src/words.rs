@@ -29,16 +29,18 @@
 //!
 //! LLVM never vectorises loops of atomic accesses, so the word loop reaches only about 60% of
 //! `memcpy` bandwidth on large values. On x86_64 with AVX, values of [`BULK_MIN`] bytes or more
-//! are copied by one inline-assembly block of unaligned 32-byte vector moves (128 bytes per
-//! iteration), followed by the word loop for the last `len % 128` bytes. This is sound for the
-//! same reason the word loop is, and it is the argument the `atomic-memcpy` crate makes:
+//! are copied entirely by one inline-assembly block of 32-byte vector moves (128 bytes per
+//! iteration, destination aligned, unaligned head and tail), as a good `memcpy` copies. This is
+//! sound for the same reason the word loop is, and it is the argument the `atomic-memcpy` crate
+//! makes:
 //!
 //! - An `asm!` block is opaque to the Rust memory model. The compiler must assume it performs
 //!   some sequence of operations Rust code could perform on the memory it is given. The sequence
 //!   we claim is one `Relaxed` atomic access per byte (`AtomicU8`), which is what the hardware
-//!   provides: on x86_64 every byte of a vector load or store is read or written exactly once,
-//!   never torn and never invented. A racy byte-wise relaxed copy is data-race free; the bytes
-//!   may come from different stores, which the caller's sequence check rejects, as before.
+//!   provides: on x86_64 every byte of a vector load or store is read or written as a whole,
+//!   never torn and never invented. (The overlapping head and tail touch some bytes twice,
+//!   which is simply two such accesses.) A racy byte-wise relaxed copy is data-race free; the
+//!   bytes may come from different stores, which the caller's sequence check rejects, as before.
 //! - The block is not marked `nomem`/`readonly`, so the compiler neither moves memory accesses
 //!   across it nor assumes memory unchanged after it; the caller's `fence`s around the copy keep
 //!   their meaning. On x86_64 (TSO) ordinary vector loads are not reordered with other loads nor
@@ -157,15 +159,11 @@ mod real {
     pub(crate) unsafe fn store_shared(shared: *mut u8, src: &[u8]) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
         if src.len() >= super::BULK_MIN && bulk::available() {
-            let body = src.len() / bulk::BLOCK * bulk::BLOCK;
-            // SAFETY: AVX is available; `src` holds `body` bytes and `shared` is valid for as
-            // many (the caller's contract), at least one block since `BULK_MIN >= BLOCK`; the
-            // tail starts at a multiple of `BLOCK` from an aligned base, so it is aligned too,
-            // and concurrent accesses to it use the same widths at the same offsets.
-            unsafe {
-                bulk::copy_blocks(shared, src.as_ptr(), body / bulk::BLOCK);
-                store_words(shared.add(body), &src[body..]);
-            }
+            // SAFETY: AVX is available; `src` is valid for reads and `shared` for writes of
+            // `src.len() >= BULK_MIN` bytes (the caller's contract), and the ranges do not
+            // overlap (one is shared storage, the other the caller's value). Every concurrent
+            // access to these shared bytes is the same block copy (same length, same CPU).
+            unsafe { bulk::copy(shared, src.as_ptr(), src.len()) };
             return;
         }
         // SAFETY: the caller's contract.
@@ -182,13 +180,9 @@ mod real {
     pub(crate) unsafe fn load_shared(shared: *const u8, dst: &mut [u8]) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
         if dst.len() >= super::BULK_MIN && bulk::available() {
-            let body = dst.len() / bulk::BLOCK * bulk::BLOCK;
             // SAFETY: as in `store_shared`, with the roles of the two sides swapped; the block
             // copy only loads from `shared`.
-            unsafe {
-                bulk::copy_blocks(dst.as_mut_ptr(), shared, body / bulk::BLOCK);
-                load_words(shared.add(body), &mut dst[body..]);
-            }
+            unsafe { bulk::copy(dst.as_mut_ptr(), shared, dst.len()) };
             return;
         }
         // SAFETY: the caller's contract.
@@ -291,10 +285,10 @@ mod real {
 /// The x86_64 bulk copy: unaligned 32-byte AVX moves in one `asm!` block (see the module docs).
 #[cfg(all(target_arch = "x86_64", not(miri), not(rtshm_loom)))]
 mod bulk {
-    /// Bytes per loop iteration: four 32-byte vectors.
-    pub(super) const BLOCK: usize = 128;
+    /// The smallest length [`copy`] accepts.
+    const MIN_LEN: usize = 128;
 
-    static_assertions::const_assert!(super::BULK_MIN >= BLOCK);
+    static_assertions::const_assert!(super::BULK_MIN >= MIN_LEN);
 
     /// Whether this CPU (and OS) supports AVX. Cached by `std` after the first call: one
     /// relaxed load and a bit test. Without `std`, only a build for an AVX target says yes.
@@ -310,26 +304,46 @@ mod bulk {
         }
     }
 
-    /// Copies `blocks * BLOCK` bytes from `src` to `dst`.
+    /// Copies `len` bytes from `src` to `dst`, the way a good `memcpy` does: the first 32 bytes
+    /// unaligned, then 128-byte blocks of four 32-byte moves with the destination 32-byte
+    /// aligned (a store that straddles two cache lines costs two), then the last 128 bytes
+    /// unaligned, overlapping what came before.
     ///
-    /// Each byte is read once and written once; the block is modelled as one `Relaxed`
-    /// `AtomicU8` load and store per byte (module docs).
+    /// Every byte of both ranges is accessed only by this block: it is modelled as `Relaxed`
+    /// `AtomicU8` loads and stores (module docs). A byte may be read and written twice; the
+    /// second copy carries the same value (a store) or a value at least as new (a load), and
+    /// the caller's sequence check validates the whole copy either way.
     ///
     /// # Safety
     /// - the CPU supports AVX ([`available`]);
-    /// - `blocks >= 1`; `src` is valid for reads and `dst` for writes of `blocks * BLOCK` bytes,
-    ///   and the two ranges do not overlap;
+    /// - `len >= MIN_LEN`; `src` is valid for reads and `dst` for writes of `len` bytes, and the
+    ///   two ranges do not overlap;
     /// - every concurrent access to the shared one of the two ranges is made by this function
     ///   over the same range.
     #[target_feature(enable = "avx")]
-    pub(super) unsafe fn copy_blocks(dst: *mut u8, src: *const u8, blocks: usize) {
-        debug_assert!(blocks >= 1);
-        // SAFETY: the caller's contract: both ranges are valid and AVX is available. The block
-        // touches only those ranges and the registers it declares; `vzeroupper` clears the
-        // upper halves of every vector register, which are all caller-saved (`clobber_abi`).
-        // No `nomem`/`readonly`: the compiler treats the block as reading and writing memory.
+    pub(super) unsafe fn copy(dst: *mut u8, src: *const u8, len: usize) {
+        debug_assert!(len >= MIN_LEN);
+        // SAFETY: the caller's contract: both ranges are valid and AVX is available. Every
+        // address below lies inside them: the head covers [0, 32), the loop runs while at least
+        // 128 bytes are left from the aligned position, and the final block covers
+        // [len - 128, len), with len >= 128. `vzeroupper` clears the upper halves of all vector
+        // registers, which are all caller-saved (`clobber_abi`). No `nomem`/`readonly`: the
+        // compiler treats the block as reading and writing memory.
         unsafe {
             core::arch::asm!(
+                // Head: 32 bytes, then advance both sides until `rdi` is 32-byte aligned.
+                "vmovdqu ymm0, ymmword ptr [rsi]",
+                "vmovdqu ymmword ptr [rdi], ymm0",
+                "mov rax, rdi",
+                "neg rax",
+                "and rax, 31",
+                "add rdi, rax",
+                "add rsi, rax",
+                "sub rdx, rax",
+                // Body: whole 128-byte blocks (at least one: rdx >= 128 - 31 ... see below).
+                "mov rcx, rdx",
+                "shr rcx, 7",
+                "jz 3f",
                 "2:",
                 "vmovdqu ymm0, ymmword ptr [rsi]",
                 "vmovdqu ymm1, ymmword ptr [rsi + 32]",
@@ -343,10 +357,23 @@ mod bulk {
                 "add rdi, 128",
                 "dec rcx",
                 "jnz 2b",
+                // Tail: the last 128 bytes of the range, overlapping the body.
+                "3:",
+                "and rdx, 127",
+                "vmovdqu ymm0, ymmword ptr [rsi + rdx - 128]",
+                "vmovdqu ymm1, ymmword ptr [rsi + rdx - 96]",
+                "vmovdqu ymm2, ymmword ptr [rsi + rdx - 64]",
+                "vmovdqu ymm3, ymmword ptr [rsi + rdx - 32]",
+                "vmovdqu ymmword ptr [rdi + rdx - 128], ymm0",
+                "vmovdqu ymmword ptr [rdi + rdx - 96], ymm1",
+                "vmovdqu ymmword ptr [rdi + rdx - 64], ymm2",
+                "vmovdqu ymmword ptr [rdi + rdx - 32], ymm3",
                 "vzeroupper",
-                inout("rsi") src => _,
                 inout("rdi") dst => _,
-                inout("rcx") blocks => _,
+                inout("rsi") src => _,
+                inout("rdx") len => _,
+                out("rax") _,
+                out("rcx") _,
                 // ymm0-3 and every other vector register: caller-saved in the C ABI.
                 clobber_abi("C"),
                 options(nostack),
@@ -474,6 +501,42 @@ mod tests {
             bytemuck::bytes_of(&*dst) == bytemuck::bytes_of(&*src),
             "size {size}"
         );
+    }
+
+    /// Stores and loads `len` bytes at each word offset of a 32-byte boundary (the bulk path's
+    /// head is then 0, 24, 16 or 8 bytes), checking the guard bytes on both sides.
+    #[test]
+    fn round_trips_at_every_word_offset_from_a_vector_boundary() {
+        #[repr(C, align(32))]
+        struct Aligned([u64; 200]);
+        for len in [BULK_MIN, BULK_MIN + 13, 1500] {
+            for offset in [0, 8, 16, 24] {
+                let mut shared = Box::new(Aligned([u64::from_ne_bytes([0xA5; 8]); 200]));
+                let src: Vec<u8> = (0..len).map(|i| (i * 7 + offset) as u8).collect();
+                let base: *mut u8 = shared.0.as_mut_ptr().cast();
+                // SAFETY: the buffer is 32-aligned and holds 1600 bytes, more than
+                // `offset + len`; only this thread touches it.
+                unsafe { store_shared(base.add(offset), &src) };
+                let bytes: &[u8] = bytemuck::cast_slice(&shared.0);
+                assert!(
+                    bytes[..offset].iter().all(|&b| b == 0xA5),
+                    "len {len} +{offset}"
+                );
+                assert_eq!(
+                    &bytes[offset..offset + len],
+                    &src[..],
+                    "len {len} +{offset}"
+                );
+                assert!(
+                    bytes[offset + len..].iter().all(|&b| b == 0xA5),
+                    "len {len} +{offset}"
+                );
+                let mut dst = vec![0u8; len];
+                // SAFETY: as above.
+                unsafe { load_shared(base.add(offset).cast_const(), &mut dst) };
+                assert_eq!(dst, src, "len {len} +{offset}");
+            }
+        }
     }
 
     #[test]
