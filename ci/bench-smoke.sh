@@ -3,4 +3,4 @@
 # once (`--test`), checking that they run, not how fast. The measurements are `cargo bench`
 # (BENCHMARKS.md).
 set -euo pipefail
-timeout 600 cargo bench --benches -- --test
+timeout 600 cargo bench -- --test

@@ -3,10 +3,12 @@
 
 Usage: python3 ci/bench-table.py [GROUP_REGEX]
 
-Each row: the benchmark, its median time, its throughput, and its ratio to the group's
-baseline (the `memcpy` or `*ping_pong*` row, whichever the group has): for throughput groups
-the ratio of bandwidths (higher is better), for latency groups the ratio of times (lower is
-better).
+Ratios, per group kind:
+- copy groups: bandwidth against the matching memcpy baseline: `memcpy_twice` for store+load
+  rows (both move the value twice), `memcpy_rotating_4` for ring pushes (both write a different
+  buffer each time), `memcpy` for the rest; also against plain `memcpy`.
+- round_trip: time against `cache_line_ping_pong`.
+- reader_scaling: total throughput against N times the same structure's one-reader throughput.
 """
 import json
 import pathlib
@@ -29,8 +31,15 @@ def fmt_rate(per_s, unit):
         return f"{per_s / 2**30:.3g} GiB/s"
     for suffix, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if per_s >= scale:
-            return f"{per_s / scale:.3g} {suffix}elem/s"
-    return f"{per_s:.3g} elem/s"
+            return f"{per_s / scale:.3g} {suffix}/s"
+    return f"{per_s:.3g} /s"
+
+
+def rate(row):
+    if not row["thr"]:
+        return None
+    ((_, amount),) = row["thr"].items()
+    return amount * 1e9 / row["median"]
 
 
 groups = {}
@@ -39,25 +48,50 @@ for bench in sorted(root.glob("**/new/benchmark.json")):
     if not pattern.search(meta["full_id"]):
         continue
     est = json.loads((bench.parent / "estimates.json").read_text())
-    median = est["median"]["point_estimate"]
     name = meta["function_id"] + (f"/{meta['value_str']}" if meta["value_str"] else "")
-    groups.setdefault(meta["group_id"], []).append((name, median, meta.get("throughput")))
+    groups.setdefault(meta["group_id"], {})[name] = {
+        "median": est["median"]["point_estimate"],
+        "thr": meta.get("throughput"),
+    }
 
 for group, rows in groups.items():
-    base = next((r for r in rows if r[0] == "memcpy" or "ping_pong" in r[0]), None)
     print(f"\n#### `{group}`\n")
-    print("| benchmark | median | throughput | vs baseline |")
-    print("|---|---|---|---|")
-    for name, median, thr in rows:
-        rate, ratio = "", ""
-        if thr:
-            (unit, amount), = thr.items()
-            unit = "B" if unit == "Bytes" else "elem"
-            per_s = amount * 1e9 / median
-            rate = fmt_rate(per_s, unit)
-            if base and base[2]:
-                base_rate = list(base[2].values())[0] * 1e9 / base[1]
-                ratio = f"{per_s / base_rate:.2f}x bandwidth"
-        elif base:
-            ratio = f"{median / base[1]:.2f}x time"
-        print(f"| {name} | {fmt_time(median)} | {rate} | {ratio} |")
+    if group.startswith("copy/"):
+        print("| benchmark | median | bandwidth | vs matching memcpy | vs memcpy |")
+        print("|---|---|---|---|---|")
+        for name, row in rows.items():
+            if "store_load" in name or "push_latest" in name:
+                match = "memcpy_twice"
+            elif name.endswith("push"):
+                match = "memcpy_rotating_4"
+            else:
+                match = "memcpy"
+            ratios = []
+            for base in (match, "memcpy"):
+                b = rows.get(base)
+                ratios.append(f"{rate(row) / rate(b):.2f}" if b and not name.startswith("memcpy") else "")
+            if name.startswith("memcpy"):
+                ratios[1] = f"{rate(row) / rate(rows['memcpy']):.2f}" if "memcpy" in rows else ""
+            print(f"| {name} | {fmt_time(row['median'])} | {fmt_rate(rate(row), 'B')} | "
+                  f"{ratios[0]} | {ratios[1]} |")
+    elif group == "round_trip":
+        base = rows.get("cache_line_ping_pong")
+        print("| benchmark | median round trip | vs cache-line ping-pong |")
+        print("|---|---|---|")
+        for name, row in rows.items():
+            ratio = f"{row['median'] / base['median']:.2f}x" if base else ""
+            print(f"| {name} | {fmt_time(row['median'])} | {ratio} |")
+    elif group == "reader_scaling":
+        print("| benchmark (structure/readers) | time per round of reads | total reads/s | vs N x one reader |")
+        print("|---|---|---|---|")
+        for name, row in sorted(rows.items(), key=lambda kv: (kv[0].split("/")[0], int(kv[0].split("/")[1]))):
+            kind, n = name.split("/")
+            one = rows.get(f"{kind}/1")
+            ratio = f"{rate(row) / (int(n) * rate(one)):.2f}" if one else ""
+            print(f"| {name} | {fmt_time(row['median'])} | {fmt_rate(rate(row), 'elem')} | {ratio} |")
+    else:
+        print("| benchmark | median | throughput |")
+        print("|---|---|---|")
+        for name, row in rows.items():
+            r = rate(row)
+            print(f"| {name} | {fmt_time(row['median'])} | {fmt_rate(r, 'elem') if r else ''} |")
