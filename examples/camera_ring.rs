@@ -13,11 +13,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use rtshm::Lapped;
+use rtshm::image::{Rgb8, Vga};
 use rtshm::shm::{Publisher, kind};
 
-const W: usize = 640;
-const H: usize = 480;
-type Frame = [u8; W * H * 3];
+/// A 640x480 RGB frame: a `Pod` image type, so subscribers check format and size.
+type Frame = Vga<Rgb8>;
 const SLOTS: usize = 8;
 const FPS: u64 = 60;
 
@@ -46,8 +46,9 @@ fn camera(name: &str, seconds: u64) {
     let mut next = start;
     let mut n = 0u64;
     while start.elapsed() < Duration::from_secs(seconds) {
-        frame.fill(n as u8);
-        frame[..8].copy_from_slice(&n.to_le_bytes());
+        let bytes = frame.as_bytes_mut();
+        bytes.fill(n as u8);
+        bytes[..8].copy_from_slice(&n.to_le_bytes());
         ring.push(&frame);
         n += 1;
         next += Duration::from_nanos(1_000_000_000 / FPS);
@@ -66,9 +67,10 @@ fn viewer(name: &str, seconds: u64) {
     loop {
         match sub.wait_next_into(&mut cursor, &mut frame, Duration::from_millis(500)) {
             Ok(Some(n)) => {
-                let stamp = u64::from_le_bytes(frame[..8].try_into().expect("8 bytes"));
+                let bytes = frame.as_bytes();
+                let stamp = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
                 assert!(
-                    stamp == n && frame[8..].iter().all(|&b| b == n as u8),
+                    stamp == n && bytes[8..].iter().all(|&b| b == n as u8),
                     "torn frame"
                 );
                 read += 1;

@@ -45,6 +45,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod image;
 pub mod layout;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
 pub mod liveness;

@@ -1,0 +1,59 @@
+//! Image payloads through shared memory: a ring of full-HD RGB frames written by a publisher is
+//! read back intact by a subscriber, and the type check tells image formats and sizes apart.
+#![cfg(all(feature = "std", not(miri), not(rtshm_loom)))]
+
+use rtshm::image::{Fhd, Hd, Mono8, Nv12Fhd, Rgb8};
+use rtshm::layout::LayoutError;
+use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+
+fn name(test: &str) -> String {
+    format!("rtshm-test-image-{}-{test}", std::process::id())
+}
+
+/// Frame `k`: every pixel `[k, y % 256, x % 256]`.
+fn frame(k: u8) -> Box<Fhd<Rgb8>> {
+    let mut f: Box<Fhd<Rgb8>> = bytemuck::zeroed_box();
+    for y in 0..Fhd::<Rgb8>::HEIGHT {
+        for (x, px) in f.row_mut(y).unwrap().iter_mut().enumerate() {
+            *px = [k, y as u8, x as u8];
+        }
+    }
+    f
+}
+
+#[test]
+fn a_ring_of_full_hd_rgb_frames_round_trips_through_shared_memory() {
+    let n = name("fhd");
+    let mut publisher = Publisher::<kind::Ring<Fhd<Rgb8>>>::create(&n, 4).unwrap();
+    let subscriber = Subscriber::<kind::Ring<Fhd<Rgb8>>>::open(&n).unwrap();
+    let mut cursor = subscriber.cursor_from_oldest();
+    let mut seen: Box<Fhd<Rgb8>> = bytemuck::zeroed_box();
+    for k in 0..6u8 {
+        publisher.push(&frame(k));
+        assert_eq!(cursor.next_into(&mut seen), Ok(Some(u64::from(k))));
+        assert!(seen.as_bytes() == frame(k).as_bytes(), "frame {k} differs");
+    }
+    assert_eq!(subscriber.latest_into(&mut seen), Ok(Some(5)));
+    assert_eq!(
+        seen.pixel(1919, 1079),
+        Some(&[5, 1079u16 as u8, 1919u16 as u8])
+    );
+}
+
+#[test]
+fn subscribers_of_another_format_or_size_are_refused() {
+    let n = name("types");
+    let _publisher = Publisher::<kind::Ring<Fhd<Rgb8>>>::create(&n, 2).unwrap();
+    assert!(matches!(
+        Subscriber::<kind::Ring<Fhd<Mono8>>>::open(&n),
+        Err(OpenError::Invalid(LayoutError::TypeMismatch { .. }))
+    ));
+    assert!(matches!(
+        Subscriber::<kind::Ring<Hd<Rgb8>>>::open(&n),
+        Err(OpenError::Invalid(LayoutError::TypeMismatch { .. }))
+    ));
+    assert!(matches!(
+        Subscriber::<kind::Ring<Nv12Fhd>>::open(&n),
+        Err(OpenError::Invalid(LayoutError::TypeMismatch { .. }))
+    ));
+}
