@@ -46,6 +46,7 @@
 extern crate std;
 
 pub mod image;
+pub mod key;
 pub mod layout;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
 pub mod liveness;
@@ -69,6 +70,7 @@ mod words;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use key::{TimeKey, Validated};
 pub use payload::Payload;
 pub use ring::{
     Capacity, CapacityError, Cursor, GetError, Lapped, Ring, RingHead, RingRef, RingWriter, Slot,

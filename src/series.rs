@@ -21,6 +21,7 @@ use core::time::Duration;
 
 use bytemuck::Pod;
 
+use crate::key::TimeKey;
 use crate::ring::{Lapped, Probe, Ring, RingRef, RingWriter};
 use crate::seqlock::{Busy, TRY_LOAD_ATTEMPTS, WriterTaken};
 use crate::stamped::Stamped;
@@ -238,7 +239,7 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
     /// See [`SeriesRef::closest`].
     pub fn closest(
         &self,
-        t: Timestamp,
+        t: impl TimeKey,
         max_distance: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
         self.as_ref().closest(t, max_distance)
@@ -247,13 +248,13 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
     /// See [`SeriesRef::interpolation_pair`].
     pub fn interpolation_pair(
         &self,
-        t: Timestamp,
+        t: impl TimeKey,
     ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
         self.as_ref().interpolation_pair(t)
     }
 
     /// See [`SeriesRef::interpolate`].
-    pub fn interpolate(&self, t: Timestamp) -> Result<T, InterpolationError>
+    pub fn interpolate(&self, t: impl TimeKey) -> Result<T, InterpolationError>
     where
         T: Lerp,
     {
@@ -261,7 +262,7 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
     }
 
     /// See [`SeriesRef::range`].
-    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<Range<'_, T>, Busy> {
+    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'_, T>, Busy> {
         self.as_ref().range(t0, t1)
     }
 }
@@ -410,9 +411,10 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     #[inline]
     pub fn closest(
         &self,
-        t: Timestamp,
+        t: impl TimeKey,
         max_distance: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
+        let t = t.timestamp();
         // Distances in nanoseconds (no `Duration` arithmetic in the loop).
         let max_distance = crate::time::duration_nanos(max_distance);
         let distance = |stamp: Timestamp| t.as_nanos().abs_diff(stamp.as_nanos());
@@ -450,8 +452,9 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     #[inline]
     pub fn interpolation_pair(
         &self,
-        t: Timestamp,
+        t: impl TimeKey,
     ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
+        let t = t.timestamp();
         for _ in 0..TRY_LOAD_ATTEMPTS {
             let Search {
                 before,
@@ -501,7 +504,7 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     }
 
     /// The value at `t`, interpolated between the two values around it with [`Lerp`].
-    pub fn interpolate(&self, t: Timestamp) -> Result<T, InterpolationError>
+    pub fn interpolate(&self, t: impl TimeKey) -> Result<T, InterpolationError>
     where
         T: Lerp,
     {
@@ -526,7 +529,8 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     /// let values: Vec<u32> = window.map(|s| s.unwrap().value).collect();
     /// assert_eq!(values, [3, 4, 5]);
     /// ```
-    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<Range<'a, T>, Busy> {
+    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'a, T>, Busy> {
+        let (t0, t1) = (t0.timestamp(), t1.timestamp());
         let search = self.search(t0)?;
         let end = if t0 <= t1 { search.hi } else { search.first };
         Ok(Range {

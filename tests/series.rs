@@ -333,3 +333,43 @@ fn queries_agree_with_brute_force_on_100k_random_cases() {
         "{cases} random query cases (each: closest, interpolation_pair, range, latest_if_fresh)"
     );
 }
+
+/// The "wrong units" guard: a series stamped in monotonic nanoseconds, queried with the same
+/// instant in milliseconds.
+#[test]
+fn a_millisecond_key_is_rejected_and_a_raw_millisecond_query_finds_nothing() {
+    use rtshm::key::{MonotonicNs, Rejected, Validated};
+
+    let hour = 3_600_000_000_000u64;
+    let series: TimeSeries<u32, 64> = TimeSeries::new();
+    let mut w = series.writer().unwrap();
+    // Samples every 10 ms over the last 640 ms of an hour-long boot.
+    for i in 0..64u64 {
+        let t = Timestamp::from_nanos(hour - 640_000_000 + i * 10_000_000);
+        w.push(&Stamped::new(t, i, i as u32)).unwrap();
+    }
+    let policy = MonotonicNs::at(Timestamp::from_nanos(hour));
+    let in_ms = Timestamp::from_nanos((hour - 100_000_000) / 1_000_000);
+
+    let err = Validated::new(in_ms, &policy).unwrap_err();
+    assert!(matches!(
+        err,
+        Rejected::NotNanoseconds {
+            likely_unit: "milliseconds",
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("is it in milliseconds?"), "{err}");
+
+    // Without the guard the query is still safe: nothing within 20 ms, not the oldest sample.
+    assert_eq!(series.closest(in_ms, Duration::from_millis(20)), Ok(None));
+    assert!(series.interpolation_pair(in_ms).is_err());
+
+    // The same instant in nanoseconds passes and finds its sample.
+    let key = Validated::new(Timestamp::from_nanos(hour - 100_000_000), &policy).unwrap();
+    let s = series
+        .closest(key, Duration::from_millis(20))
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.seq, 54);
+}

@@ -34,6 +34,7 @@ mod list;
 mod name;
 mod segment;
 
+use crate::key::TimeKey;
 use core::marker::PhantomData;
 use core::time::Duration;
 use std::os::fd::OwnedFd;
@@ -761,7 +762,7 @@ impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
     /// See [`SeriesRef::closest`].
     pub fn closest(
         &self,
-        t: Timestamp,
+        t: impl TimeKey,
         max_distance: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
         self.series().closest(t, max_distance)
@@ -770,13 +771,13 @@ impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
     /// See [`SeriesRef::interpolation_pair`].
     pub fn interpolation_pair(
         &self,
-        t: Timestamp,
+        t: impl TimeKey,
     ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
         self.series().interpolation_pair(t)
     }
 
     /// See [`SeriesRef::interpolate`].
-    pub fn interpolate(&self, t: Timestamp) -> Result<T, InterpolationError>
+    pub fn interpolate(&self, t: impl TimeKey) -> Result<T, InterpolationError>
     where
         T: Lerp,
     {
@@ -784,7 +785,7 @@ impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
     }
 
     /// See [`SeriesRef::range`].
-    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Result<crate::Range<'_, T>, Busy> {
+    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<crate::Range<'_, T>, Busy> {
         self.series().range(t0, t1)
     }
 
