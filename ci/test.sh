@@ -4,3 +4,6 @@ set -euo pipefail
 
 cargo test
 cargo test --no-default-features
+# Statistics counters (feature `stats`): the exact-count tests and the doctests with it on.
+cargo test --features stats --test stats
+cargo test --features stats --doc

@@ -57,6 +57,7 @@ pub mod series;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
 pub mod shm;
 mod stamped;
+pub mod stats;
 mod sync;
 mod time;
 #[cfg(any(feature = "std", rtshm_loom))]
@@ -82,4 +83,5 @@ pub use series::{
 pub use stamped::Stamped;
 #[cfg(feature = "std")]
 pub use stamped::stamp;
+pub use stats::Stats;
 pub use time::{Clock, Timestamp};

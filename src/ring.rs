@@ -42,6 +42,7 @@ use core::fmt;
 
 use crate::Payload;
 use crate::seqlock::{Busy, TRY_LOAD_ATTEMPTS, WriterTaken};
+use crate::stats::{Count, Counters};
 use crate::sync::{self, AtomicBool, AtomicU64, Ordering, fence};
 use crate::words::Words;
 
@@ -640,6 +641,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         Cursor {
             ring: *self,
             next: self.oldest(self.written()),
+            counters: Counters::default(),
         }
     }
 
@@ -650,6 +652,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         Cursor {
             ring: *self,
             next: self.written().saturating_sub(1),
+            counters: Counters::default(),
         }
     }
 
@@ -659,6 +662,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         Cursor {
             ring: *self,
             next: self.written(),
+            counters: Counters::default(),
         }
     }
 
@@ -678,7 +682,11 @@ impl<'a, T: Payload> RingRef<'a, T> {
             // Release: as the head store in `push`.
             self.head.head.store(next, Ordering::Release);
         }
-        Ok(RingWriter { ring: *self, next })
+        Ok(RingWriter {
+            ring: *self,
+            next,
+            counters: Counters::default(),
+        })
     }
 }
 
@@ -760,6 +768,7 @@ pub struct RingWriter<'a, T: Payload> {
     ring: RingRef<'a, T>,
     /// The next write number; only this writer stores `head`, so it is cached here.
     next: u64,
+    counters: Counters,
 }
 
 impl<T: Payload> RingWriter<'_, T> {
@@ -769,7 +778,15 @@ impl<T: Payload> RingWriter<'_, T> {
         let w = self.next;
         self.ring.push_exclusive(w, value);
         self.next = w.wrapping_add(1);
+        self.counters.add(Count::Stores, 1);
         w
+    }
+
+    /// This writer's counts: values pushed (feature `stats`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
     }
 
     /// Gives up the handle but keeps the claim (for owners that store the position themselves,
@@ -813,6 +830,7 @@ impl<T: Payload> fmt::Debug for RingWriter<'_, T> {
 pub struct Cursor<'a, T> {
     ring: RingRef<'a, T>,
     next: u64,
+    counters: Counters,
 }
 
 /// The writer overwrote values before the cursor read them.
@@ -871,15 +889,25 @@ impl<T: Payload> Cursor<'_, T> {
         match self.ring.probe_settled(p, dst) {
             Probe::Value => {
                 self.next = p + 1;
+                self.counters.add(Count::Reads, 1);
                 Ok(Some(p))
             }
             Probe::NotYet | Probe::InProgress => Ok(None),
             Probe::Lapped { by } => {
                 let oldest = self.ring.oldest_after_lap(p, by);
                 self.next = oldest;
+                self.counters.add(Count::Laps, 1);
+                self.counters.add(Count::Missed, oldest - p);
                 Err(Lapped { missed: oldest - p })
             }
         }
+    }
+
+    /// This cursor's counts: values read, laps and values missed (feature `stats`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
     }
 
     /// The write number the next successful [`Cursor::next`] returns.

@@ -62,6 +62,7 @@ use core::fmt;
 
 use crate::Payload;
 
+use crate::stats::{Count, Counters};
 use crate::sync::{self, AtomicBool, AtomicU64, Ordering, fence};
 use crate::words::Words;
 
@@ -240,7 +241,10 @@ impl<T: Payload> SeqLock<T> {
         if self.writer.swap(true, Ordering::Acquire) {
             Err(WriterTaken)
         } else {
-            Ok(SeqWriter { lock: self })
+            Ok(SeqWriter {
+                lock: self,
+                counters: Counters::default(),
+            })
         }
     }
 
@@ -304,12 +308,26 @@ impl<T: Payload> SeqLock<T> {
     ///
     /// On `Err`, `dst` holds unspecified (possibly torn) bytes.
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
-        for _ in 0..TRY_LOAD_ATTEMPTS {
+        self.try_load_counted(dst, &Counters::default())
+    }
+
+    /// [`SeqLock::try_load_into`], counting the read, the retries and a busy result.
+    #[inline]
+    pub(crate) fn try_load_counted(
+        &self,
+        dst: &mut T,
+        counters: &Counters,
+    ) -> Result<Version, Busy> {
+        for attempt in 0..TRY_LOAD_ATTEMPTS {
             if let Some(seq) = self.read_once(dst) {
+                counters.add(Count::Reads, 1);
+                counters.add(Count::Retries, u64::from(attempt));
                 return Ok(Version::from_seq(seq));
             }
             sync::spin_loop();
         }
+        counters.add(Count::Retries, u64::from(TRY_LOAD_ATTEMPTS - 1));
+        counters.add(Count::Busy, 1);
         Err(Busy)
     }
 
@@ -411,14 +429,23 @@ impl<T: Payload> fmt::Debug for SeqLock<T> {
 /// The single writer of a [`SeqLock`], from [`SeqLock::writer`]. Dropping it releases the claim.
 pub struct SeqWriter<'a, T: Payload> {
     lock: &'a SeqLock<T>,
+    counters: Counters,
 }
 
 impl<T: Payload> SeqWriter<'_, T> {
     /// Stores `value` and returns its version. Never blocks, never fails, no allocation, no
     /// syscall; cost is one copy of `T` plus three atomic accesses and a fence.
     pub fn store(&mut self, value: &T) -> Version {
+        self.counters.add(Count::Stores, 1);
         // `SeqWriter` exists only while the claim flag is held, so this is the only store.
         self.lock.store_exclusive(value)
+    }
+
+    /// This writer's counts: values stored (feature `stats`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
     }
 
     /// The lock this writer stores into.

@@ -617,6 +617,13 @@ impl<T: Pod> SeriesWriter<'_, T> {
     pub fn last_stamp(&self) -> Option<Timestamp> {
         self.last
     }
+
+    /// This writer's counts: samples pushed (feature `stats`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.ring.stats()
+    }
 }
 
 impl<T: Pod> fmt::Debug for SeriesWriter<'_, T> {

@@ -35,6 +35,7 @@ mod name;
 mod segment;
 
 use crate::key::TimeKey;
+use crate::stats::{Count, Counters};
 use core::marker::PhantomData;
 use core::time::Duration;
 use std::os::fd::OwnedFd;
@@ -164,12 +165,14 @@ pub struct Publisher<K: Structure> {
     next: u64,
     /// The last stamp pushed (series).
     last: Option<Timestamp>,
+    counters: Counters,
     _kind: PhantomData<K>,
 }
 
 /// A reader of a segment: maps the data read-only and reads with bounded operations.
 pub struct Subscriber<K: Structure> {
     segment: Segment,
+    counters: Counters,
     _kind: PhantomData<K>,
 }
 
@@ -206,6 +209,7 @@ impl<K: Structure> Publisher<K> {
             heartbeat: Heartbeat::new(now),
             next: 0,
             last: None,
+            counters: Counters::default(),
             _kind: PhantomData,
         }
     }
@@ -255,7 +259,10 @@ impl<K: Structure> Publisher<K> {
     /// After every store: wake waiting readers, refresh the heartbeat when it is due.
     #[inline]
     fn after_store(&mut self) {
-        self.segment.wake_readers();
+        self.counters.add(Count::Stores, 1);
+        if self.segment.wake_readers() {
+            self.counters.add(Count::Wakeups, 1);
+        }
         if let Some(now) = self.heartbeat.tick() {
             self.segment
                 .heartbeat()
@@ -267,6 +274,14 @@ impl<K: Structure> Publisher<K> {
     #[must_use]
     pub fn epoch(&self) -> u64 {
         self.segment.epoch().load(Ordering::Relaxed)
+    }
+
+    /// This publisher's counts (feature `stats`): values stored, and futex wakes issued to
+    /// waiting readers (`wakeups`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
     }
 
     /// Takes over the named segment from a writer that died (or exited): fails with
@@ -364,8 +379,38 @@ impl<K: Structure> Subscriber<K> {
     fn wrap(segment: Segment) -> Self {
         Self {
             segment,
+            counters: Counters::default(),
             _kind: PhantomData,
         }
+    }
+
+    /// This subscriber's counts (feature `stats`): values read, retries and busy results of
+    /// bounded reads, waits and the waits that ended with a value. A cursor counts its own
+    /// reads and laps ([`Cursor::stats`](crate::Cursor::stats)).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
+    }
+
+    /// `Segment::wait_for`, counting a wait when the first check finds nothing, and a wake-up
+    /// when such a wait ends with a value.
+    fn wait_counted<R>(
+        &self,
+        timeout: Duration,
+        mut check: impl FnMut() -> Option<R>,
+    ) -> Option<R> {
+        let mut checks = 0u32;
+        let result = self.segment.wait_for(timeout, || {
+            checks = checks.saturating_add(1);
+            check()
+        });
+        if checks > 1 || result.is_none() {
+            self.counters.add(Count::Waits, 1);
+            self.counters
+                .add(Count::Wakeups, u64::from(result.is_some()));
+        }
+        result
     }
 
     /// The segment's name (`None` for memfd and file-backed segments).
@@ -545,13 +590,13 @@ impl<T: Pod> Subscriber<kind::SeqLock<T>> {
     /// (the writer is storing, or died mid-store).
     pub fn try_load(&self) -> Result<(T, Version), Busy> {
         let mut value = T::zeroed();
-        let version = self.lock().try_load_into(&mut value)?;
+        let version = self.try_load_into(&mut value)?;
         Ok((value, version))
     }
 
     /// Reads into `dst` (for large values); bounded like [`Subscriber::try_load`].
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
-        self.lock().try_load_into(dst)
+        self.lock().try_load_counted(dst, &self.counters)
     }
 
     /// The number of completed stores.
@@ -564,16 +609,18 @@ impl<T: Pod> Subscriber<kind::SeqLock<T>> {
     /// and its version. Sleeps on a futex (no CPU while waiting); the publisher wakes it.
     pub fn wait_newer(&self, last: Version, timeout: Duration) -> Result<(T, Version), TimedOut> {
         let mut value = T::zeroed();
-        self.segment
-            .wait_for(timeout, || {
-                if self.lock().version() <= last {
-                    return None;
-                }
-                let version = self.lock().try_load_into(&mut value).ok()?;
-                (version > last).then_some(version)
-            })
-            .map(|version| (value, version))
-            .ok_or(TimedOut)
+        self.wait_counted(timeout, || {
+            if self.lock().version() <= last {
+                return None;
+            }
+            let version = self
+                .lock()
+                .try_load_counted(&mut value, &self.counters)
+                .ok()?;
+            (version > last).then_some(version)
+        })
+        .map(|version| (value, version))
+        .ok_or(TimedOut)
     }
 }
 
@@ -659,12 +706,19 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
 
     /// The newest value and its write number. See [`RingRef::latest`].
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
-        self.ring().latest()
+        let mut value = T::zeroed();
+        Ok(self.latest_into(&mut value)?.map(|n| (n, value)))
     }
 
     /// The newest value copied into `dst`, and its write number. See [`RingRef::latest_into`].
     pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
-        self.ring().latest_into(dst)
+        let result = self.ring().latest_into(dst);
+        match result {
+            Ok(Some(_)) => self.counters.add(Count::Reads, 1),
+            Ok(None) => {}
+            Err(Busy) => self.counters.add(Count::Busy, 1),
+        }
+        result
     }
 
     /// Write number `n`. See [`RingRef::get`].
@@ -692,8 +746,7 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
         dst: &mut T,
         timeout: Duration,
     ) -> Result<Option<u64>, Lapped> {
-        self.segment
-            .wait_for(timeout, || cursor.next_into(dst).transpose())
+        self.wait_counted(timeout, || cursor.next_into(dst).transpose())
             .transpose()
     }
 
@@ -704,8 +757,7 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
         cursor: &mut Cursor<'_, T>,
         timeout: Duration,
     ) -> Result<Option<T>, Lapped> {
-        self.segment
-            .wait_for(timeout, || cursor.next().transpose())
+        self.wait_counted(timeout, || cursor.next().transpose())
             .transpose()
     }
 }
@@ -798,11 +850,10 @@ impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
     /// Blocks until more than `written` values have been written (returns the new count) or
     /// `timeout` passes.
     pub fn wait_written_beyond(&self, written: u64, timeout: Duration) -> Result<u64, TimedOut> {
-        self.segment
-            .wait_for(timeout, || {
-                let now = self.written();
-                (now > written).then_some(now)
-            })
-            .ok_or(TimedOut)
+        self.wait_counted(timeout, || {
+            let now = self.written();
+            (now > written).then_some(now)
+        })
+        .ok_or(TimedOut)
     }
 }

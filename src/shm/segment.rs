@@ -619,9 +619,12 @@ impl Segment {
     }
 
     /// Writer side after a store: wakes registered readers (no syscall when there are none).
-    pub(crate) fn wake_readers(&self) {
+    /// Returns whether it issued a wake.
+    pub(crate) fn wake_readers(&self) -> bool {
+        let mut woke = false;
         if let Some(waiters) = self.waiters() {
             crate::wait::wake_waiters(self.notify(), waiters, |notify| {
+                woke = true;
                 let _ = rustix::thread::futex::wake(
                     notify.as_core(),
                     rustix::thread::futex::Flags::empty(),
@@ -629,6 +632,7 @@ impl Segment {
                 );
             });
         }
+        woke
     }
 
     /// Reader side: waits until `check` returns `Some`, or `timeout` passes.
