@@ -385,8 +385,9 @@ impl<K: Structure> Subscriber<K> {
     }
 
     /// This subscriber's counts (feature `stats`): values read, retries and busy results of
-    /// bounded reads, waits and the waits that ended with a value. A cursor counts its own
-    /// reads and laps ([`Cursor::stats`](crate::Cursor::stats)).
+    /// `try_load`/`try_load_into` and `latest`/`latest_into`, waits and the waits that ended
+    /// with a value. A cursor counts its own reads and laps
+    /// ([`Cursor::stats`](crate::Cursor::stats)); time-series queries are not counted.
     #[cfg(feature = "stats")]
     #[must_use]
     pub fn stats(&self) -> crate::Stats {
