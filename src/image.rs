@@ -8,7 +8,7 @@
 //!
 //! Every image type is [`bytemuck::Pod`], so it can be a [`SeqLock`](crate::SeqLock) value, a
 //! ring slot or a shared-memory segment's payload, and the fingerprint a subscriber checks
-//! includes its size. Frames are large: build them on the heap with [`bytemuck::zeroed_box`] and
+//! includes its size. Frames are large: build them on the heap with `bytemuck::zeroed_box` and
 //! read them with the `*_into` methods, which copy straight into a buffer you keep.
 //!
 //! ```
