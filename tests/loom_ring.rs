@@ -4,16 +4,14 @@
 //! exceed what was written.
 #![cfg(rtshm_loom)]
 
+mod common;
+
 use loom::sync::Arc;
 use loom::thread;
 use rtshm::{Lapped, Ring};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
+    common::loom_model(2, f);
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //! torn or stale value accepted.
 #![cfg(rtshm_loom)]
 
+mod common;
+
 use loom::sync::Arc;
 use loom::thread;
 use rtshm::{SeqLock, Version};
@@ -35,11 +37,7 @@ fn reader(lock: &SeqLock<[usize; 2]>, reads: usize) {
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(f);
+    common::loom_model(3, f);
 }
 
 fn run(stores: usize, readers: usize, reads: usize) {

@@ -6,6 +6,8 @@
 //! the pair must bracket the query time.
 #![cfg(rtshm_loom)]
 
+mod common;
+
 use std::time::Duration;
 
 use loom::sync::Arc;
@@ -13,11 +15,7 @@ use loom::thread;
 use rtshm::{InterpolationError, Stamped, TimeSeries, Timestamp};
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(2);
-    }
-    builder.check(f);
+    common::loom_model(2, f);
 }
 
 /// Write `k` (1-based) is stamped `10 k` ns with sequence `k` and value `[k; 2]`.

@@ -77,3 +77,14 @@ pub fn spawn_child(role: &str, arg: &str) -> std::process::Child {
     .spawn()
     .expect("spawn child")
 }
+
+/// Runs a loom model, exploring `preemptions` preemptions per execution unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+#[cfg(rtshm_loom)]
+pub fn loom_model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(preemptions);
+    }
+    builder.check(f);
+}
