@@ -503,14 +503,14 @@ impl<'a, T: Payload> RingRef<'a, T> {
         // Acquire: pairs with the Release store of `2w + 2` in `push`: every word of write `p`
         // is visible to the copy below.
         fence(Ordering::Acquire);
-        if s1 < want - 1 {
-            return Probe::NotYet;
-        }
-        if s1 == want - 1 {
-            return Probe::InProgress;
-        }
-        if s1 > want {
-            return Probe::Lapped { by: (s1 - 1) / 2 };
+        if s1 != want {
+            return if s1 < want - 1 {
+                Probe::NotYet
+            } else if s1 == want - 1 {
+                Probe::InProgress
+            } else {
+                Probe::Lapped { by: (s1 - 1) / 2 }
+            };
         }
         read(&slot.value);
         // Acquire: pairs with the Release fence after the store of `2w + 1` in `push`: if the
@@ -527,23 +527,10 @@ impl<'a, T: Payload> RingRef<'a, T> {
     }
 
     /// [`RingRef::probe_with`] for callers that only need to know whether the copy is write
-    /// `p` (a search restarts on anything else): one comparison instead of the classification.
+    /// `p` (a search restarts on anything else).
     #[inline]
     pub(crate) fn probe_exact(&self, p: u64, read: impl FnOnce(&Words<T>)) -> bool {
-        let slot = self.slot(p);
-        // Wrapping: a write number past `MAX_WRITE` (only from a corrupt head) matches no slot
-        // the writer could have completed; whatever matches is still a value of this ring.
-        let want = p.wrapping_mul(2).wrapping_add(2);
-        let s1 = slot.seq.load(Ordering::Relaxed);
-        // Acquire: as the first fence in `probe_with`.
-        fence(Ordering::Acquire);
-        if s1 != want {
-            return false;
-        }
-        read(&slot.value);
-        // Acquire: as the second fence in `probe_with`.
-        fence(Ordering::Acquire);
-        slot.seq.load(Ordering::Relaxed) == s1
+        matches!(self.probe_with(p, read), Probe::Value)
     }
 
     /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`] times.
