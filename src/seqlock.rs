@@ -308,27 +308,20 @@ impl<T: Payload> SeqLock<T> {
     ///
     /// On `Err`, `dst` holds unspecified (possibly torn) bytes.
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
-        self.try_load_counted(dst, &Counters::default())
+        self.try_load_retries(dst).0
     }
 
-    /// [`SeqLock::try_load_into`], counting the read, the retries and a busy result.
+    /// [`SeqLock::try_load_into`], also returning how many attempts were repeated (for the
+    /// statistics of a handle that counts them).
     #[inline]
-    pub(crate) fn try_load_counted(
-        &self,
-        dst: &mut T,
-        counters: &Counters,
-    ) -> Result<Version, Busy> {
+    pub(crate) fn try_load_retries(&self, dst: &mut T) -> (Result<Version, Busy>, u32) {
         for attempt in 0..TRY_LOAD_ATTEMPTS {
             if let Some(seq) = self.read_once(dst) {
-                counters.add(Count::Reads, 1);
-                counters.add(Count::Retries, u64::from(attempt));
-                return Ok(Version::from_seq(seq));
+                return (Ok(Version::from_seq(seq)), attempt);
             }
             sync::spin_loop();
         }
-        counters.add(Count::Retries, u64::from(TRY_LOAD_ATTEMPTS - 1));
-        counters.add(Count::Busy, 1);
-        Err(Busy)
+        (Err(Busy), TRY_LOAD_ATTEMPTS - 1)
     }
 
     /// Reads a consistent value, giving up with [`Busy`] after [`TRY_LOAD_ATTEMPTS`] attempts

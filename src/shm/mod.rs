@@ -597,7 +597,13 @@ impl<T: Pod> Subscriber<kind::SeqLock<T>> {
 
     /// Reads into `dst` (for large values); bounded like [`Subscriber::try_load`].
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
-        self.lock().try_load_counted(dst, &self.counters)
+        let (result, retries) = self.lock().try_load_retries(dst);
+        self.counters.add(Count::Retries, u64::from(retries));
+        match result {
+            Ok(_) => self.counters.add(Count::Reads, 1),
+            Err(Busy) => self.counters.add(Count::Busy, 1),
+        }
+        result
     }
 
     /// The number of completed stores.
@@ -614,10 +620,7 @@ impl<T: Pod> Subscriber<kind::SeqLock<T>> {
             if self.lock().version() <= last {
                 return None;
             }
-            let version = self
-                .lock()
-                .try_load_counted(&mut value, &self.counters)
-                .ok()?;
+            let version = self.try_load_into(&mut value).ok()?;
             (version > last).then_some(version)
         })
         .map(|version| (value, version))
