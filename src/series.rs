@@ -332,9 +332,13 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     #[inline]
     fn read(&self, n: u64) -> Option<Stamped<T>> {
         let mut s = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
-        self.ring
-            .probe_exact(n, |words| words.load(&mut s))
-            .then_some(s)
+        self.read_into(n, &mut s).then_some(s)
+    }
+
+    /// [`SeriesRef::read`] into `dst`: whether `dst` now holds write number `n`.
+    #[inline]
+    fn read_into(&self, n: u64, dst: &mut Stamped<T>) -> bool {
+        self.ring.probe_exact(n, |words| words.load(dst))
     }
 
     /// The stamp of write number `n` if it is still held and complete, else `None`: the same
@@ -468,15 +472,14 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
             let mut pair = (zero, zero, 0.0);
             let complete = match (before, after) {
                 (_, Some((a, stamp))) if stamp == t => {
-                    let read = self.ring.probe_exact(a, |words| words.load(&mut pair.0));
+                    let read = self.read_into(a, &mut pair.0);
                     pair.1 = pair.0;
                     read
                 }
                 (Some((b, b_stamp)), Some((a, a_stamp))) => {
                     let span = a_stamp.as_nanos() - b_stamp.as_nanos();
                     pair.2 = (t.as_nanos() - b_stamp.as_nanos()) as f64 / span as f64;
-                    self.ring.probe_exact(b, |words| words.load(&mut pair.0))
-                        && self.ring.probe_exact(a, |words| words.load(&mut pair.1))
+                    self.read_into(b, &mut pair.0) && self.read_into(a, &mut pair.1)
                 }
                 (None, None) => return Err(InterpolationError::Empty),
                 (None, Some((_, oldest))) => {
