@@ -8,7 +8,7 @@
 //! ```text
 //! offset 0      line 0 (written once by the creator): magic, layout_version (stored last),
 //!               kind, fingerprint, payload size/align, capacity, clock, flags, total_len,
-//!               created_ns
+//!               created_ns, value_size
 //! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, notify (futex word)
 //! LAYOUT_PAGE   readers' page: waiters
 //! 2*LAYOUT_PAGE the structure
@@ -25,7 +25,7 @@ use core::fmt;
 use core::mem::{align_of, offset_of, size_of};
 
 use crate::Payload;
-use crate::ring::{Capacity, RingHead};
+use crate::ring::{Capacity, CapacityError, RingHead};
 use crate::seqlock::SeqLock;
 use crate::time::Clock;
 
@@ -33,7 +33,14 @@ use crate::time::Clock;
 pub const MAGIC: u64 = u64::from_le_bytes(*b"RTSHM\0\0\0");
 
 /// The layout version this crate writes and reads. 0 in a header means "still initializing".
-pub const LAYOUT_VERSION: u32 = 1;
+///
+/// Version 2 added `value_size` to the header, so that tools can read a time series' samples
+/// with the same access widths as its writer without knowing the type.
+pub const LAYOUT_VERSION: u32 = 2;
+
+/// The largest payload alignment a segment supports: a ring's slots start one [`RingHead`]
+/// (128 bytes) into the page-aligned data.
+pub const MAX_PAYLOAD_ALIGN: usize = core::mem::align_of::<RingHead>();
 
 /// The unit of the layout: the largest page size Linux uses on x86_64 and aarch64, so that the
 /// header, the readers' page and the data can be mapped with different protections everywhere.
@@ -110,6 +117,12 @@ pub struct HeaderLine0 {
     pub total_len: u64,
     /// Creation time, `CLOCK_REALTIME` nanoseconds.
     pub created_ns: u64,
+    /// `size_of` the user's value type: `payload_size` for a SeqLock or Ring, the size of `T` in
+    /// `Stamped<T>` for a time series (whose `payload_size` includes the stamp, the sequence
+    /// number and trailing padding).
+    pub value_size: u32,
+    /// Reserved, 0.
+    pub reserved: u32,
 }
 
 static_assertions::const_assert_eq!(offset_of!(HeaderLine0, magic), 0);
@@ -123,7 +136,10 @@ static_assertions::const_assert_eq!(offset_of!(HeaderLine0, clock), 40);
 static_assertions::const_assert_eq!(offset_of!(HeaderLine0, flags), 44);
 static_assertions::const_assert_eq!(offset_of!(HeaderLine0, total_len), 48);
 static_assertions::const_assert_eq!(offset_of!(HeaderLine0, created_ns), 56);
-static_assertions::const_assert_eq!(size_of::<HeaderLine0>(), 64);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, value_size), 64);
+static_assertions::const_assert_eq!(offset_of!(HeaderLine0, reserved), 68);
+static_assertions::const_assert_eq!(size_of::<HeaderLine0>(), 72);
+static_assertions::const_assert!(size_of::<HeaderLine0>() <= WRITER_LINE_OFFSET);
 
 // SAFETY: `repr(C)` of integers whose offsets (asserted above) leave no padding; every bit
 // pattern is a valid (if invalid-looking) header, which `validate` checks.
@@ -201,6 +217,9 @@ pub struct Geometry {
     pub payload_size: usize,
     /// `align_of` the stored value type.
     pub payload_align: usize,
+    /// `size_of` the user's value (`payload_size`, or `T`'s size in a time series of
+    /// `Stamped<T>`).
+    pub value_size: usize,
     /// Number of slots (1 for a SeqLock).
     pub capacity: usize,
     /// Bytes of the structure, from [`DATA_OFFSET`].
@@ -209,10 +228,26 @@ pub struct Geometry {
     pub total_len: usize,
 }
 
+/// `n` rounded up to a multiple of the power of two `align`, or `None` on overflow.
+const fn round_up(n: usize, align: usize) -> Option<usize> {
+    match n.checked_add(align - 1) {
+        Some(m) => Some(m & !(align - 1)),
+        None => None,
+    }
+}
+
 impl Geometry {
     /// The geometry of a segment holding `kind` of `V` (the stored value type: `T`, or
     /// `Stamped<T>` for a time series) with `capacity` slots.
+    ///
+    /// Computed from the types themselves (`size_of::<SeqLock<V>>()`, `size_of::<Slot<V>>()`),
+    /// which typed handles index.
     pub fn of<V: Payload>(kind: Kind, capacity: usize) -> Result<Self, LayoutError> {
+        if align_of::<V>() > MAX_PAYLOAD_ALIGN {
+            return Err(LayoutError::AlignmentTooLarge {
+                align: align_of::<V>() as u64,
+            });
+        }
         let data_len = match kind {
             Kind::SeqLock => {
                 if capacity != 1 {
@@ -235,10 +270,119 @@ impl Geometry {
             kind,
             payload_size: size_of::<V>(),
             payload_align: align_of::<V>(),
+            value_size: V::VALUE_SIZE,
             capacity,
             data_len,
             total_len,
         })
+    }
+
+    /// The geometry described by raw header fields, for readers that do not know the payload
+    /// type (tools such as [`Inspector`](crate::shm::Inspector)). Equal to [`Geometry::of`]
+    /// for every payload type (tested), and checked: sizes that no type has, or that overflow,
+    /// are errors.
+    pub fn of_raw(
+        kind: Kind,
+        payload_size: usize,
+        payload_align: usize,
+        value_size: usize,
+        capacity: usize,
+    ) -> Result<Self, LayoutError> {
+        if !payload_align.is_power_of_two() {
+            return Err(LayoutError::Corrupt(
+                "payload alignment is not a power of two",
+            ));
+        }
+        if payload_align > MAX_PAYLOAD_ALIGN {
+            return Err(LayoutError::AlignmentTooLarge {
+                align: payload_align as u64,
+            });
+        }
+        if !payload_size.is_multiple_of(payload_align) {
+            return Err(LayoutError::Corrupt(
+                "payload size is not a multiple of its alignment",
+            ));
+        }
+        let value_fits = match kind {
+            Kind::SeqLock | Kind::Ring => value_size == payload_size,
+            // `Stamped<T>`: two `u64`s, `T` at `round_up(16, align)`, then trailing padding
+            // shorter than the alignment.
+            Kind::TimeSeries => {
+                let at = round_up(16, payload_align).unwrap_or(usize::MAX);
+                payload_align >= 8
+                    && at.checked_add(value_size).is_some_and(|end| {
+                        end <= payload_size && payload_size - end < payload_align
+                    })
+            }
+        };
+        if !value_fits {
+            return Err(LayoutError::Corrupt(
+                "value size does not fit the payload size",
+            ));
+        }
+        let mut geometry = Self {
+            kind,
+            payload_size,
+            payload_align,
+            value_size,
+            capacity,
+            data_len: 0,
+            total_len: 0,
+        };
+        let overflow = LayoutError::Corrupt("segment size overflows");
+        let cell = geometry.cell_bytes().ok_or(overflow)?;
+        geometry.data_len = match kind {
+            Kind::SeqLock => {
+                if capacity != 1 {
+                    return Err(LayoutError::Corrupt("a SeqLock segment has capacity 1"));
+                }
+                cell
+            }
+            Kind::Ring | Kind::TimeSeries => {
+                let cap = Capacity::new(capacity).map_err(LayoutError::Capacity)?;
+                cap.get()
+                    .checked_mul(cell)
+                    .ok_or(LayoutError::Capacity(CapacityError::Overflow {
+                        capacity,
+                        slot_bytes: cell,
+                    }))?
+                    .checked_add(size_of::<RingHead>())
+                    .ok_or(overflow)?
+            }
+        };
+        geometry.total_len = geometry.data_len.checked_add(DATA_OFFSET).ok_or(overflow)?;
+        Ok(geometry)
+    }
+
+    /// The alignment of a SeqLock or slot: its `u64` sequence's, or the payload's if larger.
+    const fn cell_align(&self) -> usize {
+        if self.payload_align > 8 {
+            self.payload_align
+        } else {
+            8
+        }
+    }
+
+    /// Byte offset of the value inside a SeqLock (after the sequence and the writer flag) or a
+    /// slot (after the sequence).
+    pub(crate) const fn value_in_cell(&self) -> usize {
+        let after_seq = match self.kind {
+            Kind::SeqLock => 9,
+            Kind::Ring | Kind::TimeSeries => 8,
+        };
+        // Cannot overflow: both operands are at most `MAX_PAYLOAD_ALIGN`.
+        (after_seq + self.cell_align() - 1) & !(self.cell_align() - 1)
+    }
+
+    /// Bytes of the SeqLock, or of one slot (the stride of a ring's slots).
+    pub(crate) const fn cell_bytes(&self) -> Option<usize> {
+        let Some(value) = round_up(self.payload_size, self.cell_align()) else {
+            return None;
+        };
+        match self.value_in_cell().checked_add(value) {
+            Some(end) => round_up(end, self.cell_align()),
+            None => None,
+        }
     }
 }
 
@@ -292,6 +436,11 @@ pub enum LayoutError {
     },
     /// The capacity in the header is invalid.
     Capacity(crate::ring::CapacityError),
+    /// The payload's alignment is above [`MAX_PAYLOAD_ALIGN`].
+    AlignmentTooLarge {
+        /// The alignment.
+        align: u64,
+    },
     /// Another inconsistency, named.
     Corrupt(&'static str),
 }
@@ -323,6 +472,10 @@ impl fmt::Display for LayoutError {
                  {expected:#018x}: the processes disagree on the value type"
             ),
             Self::Capacity(e) => write!(f, "segment capacity is invalid: {e}"),
+            Self::AlignmentTooLarge { align } => write!(
+                f,
+                "payload alignment {align} is above the {MAX_PAYLOAD_ALIGN} bytes a segment supports"
+            ),
             Self::Corrupt(what) => write!(f, "segment header is corrupt: {what}"),
         }
     }
@@ -334,26 +487,15 @@ impl core::error::Error for LayoutError {}
 /// returns the geometry to use. `V` is the stored value type (`T`, or `Stamped<T>`).
 ///
 /// Checks, in order: the file holds a header; magic; version (0: [`LayoutError::NotInitialized`]);
-/// kind; fingerprint; payload size and alignment; capacity; `total_len` against the geometry
-/// computed here and against `file_len`. Every computation is checked.
+/// kind; fingerprint; payload size, alignment and value size; flags; clock; capacity;
+/// `total_len` against the geometry computed here and against `file_len`. Every computation is
+/// checked.
 pub fn validate<V: Payload>(
     header: &HeaderLine0,
     file_len: u64,
     expected: Expected,
 ) -> Result<Geometry, LayoutError> {
-    let min = DATA_OFFSET as u64;
-    if file_len < min {
-        return Err(LayoutError::TooSmall {
-            len: file_len,
-            needed: min,
-        });
-    }
-    if header.magic != MAGIC {
-        return Err(LayoutError::BadMagic {
-            found: header.magic,
-        });
-    }
-    check_version(header.layout_version)?;
+    check_identity(header, file_len)?;
     if header.kind != expected.kind as u32 {
         return Err(LayoutError::KindMismatch {
             found: header.kind,
@@ -368,12 +510,57 @@ pub fn validate<V: Payload>(
     }
     if u64::from(header.payload_size) != size_of::<V>() as u64
         || u64::from(header.payload_align) != align_of::<V>() as u64
+        || u64::from(header.value_size) != V::VALUE_SIZE as u64
     {
         return Err(LayoutError::Corrupt(
             "payload size or alignment differs from the type's",
         ));
     }
-    if header.flags != 0 {
+    check_geometry(header, file_len, |capacity| {
+        Geometry::of::<V>(expected.kind, capacity)
+    })
+}
+
+/// Validates a header snapshot against the file length without knowing the payload type, for
+/// tools that show any segment: the checks of [`validate`] except kind and fingerprint
+/// matching, with the payload's size, alignment and value size checked for consistency
+/// instead ([`Geometry::of_raw`]).
+pub fn validate_raw(header: &HeaderLine0, file_len: u64) -> Result<Geometry, LayoutError> {
+    check_identity(header, file_len)?;
+    let kind = Kind::from_raw(header.kind).ok_or(LayoutError::Corrupt("unknown kind"))?;
+    let [size, align, value] = [header.payload_size, header.payload_align, header.value_size]
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    check_geometry(header, file_len, |capacity| {
+        Geometry::of_raw(kind, size, align, value, capacity)
+    })
+}
+
+/// The checks every opener makes first: the file holds a header, with rtshm's magic and this
+/// layout version.
+fn check_identity(header: &HeaderLine0, file_len: u64) -> Result<(), LayoutError> {
+    let min = DATA_OFFSET as u64;
+    if file_len < min {
+        return Err(LayoutError::TooSmall {
+            len: file_len,
+            needed: min,
+        });
+    }
+    if header.magic != MAGIC {
+        return Err(LayoutError::BadMagic {
+            found: header.magic,
+        });
+    }
+    check_version(header.layout_version)
+}
+
+/// The checks after the payload's: flags, clock, capacity, and the lengths against
+/// `geometry(capacity)`.
+fn check_geometry(
+    header: &HeaderLine0,
+    file_len: u64,
+    geometry: impl FnOnce(usize) -> Result<Geometry, LayoutError>,
+) -> Result<Geometry, LayoutError> {
+    if header.flags != 0 || header.reserved != 0 {
         return Err(LayoutError::Corrupt("unknown flags set"));
     }
     if clock_from_raw(header.clock).is_none() {
@@ -381,7 +568,7 @@ pub fn validate<V: Payload>(
     }
     let capacity = usize::try_from(header.capacity)
         .map_err(|_| LayoutError::Corrupt("capacity does not fit in usize"))?;
-    let geometry = Geometry::of::<V>(expected.kind, capacity)?;
+    let geometry = geometry(capacity)?;
     if header.total_len != geometry.total_len as u64 {
         return Err(LayoutError::Corrupt(
             "total length differs from the layout's",
@@ -453,6 +640,8 @@ pub fn header_for(
         flags: 0,
         total_len: geometry.total_len as u64,
         created_ns,
+        value_size: u32::try_from(geometry.value_size).unwrap_or(u32::MAX),
+        reserved: 0,
     }
 }
 
@@ -616,6 +805,124 @@ mod tests {
             check(HeaderLine0 { flags: 1, ..h }, len, e),
             Err(LayoutError::Corrupt(_))
         ));
+    }
+
+    /// `of_raw` (tools) against `of` (typed handles) for one payload type in the kinds that
+    /// store it, at a few capacities; and `validate_raw` accepts what the typed creator writes.
+    fn raw_agrees<V: Payload>(kinds: &[Kind]) {
+        for &kind in kinds {
+            let caps = match kind {
+                Kind::SeqLock => &[1usize][..],
+                Kind::Ring | Kind::TimeSeries => &[1, 2, 64][..],
+            };
+            for &cap in caps {
+                let typed = Geometry::of::<V>(kind, cap).unwrap();
+                let raw =
+                    Geometry::of_raw(kind, size_of::<V>(), align_of::<V>(), V::VALUE_SIZE, cap);
+                let name = core::any::type_name::<V>();
+                assert_eq!(raw, Ok(typed), "{name} {kind} x{cap}");
+                let (h, len, _) = good::<V>(kind, cap);
+                assert_eq!(validate_raw(&h, len), Ok(typed), "{name} {kind} x{cap}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_raw_geometry_equals_the_typed_one_for_every_size_and_alignment() {
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        #[repr(C, align(16))]
+        struct A16([u8; 48]);
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        #[repr(C, align(32))]
+        struct A32([u8; 32]);
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        #[repr(C, align(64))]
+        struct A64([u8; 192]);
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        #[repr(C, align(128))]
+        struct A128([u8; 128]);
+        macro_rules! both {
+            ($($t:ty),*) => { $(
+                raw_agrees::<$t>(&[Kind::SeqLock, Kind::Ring]);
+                raw_agrees::<Stamped<$t>>(&[Kind::TimeSeries]);
+            )* };
+        }
+        both!(
+            (),
+            u8,
+            [u8; 3],
+            u16,
+            [u16; 3],
+            u32,
+            [f32; 3],
+            u64,
+            [u8; 9],
+            [u8; 15],
+            [u64; 3],
+            u128,
+            [u8; 1000],
+            [u8; 1031],
+            A16,
+            A32,
+            A64,
+            A128
+        );
+    }
+
+    #[test]
+    fn raw_headers_with_sizes_no_type_has_are_refused() {
+        let (h, len, _) = good::<Stamped<[f32; 3]>>(Kind::TimeSeries, 4);
+        assert_eq!((h.payload_size, h.value_size), (32, 12));
+        for (size, align, value) in [
+            (32, 3, 12),   // alignment not a power of two
+            (30, 8, 12),   // size not a multiple of the alignment
+            (32, 8, 17),   // value overruns the payload
+            (32, 8, 7),    // padding as long as the alignment
+            (32, 4, 12),   // a stamped payload is aligned to at least 8
+            (32, 256, 12), // above the supported alignment
+        ] {
+            let bad = HeaderLine0 {
+                payload_size: size,
+                payload_align: align,
+                value_size: value,
+                ..h
+            };
+            assert!(validate_raw(&bad, len).is_err(), "{size} {align} {value}");
+        }
+        let (h, len, _) = good::<[u8; 24]>(Kind::Ring, 4);
+        let bad = HeaderLine0 {
+            value_size: 23,
+            ..h
+        };
+        assert!(validate_raw(&bad, len).is_err());
+        assert_eq!(
+            validate_raw(&HeaderLine0 { kind: 9, ..h }, len),
+            Err(LayoutError::Corrupt("unknown kind"))
+        );
+        assert_eq!(
+            validate::<[u8; 24]>(
+                &bad,
+                len,
+                Expected {
+                    kind: Kind::Ring,
+                    fingerprint: h.fingerprint
+                }
+            ),
+            Err(LayoutError::Corrupt(
+                "payload size or alignment differs from the type's"
+            ))
+        );
+    }
+
+    #[test]
+    fn payloads_aligned_above_a_ring_head_are_refused() {
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        #[repr(C, align(256))]
+        struct A256([u8; 256]);
+        assert_eq!(
+            Geometry::of::<A256>(Kind::Ring, 4),
+            Err(LayoutError::AlignmentTooLarge { align: 256 })
+        );
     }
 
     #[test]

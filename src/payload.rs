@@ -35,6 +35,11 @@ pub(crate) use sealed::Sealed;
 /// every non-padding byte of the value, each starting at an offset that is a multiple of 8, and
 /// an all-zero value is valid.
 pub trait Payload: Copy + 'static + Sealed {
+    /// `size_of` the user's value: the type itself, or `T` in `Stamped<T>` (recorded in a
+    /// segment header as `value_size`).
+    #[doc(hidden)]
+    const VALUE_SIZE: usize;
+
     /// An all-zero value.
     #[doc(hidden)]
     fn zeroed() -> Self;
@@ -51,6 +56,8 @@ pub trait Payload: Copy + 'static + Sealed {
 impl<T: Pod> Sealed for T {}
 
 impl<T: Pod> Payload for T {
+    const VALUE_SIZE: usize = core::mem::size_of::<T>();
+
     #[inline(always)]
     fn zeroed() -> Self {
         bytemuck::Zeroable::zeroed()

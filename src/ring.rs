@@ -430,6 +430,104 @@ pub(crate) enum Probe {
     Lapped { by: u64 },
 }
 
+/// One lap-checked read of write number `p` from a slot with sequence word `seq`: `read` copies
+/// what it needs out of the slot, and the result says whether that copy belongs to write `p`.
+///
+/// The reading half of the ring protocol, shared by typed rings and the untyped
+/// `shm::Inspector`. Write numbers above [`MAX_WRITE`] (only a corrupt
+/// head gives them) are never written.
+#[inline(always)]
+pub(crate) fn probe_slot(seq: &AtomicU64, p: u64, read: impl FnOnce()) -> Probe {
+    if p > MAX_WRITE {
+        return Probe::NotYet;
+    }
+    let want = 2 * p + 2;
+    let s1 = seq.load(Ordering::Relaxed);
+    // Acquire: pairs with the Release store of `2w + 2` in `push`: every word of write `p`
+    // is visible to the copy below.
+    fence(Ordering::Acquire);
+    if s1 != want {
+        return if s1 < want - 1 {
+            Probe::NotYet
+        } else if s1 == want - 1 {
+            Probe::InProgress
+        } else {
+            Probe::Lapped { by: (s1 - 1) / 2 }
+        };
+    }
+    read();
+    // Acquire: pairs with the Release fence after the store of `2w + 1` in `push`: if the
+    // copy saw any word of a later write, the load below sees that write's odd sequence.
+    fence(Ordering::Acquire);
+    let s2 = seq.load(Ordering::Relaxed);
+    if s2 == s1 {
+        Probe::Value
+    } else {
+        Probe::Lapped {
+            by: s2.saturating_sub(1) / 2,
+        }
+    }
+}
+
+/// Repeats `probe` while it finds the write in progress, up to [`TRY_LOAD_ATTEMPTS`] times.
+#[inline(always)]
+pub(crate) fn settle(mut probe: impl FnMut() -> Probe) -> Probe {
+    for _ in 1..TRY_LOAD_ATTEMPTS {
+        match probe() {
+            Probe::InProgress => sync::spin_loop(),
+            settled => return settled,
+        }
+    }
+    probe()
+}
+
+/// The oldest write number held in a ring of `capacity` slots after a reader of `p` met the
+/// later write `by` in its slot, `written` being the head loaded afterwards.
+///
+/// Write `by` has started, so writes up to `by - capacity` are gone; the head may say more
+/// are gone. Always `> p`, so a cursor always makes progress.
+pub(crate) fn oldest_after_lap(written: u64, capacity: u64, p: u64, by: u64) -> u64 {
+    let head = written.max(by.saturating_add(1));
+    head.saturating_sub(capacity).max(p.saturating_add(1))
+}
+
+/// The result of a settled probe of write `number` as [`RingRef::get`] reports it.
+pub(crate) fn get_outcome(
+    outcome: Probe,
+    number: u64,
+    written: impl Fn() -> u64,
+    capacity: u64,
+) -> Result<(), GetError> {
+    match outcome {
+        Probe::Value => Ok(()),
+        Probe::NotYet => Err(GetError::NotYet { written: written() }),
+        Probe::InProgress => Err(GetError::Busy),
+        Probe::Lapped { by } => Err(GetError::Overwritten {
+            oldest: oldest_after_lap(written(), capacity, number, by),
+        }),
+    }
+}
+
+/// [`RingRef::latest_into`] over any storage: `written` loads the head, `probe(p)` copies
+/// write `p`.
+#[inline(always)]
+pub(crate) fn latest_with(
+    written: impl Fn() -> u64,
+    mut probe: impl FnMut(u64) -> Probe,
+) -> Result<Option<u64>, Busy> {
+    for _ in 0..TRY_LOAD_ATTEMPTS {
+        let Some(p) = written().checked_sub(1) else {
+            return Ok(None);
+        };
+        if let Probe::Value = probe(p) {
+            return Ok(Some(p));
+        }
+        // Overwritten (or being overwritten) since `head` was read: read the new head.
+        sync::spin_loop();
+    }
+    Err(Busy)
+}
+
 impl<'a, T: Payload> RingRef<'a, T> {
     /// A ring over `head` and `slots`; `slots.len()` must be a valid [`Capacity`].
     pub fn new(head: &'a RingHead, slots: &'a [Slot<T>]) -> Result<Self, CapacityError> {
@@ -494,36 +592,8 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// belongs to write `p`.
     #[inline]
     pub(crate) fn probe_with(&self, p: u64, read: impl FnOnce(&Words<T>)) -> Probe {
-        if p > MAX_WRITE {
-            return Probe::NotYet;
-        }
         let slot = self.slot(p);
-        let want = 2 * p + 2;
-        let s1 = slot.seq.load(Ordering::Relaxed);
-        // Acquire: pairs with the Release store of `2w + 2` in `push`: every word of write `p`
-        // is visible to the copy below.
-        fence(Ordering::Acquire);
-        if s1 != want {
-            return if s1 < want - 1 {
-                Probe::NotYet
-            } else if s1 == want - 1 {
-                Probe::InProgress
-            } else {
-                Probe::Lapped { by: (s1 - 1) / 2 }
-            };
-        }
-        read(&slot.value);
-        // Acquire: pairs with the Release fence after the store of `2w + 1` in `push`: if the
-        // copy saw any word of a later write, the load below sees that write's odd sequence.
-        fence(Ordering::Acquire);
-        let s2 = slot.seq.load(Ordering::Relaxed);
-        if s2 == s1 {
-            Probe::Value
-        } else {
-            Probe::Lapped {
-                by: s2.saturating_sub(1) / 2,
-            }
-        }
+        probe_slot(&slot.seq, p, || read(&slot.value))
     }
 
     /// [`RingRef::probe_with`] for callers that only need to know whether the copy is write
@@ -535,22 +605,13 @@ impl<'a, T: Payload> RingRef<'a, T> {
 
     /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`] times.
     pub(crate) fn probe_settled(&self, p: u64, dst: &mut T) -> Probe {
-        for _ in 1..TRY_LOAD_ATTEMPTS {
-            match self.probe(p, dst) {
-                Probe::InProgress => sync::spin_loop(),
-                settled => return settled,
-            }
-        }
-        self.probe(p, dst)
+        settle(|| self.probe(p, dst))
     }
 
     /// The oldest write number held after a reader of `p` met the later write `by` in its slot.
-    ///
-    /// Write `by` has started, so writes up to `by - capacity` are gone; the head may say more
-    /// are gone. Always `> p`, so a cursor always makes progress.
+    /// See [`oldest_after_lap`].
     pub(crate) fn oldest_after_lap(&self, p: u64, by: u64) -> u64 {
-        let head = self.written().max(by.saturating_add(1));
-        self.oldest(head).max(p.saturating_add(1))
+        oldest_after_lap(self.written(), self.capacity.get() as u64, p, by)
     }
 
     /// Reads write number `number`.
@@ -569,16 +630,14 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// ```
     pub fn get(&self, number: u64) -> Result<T, GetError> {
         let mut value = T::zeroed();
-        match self.probe_settled(number, &mut value) {
-            Probe::Value => Ok(value),
-            Probe::NotYet => Err(GetError::NotYet {
-                written: self.written(),
-            }),
-            Probe::InProgress => Err(GetError::Busy),
-            Probe::Lapped { by } => Err(GetError::Overwritten {
-                oldest: self.oldest_after_lap(number, by),
-            }),
-        }
+        let outcome = self.probe_settled(number, &mut value);
+        get_outcome(
+            outcome,
+            number,
+            || self.written(),
+            self.capacity.get() as u64,
+        )
+        .map(|()| value)
     }
 
     /// The newest complete value and its write number, or `None` if nothing was written.
@@ -608,18 +667,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// ```
     #[inline]
     pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
-        for _ in 0..TRY_LOAD_ATTEMPTS {
-            let h = self.written();
-            let Some(p) = h.checked_sub(1) else {
-                return Ok(None);
-            };
-            if let Probe::Value = self.probe(p, dst) {
-                return Ok(Some(p));
-            }
-            // Overwritten (or being overwritten) since `head` was read: read the new head.
-            sync::spin_loop();
-        }
-        Err(Busy)
+        latest_with(|| self.written(), |p| self.probe(p, dst))
     }
 
     /// A cursor at the oldest value still held: its first [`Cursor::next`] returns that value.

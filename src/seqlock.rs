@@ -202,6 +202,40 @@ impl fmt::Display for Busy {
 
 impl core::error::Error for Busy {}
 
+/// One read attempt of a seqlock with sequence word `seq`: `copy` copies the value, and the
+/// result is `Some(stable sequence)` if that copy is consistent.
+///
+/// The reading half of the protocol, shared by typed locks and the untyped `shm::Inspector`.
+#[inline(always)]
+fn read_once(seq: &AtomicU64, copy: impl FnOnce()) -> Option<u64> {
+    let s1 = seq.load(Ordering::Relaxed);
+    // Acquire: pairs with the final Release store of `seq` in `store_exclusive`: every word
+    // of the store that produced `s1` is visible to the copy below.
+    fence(Ordering::Acquire);
+    if s1 & 1 == 1 {
+        return None;
+    }
+    copy();
+    // Acquire: pairs with the Release fence after the odd store in `store_exclusive`: if the
+    // copy saw any word of a later store, the load below sees that store's odd sequence.
+    fence(Ordering::Acquire);
+    let s2 = seq.load(Ordering::Relaxed);
+    (s1 == s2).then_some(s1)
+}
+
+/// Up to [`TRY_LOAD_ATTEMPTS`] read attempts ([`read_once`]); returns the version read, or
+/// [`Busy`], and how many attempts were repeated.
+#[inline(always)]
+pub(crate) fn try_read(seq: &AtomicU64, mut copy: impl FnMut()) -> (Result<Version, Busy>, u32) {
+    for attempt in 0..TRY_LOAD_ATTEMPTS {
+        if let Some(s) = read_once(seq, &mut copy) {
+            return (Ok(Version::from_seq(s)), attempt);
+        }
+        sync::spin_loop();
+    }
+    (Err(Busy), TRY_LOAD_ATTEMPTS - 1)
+}
+
 impl<T: Payload> SeqLock<T> {
     /// A lock holding `value` at [`Version::INITIAL`], with no writer claimed.
     #[cfg(not(rtshm_loom))]
@@ -285,24 +319,6 @@ impl<T: Payload> SeqLock<T> {
         Version::from_seq(done)
     }
 
-    /// One read attempt: `Some(stable sequence)` if the copy in `dst` is consistent.
-    #[inline]
-    fn read_once(&self, dst: &mut T) -> Option<u64> {
-        let s1 = self.seq.load(Ordering::Relaxed);
-        // Acquire: pairs with the final Release store of `seq` in `store_exclusive`: every word
-        // of the store that produced `s1` is visible to the copy below.
-        fence(Ordering::Acquire);
-        if s1 & 1 == 1 {
-            return None;
-        }
-        self.value.load(dst);
-        // Acquire: pairs with the Release fence after the odd store in `store_exclusive`: if the
-        // copy saw any word of a later store, the load below sees that store's odd sequence.
-        fence(Ordering::Acquire);
-        let s2 = self.seq.load(Ordering::Relaxed);
-        (s1 == s2).then_some(s1)
-    }
-
     /// Reads a consistent value into `dst`, giving up with [`Busy`] after
     /// [`TRY_LOAD_ATTEMPTS`] attempts that overlap a store. Wait-free.
     ///
@@ -315,13 +331,7 @@ impl<T: Payload> SeqLock<T> {
     /// statistics of a handle that counts them).
     #[inline]
     pub(crate) fn try_load_retries(&self, dst: &mut T) -> (Result<Version, Busy>, u32) {
-        for attempt in 0..TRY_LOAD_ATTEMPTS {
-            if let Some(seq) = self.read_once(dst) {
-                return (Ok(Version::from_seq(seq)), attempt);
-            }
-            sync::spin_loop();
-        }
-        (Err(Busy), TRY_LOAD_ATTEMPTS - 1)
+        try_read(&self.seq, || self.value.load(dst))
     }
 
     /// Reads a consistent value, giving up with [`Busy`] after [`TRY_LOAD_ATTEMPTS`] attempts

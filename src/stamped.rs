@@ -59,6 +59,8 @@ impl<T: Pod> Sealed for Stamped<T> {}
 /// Copied field by field: `Stamped<T>` may have trailing padding (`Stamped<[u8; 3]>`), which
 /// must never be read.
 impl<T: Pod> Payload for Stamped<T> {
+    const VALUE_SIZE: usize = core::mem::size_of::<T>();
+
     #[inline(always)]
     fn zeroed() -> Self {
         Self::new(Timestamp::ZERO, 0, T::zeroed())

@@ -3,7 +3,6 @@
 #![cfg(all(feature = "std", not(rtshm_loom), not(miri)))]
 
 use std::fs;
-use std::io::{Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use rtshm::layout::{self, DATA_OFFSET, LAYOUT_VERSION, LayoutError};
@@ -12,23 +11,11 @@ use rtshm::shm::{
 };
 use rtshm::{Lapped, Stamped, Timestamp};
 
-/// A segment name unique to this process and test.
-fn name(test: &str) -> String {
-    format!("rtshm-test-{}-{test}", std::process::id())
-}
+mod common;
+use common::{poke, shm_name as name};
 
 fn shm_file(name: &str) -> String {
     format!("/dev/shm/{name}")
-}
-
-/// Overwrites bytes of an existing segment, as a hostile or buggy process could.
-fn poke(name: &str, offset: u64, bytes: &[u8]) {
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .open(shm_file(name))
-        .unwrap();
-    f.seek(SeekFrom::Start(offset)).unwrap();
-    f.write_all(bytes).unwrap();
 }
 
 type Imu = [f32; 6];

@@ -13,6 +13,9 @@ use rtshm::layout::{self, Expected, Geometry, HeaderLine0, Kind, LAYOUT_VERSION}
 use rtshm::shm::{OpenError, OpenOptions, Structure, Subscriber, kind};
 use rtshm::{Clock, Payload};
 
+/// Bytes of the header's first line.
+const HEADER: usize = size_of::<HeaderLine0>();
+
 fn path() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
@@ -31,7 +34,7 @@ fn options() -> OpenOptions {
 /// Opens the file as `K` and checks the outcome against `validate` on the same bytes.
 fn check<K: Structure>(kind: Kind, file: &[u8]) {
     let header: Option<HeaderLine0> =
-        (file.len() >= 64).then(|| bytemuck::pod_read_unaligned(&file[..64]));
+        (file.len() >= HEADER).then(|| bytemuck::pod_read_unaligned(&file[..HEADER]));
     let expected = Expected {
         kind,
         fingerprint: layout::fingerprint::<K::Value>(),
@@ -62,7 +65,7 @@ fn valid_file<V: Payload>(kind: Kind, capacity: usize) -> Vec<u8> {
     let mut h = layout::header_for(&g, layout::fingerprint::<V>(), Clock::Monotonic, 1);
     h.layout_version = LAYOUT_VERSION;
     let mut file = vec![0u8; g.total_len];
-    file[..64].copy_from_slice(bytemuck::bytes_of(&h));
+    file[..HEADER].copy_from_slice(bytemuck::bytes_of(&h));
     file
 }
 
@@ -78,7 +81,7 @@ fuzz_target!(|data: &[u8]| {
         Kind::TimeSeries => valid_file::<rtshm::Stamped<u64>>(kind, capacity),
     };
     for p in patches.chunks_exact(2) {
-        file[usize::from(p[0] % 64)] = p[1];
+        file[usize::from(p[0]) % HEADER] = p[1];
     }
     match len_mode % 4 {
         1 => file.truncate(usize::from(*len_mode) * 1031 % (file.len() + 1)),

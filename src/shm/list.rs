@@ -115,26 +115,13 @@ fn inspect(
         return Ok(None);
     }
     let check = || -> Result<SegmentInfo, LayoutError> {
-        layout::check_version(header.layout_version)?;
-        let kind = Kind::from_raw(header.kind).ok_or(LayoutError::Corrupt("unknown kind"))?;
-        if header.total_len != len {
-            return Err(LayoutError::TooSmall {
-                len,
-                needed: header.total_len,
-            });
-        }
-        if len < DATA_OFFSET as u64 + 8 {
-            return Err(LayoutError::TooSmall {
-                len,
-                needed: DATA_OFFSET as u64 + 8,
-            });
-        }
+        let geometry = layout::validate_raw(&header, len)?;
         Ok(SegmentInfo {
             writer: WriterStatus::Unowned,
             writer_pid: None,
             epoch: 0,
             name,
-            kind,
+            kind: geometry.kind,
             payload_size: header.payload_size,
             capacity: header.capacity,
             fingerprint: header.fingerprint,

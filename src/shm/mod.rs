@@ -30,6 +30,7 @@
 //!
 //! Layout, header and validation: [`crate::layout`].
 
+mod inspect;
 mod list;
 mod name;
 mod segment;
@@ -43,6 +44,7 @@ use std::path::Path;
 
 use bytemuck::Pod;
 
+pub use inspect::{Inspector, Record};
 pub use list::{Listed, STALE_AFTER, SegmentInfo, list, remove_dead};
 pub use name::{InvalidName, SegmentName};
 pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
@@ -432,9 +434,7 @@ impl<K: Structure> Subscriber<K> {
     /// The writer's status: alive (heartbeat within `threshold`), stale, dead or unowned.
     #[must_use]
     pub fn writer_status(&self, threshold: Duration) -> WriterStatus {
-        let owner = OwnerToken::from_raw(self.segment.owner().load(Ordering::Relaxed));
-        let beat = Timestamp::from_nanos(self.segment.heartbeat().load(Ordering::Relaxed));
-        WriterStatus::of(owner, beat, Timestamp::now(), threshold)
+        self.segment.writer_status(threshold)
     }
 
     /// The number of takeovers the segment has seen.

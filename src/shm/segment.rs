@@ -18,6 +18,7 @@ use crate::layout::{
     LAYOUT_PAGE, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, READERS_OFFSET,
     WAITERS_OFFSET,
 };
+use crate::liveness::{OwnerToken, WriterStatus};
 use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use crate::time::Clock;
 use crate::words::{load_words, store_words};
@@ -222,6 +223,8 @@ pub(crate) struct Segment {
     /// A reader's read-write mapping of the readers' page, when it may write it.
     readers: Option<Mapping>,
     geometry: Geometry,
+    /// The header line 0 this handle wrote or validated (never re-read).
+    header: HeaderLine0,
     unlink_on_drop: bool,
 }
 
@@ -340,14 +343,16 @@ impl Segment {
         };
         let created = Clock::Realtime.now().unwrap_or(Timestamp::ZERO);
         let header = layout::header_for(&geometry, fingerprint, options.clock, created.as_nanos());
+        let published = HeaderLine0 {
+            layout_version: LAYOUT_VERSION,
+            ..header
+        };
         // SAFETY: the mapping is page-aligned and holds the header; readers access the header
         // only through `load_words` and the version word through an `AtomicUsize`, the same
         // widths at the same offsets. The data pages are zero (fresh `ftruncate`), which is the
         // initial state of every structure.
         unsafe {
             store_words(map.as_ptr(), bytemuck::bytes_of(&header));
-            let mut published = header;
-            published.layout_version = LAYOUT_VERSION;
             let bytes = bytemuck::bytes_of(&published);
             let word = bytes[VERSION_WORD..VERSION_WORD + size_of::<usize>()]
                 .try_into()
@@ -367,6 +372,7 @@ impl Segment {
             data: None,
             readers: None,
             geometry,
+            header: published,
             unlink_on_drop,
         })
     }
@@ -431,7 +437,67 @@ impl Segment {
         expected: Expected,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
-        Self::attach_as::<V>(backing, fd, can_write, false, expected, options)
+        let validate = |h: &HeaderLine0, len| layout::validate::<V>(h, len, expected);
+        Self::attach_as(backing, fd, can_write, false, validate, options)
+    }
+
+    /// Opens the named segment `name` for a reader that does not know its type (a tool): read
+    /// only, validated with [`layout::validate_raw`], and without the readers' page.
+    ///
+    /// On 32-bit targets the descriptor is read-write when allowed, as for subscribers: the
+    /// 64-bit sequence loads need writable memory there.
+    pub(crate) fn open_raw(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
+        let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
+        let path = name.shm_path();
+        let open =
+            |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
+        let (fd, can_write) = if cfg!(target_pointer_width = "32") {
+            open_rw_or_ro(open, rustix::shm::OFlags::RDWR, rustix::shm::OFlags::RDONLY)?
+        } else {
+            (open(rustix::shm::OFlags::RDONLY)?, false)
+        };
+        let fd = Self::attach_as(
+            Backing::Shm(name),
+            fd,
+            can_write,
+            false,
+            layout::validate_raw,
+            options,
+        )?;
+        Ok(fd.without_readers_page())
+    }
+
+    /// Opens the file-backed segment at `path` like [`Segment::open_raw`].
+    pub(crate) fn open_file_raw(path: &Path, options: OpenOptions) -> Result<Self, OpenError> {
+        let flags = if cfg!(target_pointer_width = "32") {
+            OFlags::RDWR
+        } else {
+            OFlags::RDONLY
+        };
+        let open = |flags| {
+            rustix::fs::open(
+                path,
+                flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(open_error)
+        };
+        let (fd, can_write) = open_rw_or_ro(open, flags, OFlags::RDONLY)?;
+        let segment = Self::attach_as(
+            Backing::File(path.to_owned()),
+            fd,
+            can_write,
+            false,
+            layout::validate_raw,
+            options,
+        )?;
+        Ok(segment.without_readers_page())
+    }
+
+    /// Drops the readers' page mapping: a tool never registers waits.
+    fn without_readers_page(mut self) -> Self {
+        self.readers = None;
+        self
     }
 
     /// Opens the named segment `name` to write it (a publisher taking over): validated like a
@@ -448,15 +514,16 @@ impl Segment {
             Mode::empty(),
         )
         .map_err(open_error)?;
-        Self::attach_as::<V>(Backing::Shm(name), fd, true, true, expected, options)
+        let validate = |h: &HeaderLine0, len| layout::validate::<V>(h, len, expected);
+        Self::attach_as(Backing::Shm(name), fd, true, true, validate, options)
     }
 
-    fn attach_as<V: Payload>(
+    fn attach_as(
         backing: Backing,
         fd: OwnedFd,
         can_write: bool,
         writer: bool,
-        expected: Expected,
+        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let deadline = Instant::now() + options.init_timeout;
@@ -479,7 +546,7 @@ impl Segment {
             }
             std::thread::sleep(Duration::from_millis(1));
         };
-        let geometry = layout::validate::<V>(&header, len, expected).map_err(OpenError::Invalid)?;
+        let geometry = validate(&header, len).map_err(OpenError::Invalid)?;
         if writer {
             drop(head);
             let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(OpenError::Io)?;
@@ -491,6 +558,7 @@ impl Segment {
                 data: None,
                 readers: None,
                 geometry,
+                header,
                 unlink_on_drop: false,
             });
         }
@@ -520,6 +588,7 @@ impl Segment {
             data: Some(data),
             readers,
             geometry,
+            header,
             unlink_on_drop: false,
         })
     }
@@ -540,6 +609,11 @@ impl Segment {
 
     pub(crate) fn geometry(&self) -> &Geometry {
         &self.geometry
+    }
+
+    /// The header line 0 written at creation or validated at open.
+    pub(crate) fn header(&self) -> &HeaderLine0 {
+        &self.header
     }
 
     /// The name of a named segment.
@@ -573,6 +647,13 @@ impl Segment {
         self.readers
             .as_ref()
             .is_some_and(|m| m.len() == LAYOUT_PAGE)
+    }
+
+    /// The writer's status: alive (heartbeat within `threshold`), stale, dead or unowned.
+    pub(crate) fn writer_status(&self, threshold: Duration) -> WriterStatus {
+        let owner = OwnerToken::from_raw(self.owner().load(Ordering::Relaxed));
+        let beat = Timestamp::from_nanos(self.heartbeat().load(Ordering::Relaxed));
+        WriterStatus::of(owner, beat, Timestamp::now(), threshold)
     }
 
     /// A 64-bit word of the writer line (owner, epoch, heartbeat).

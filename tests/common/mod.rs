@@ -88,3 +88,19 @@ pub fn loom_model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
     }
     builder.check(f);
 }
+
+/// A shared-memory segment name unique to this process and test.
+pub fn shm_name(test: &str) -> String {
+    format!("rtshm-test-{}-{test}", std::process::id())
+}
+
+/// Overwrites bytes of an existing named segment, as a hostile or buggy process could.
+pub fn poke(name: &str, offset: u64, bytes: &[u8]) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/dev/shm/{name}"))
+        .unwrap();
+    f.seek(SeekFrom::Start(offset)).unwrap();
+    f.write_all(bytes).unwrap();
+}
