@@ -1,0 +1,434 @@
+//! End-to-end tests of the `rtshm` binary (feature `cli`) against real segments: each
+//! subcommand, corrupt segments, dead writers and missing names.
+#![cfg(all(feature = "cli", not(miri), not(rtshm_loom)))]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rtshm::layout::{self, OWNER_OFFSET};
+use rtshm::liveness::OwnerToken;
+use rtshm::shm::{Publisher, kind};
+use rtshm::{Stamped, Timestamp};
+
+mod common;
+use common::{poke, shm_name};
+
+/// `list`, `gc` and the tests that leave corrupt or dead segments see each other's segments:
+/// they run one at a time.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_rtshm"))
+}
+
+/// Waits for `child`, killing it after 30 s so that a hung command fails the test instead of
+/// hanging CI.
+fn finish(mut child: Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("rtshm did not exit within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `rtshm args...` to completion.
+fn run(args: &[&str]) -> Output {
+    let child = bin()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    finish(child)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing the output when it differs.
+fn assert_code(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(o),
+        stderr(o)
+    );
+}
+
+fn exists(name: &str) -> bool {
+    std::path::Path::new("/dev/shm").join(name).exists()
+}
+
+/// Marks `name`'s writer as a process that is gone: the owner word names a child that has
+/// already been reaped.
+fn kill_writer(name: &str) {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    poke(
+        name,
+        OWNER_OFFSET as u64,
+        &OwnerToken::new(pid, 1).to_raw().to_ne_bytes(),
+    );
+}
+
+fn pid() -> u32 {
+    std::process::id()
+}
+
+#[test]
+fn list_shows_every_segment_with_kind_sizes_writes_and_writer() {
+    let _serial = serial();
+    let (a, b) = (shm_name("cli-list-lock"), shm_name("cli-list-ring"));
+    let mut lock = Publisher::<kind::SeqLock<[f64; 3]>>::create(&a).unwrap();
+    let mut ring = Publisher::<kind::Ring<u32>>::create(&b, 8).unwrap();
+    lock.store(&[1.0; 3]);
+    for v in 0..5 {
+        ring.push(&v);
+    }
+
+    let o = run(&["list"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    let row = |name: &str| {
+        let line = out.lines().find(|l| l.starts_with(name)).unwrap_or("");
+        line.split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert!(out.starts_with("NAME "), "{out}");
+    // NAME KIND PAYLOAD CAP WRITES WRITER PID HEARTBEAT (3 words: "2.7 ms ago") CREATED
+    let lock_row = row(&a);
+    assert_eq!(
+        &lock_row[1..7],
+        ["SeqLock", "24", "1", "1", "alive", &pid().to_string()]
+    );
+    let ring_row = row(&b);
+    assert_eq!(
+        &ring_row[1..7],
+        ["Ring", "4", "8", "5", "alive", &pid().to_string()]
+    );
+    assert!(
+        ring_row[7].parse::<f64>().is_ok() && ring_row[10].ends_with('Z'),
+        "{ring_row:?}"
+    );
+
+    let o = run(&["list", "--json"]);
+    assert_code(&o, 0);
+    let json = stdout(&o);
+    let want = format!(
+        r#"{{"name":"{b}","kind":"Ring","payload_size":4,"capacity":8,"writes":5,"writer":"alive","pid":{}"#,
+        pid()
+    );
+    assert!(json.starts_with('[') && json.contains(&want), "{json}");
+}
+
+#[test]
+fn show_prints_the_header_writer_latest_value_and_series_window() {
+    let n = shm_name("cli-show");
+    let mut series = Publisher::<kind::TimeSeries<[f32; 3]>>::create(&n, 8).unwrap();
+    for i in 0..5u64 {
+        let stamp = Timestamp::from_nanos(1_000_000_000 + i * 10_000_000);
+        series
+            .push(&Stamped::new(stamp, 100 + i, [i as f32, 0.5, -2.0]))
+            .unwrap();
+    }
+    let o = run(&["show", &n, "--sample-ms", "0"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    let fingerprint = layout::fingerprint::<Stamped<[f32; 3]>>();
+    for want in [
+        format!("name         {n}\n"),
+        "kind         TimeSeries (8 slots)\n".to_owned(),
+        "payload      32 bytes, align 8 (value 12 bytes)\n".to_owned(),
+        format!("fingerprint  {fingerprint:#018x}\n"),
+        "layout       version 2, data at 131072".to_owned(),
+        "clock        Monotonic\n".to_owned(),
+        format!("writer       alive, pid {}, heartbeat ", pid()),
+        "writes       5\n".to_owned(),
+        "latest       #4 (stamp 1.040000000s, seq 104)\n".to_owned(),
+        // The value [4.0, 0.5, -2.0] as f32 bytes.
+        "  00000000  00 00 80 40 00 00 00 3f  00 00 00 c0".to_owned(),
+        "series       oldest #0 at 1.000000000s, newest #4 at 1.040000000s: 5 values over \
+         40.0 ms, 100.0 Hz\n"
+            .to_owned(),
+    ] {
+        assert!(out.contains(&want), "missing {want:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn dump_streams_values_as_hex_raw_and_json() {
+    let n = shm_name("cli-dump");
+    let mut ring = Publisher::<kind::Ring<u32>>::create(&n, 16).unwrap();
+    for v in 0..10u32 {
+        ring.push(&(v * 3));
+    }
+    let o = run(&[
+        "dump", &n, "--from", "oldest", "--count", "10", "--format", "raw",
+    ]);
+    assert_code(&o, 0);
+    let want: Vec<u8> = (0..10u32).flat_map(|v| (v * 3).to_ne_bytes()).collect();
+    assert_eq!(o.stdout, want);
+
+    let o = run(&["dump", &n, "--count", "1"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "#9 1b000000\n");
+
+    let o = run(&[
+        "dump", &n, "--from", "oldest", "--count", "2", "--format", "json",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "{\"n\":0,\"value\":\"00000000\"}\n{\"n\":1,\"value\":\"03000000\"}\n"
+    );
+
+    // Values written while the dump waits are streamed as they come.
+    let child = bin()
+        .args([
+            "dump",
+            &n,
+            "--from",
+            "next",
+            "--count",
+            "3",
+            "--timeout",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    for v in [100u32, 101, 102] {
+        ring.push(&v);
+    }
+    let o = finish(child);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "#10 64000000\n#11 65000000\n#12 66000000\n");
+
+    let o = run(&["dump", &n, "--from", "next", "--timeout", "0.2"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("no new value for"), "{}", stderr(&o));
+}
+
+#[test]
+fn dump_stops_quietly_when_its_reader_closes_the_pipe() {
+    let n = shm_name("cli-dump-pipe");
+    let mut ring = Publisher::<kind::Ring<[u8; 4096]>>::create(&n, 64).unwrap();
+    for v in 0..64u8 {
+        ring.push(&[v; 4096]);
+    }
+    let mut child = bin()
+        .args(["dump", &n, "--from", "oldest", "--format", "raw"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = vec![0u8; 4096];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // stdout is dropped here: the next write fails with EPIPE.
+    assert_eq!(first, [0u8; 4096]);
+    let o = finish(child);
+    assert_code(&o, 0);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn watch_refreshes_and_exits_cleanly_on_ctrl_c() {
+    let n = shm_name("cli-watch");
+    let mut ring = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
+    let mut child = bin()
+        .args(["watch", &n, "--interval-ms", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first refresh is printed after the signal handlers are installed.
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    lines.read_line(&mut first).unwrap();
+    let start = Instant::now();
+    let mut v = 0u64;
+    while start.elapsed() < Duration::from_millis(600) {
+        ring.push(&v);
+        v += 1;
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    lines.read_to_string(&mut rest).unwrap();
+    let o = finish(child);
+    assert_code(&o, 0);
+    let out = first + &rest;
+    // Not a terminal: one line per refresh, then the summary.
+    let first = out.lines().next().unwrap_or("");
+    assert!(
+        first.starts_with(&format!("{n}: measuring, written ")),
+        "{out}"
+    );
+    assert!(out.contains(" Hz, written "), "{out}");
+    assert!(out.contains("writer alive"), "{out}");
+    let summary = out.lines().last().unwrap_or("");
+    assert!(summary.starts_with(&format!("watched {n} for ")), "{out}");
+    assert!(summary.contains("values read"), "{out}");
+
+    let o = run(&["watch", &n, "--interval-ms", "20", "--iterations", "2"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
+}
+
+#[test]
+fn rm_removes_segments_but_not_live_writers_or_foreign_files() {
+    let _serial = serial();
+    let n = shm_name("cli-rm");
+    let _live = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let o = run(&["rm", &n]);
+    assert_code(&o, 3);
+    assert!(
+        stderr(&o).contains("is alive; not removed"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(exists(&n));
+    let o = run(&["rm", "--force", &n]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), format!("removed {n}\n"));
+    assert!(!exists(&n));
+
+    let foreign = shm_name("cli-rm-foreign");
+    std::fs::write(format!("/dev/shm/{foreign}"), [7u8; 4096]).unwrap();
+    let o = run(&["rm", &foreign]);
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("not an rtshm segment"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(exists(&foreign));
+    std::fs::remove_file(format!("/dev/shm/{foreign}")).unwrap();
+
+    let o = run(&["rm", &shm_name("cli-rm-absent")]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("no such segment"), "{}", stderr(&o));
+}
+
+#[test]
+fn gc_removes_only_segments_whose_writer_died() {
+    let _serial = serial();
+    let (dead, alive, unowned) = (
+        shm_name("cli-gc-dead"),
+        shm_name("cli-gc-alive"),
+        shm_name("cli-gc-unowned"),
+    );
+    let mut d = Publisher::<kind::Ring<u64>>::create(&dead, 4).unwrap();
+    d.persist();
+    kill_writer(&dead);
+    drop(d);
+    let _a = Publisher::<kind::Ring<u64>>::create(&alive, 4).unwrap();
+    let mut u = Publisher::<kind::SeqLock<u64>>::create(&unowned).unwrap();
+    u.persist();
+    drop(u); // a clean exit: unowned, kept on purpose
+
+    let o = run(&["gc", "--dry-run"]);
+    assert_code(&o, 0);
+    assert!(
+        stdout(&o).contains(&format!("would remove {dead} (writer pid ")),
+        "{}",
+        stdout(&o)
+    );
+    assert!(exists(&dead));
+
+    let o = run(&["gc"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("removed {dead} (writer pid ")),
+        "{out}"
+    );
+    assert!(!out.contains(&alive) && !out.contains(&unowned), "{out}");
+    assert!(!exists(&dead) && exists(&alive) && exists(&unowned));
+    rtshm::shm::remove(&unowned).unwrap();
+}
+
+#[test]
+fn corrupt_segments_are_reported_without_hiding_the_others() {
+    let _serial = serial();
+    let (good, bad) = (shm_name("cli-corrupt-good"), shm_name("cli-corrupt-bad"));
+    let _good = Publisher::<kind::Ring<u64>>::create(&good, 4).unwrap();
+    let _bad = Publisher::<kind::Ring<u64>>::create(&bad, 4).unwrap();
+    // Capacity 3: not a power of two.
+    poke(&bad, 32, &3u64.to_ne_bytes());
+
+    let o = run(&["list"]);
+    assert_code(&o, 3);
+    let out = stdout(&o);
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert!(line(&good).contains("Ring"), "{out}");
+    assert!(
+        line(&bad).contains("error: segment capacity is invalid"),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("1 segment(s) have an invalid header"));
+
+    let o = run(&["list", "--json"]);
+    assert_code(&o, 3);
+    assert!(stdout(&o).contains(&format!(r#"{{"name":"{bad}","error":"segment capacity"#)));
+
+    let o = run(&["show", &bad]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("capacity"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn missing_and_invalid_names_give_a_clear_message_and_a_non_zero_exit() {
+    let absent = shm_name("cli-absent");
+    for args in [
+        vec!["show", &absent],
+        vec!["dump", &absent],
+        vec!["watch", &absent],
+    ] {
+        let o = run(&args);
+        assert_code(&o, 1);
+        assert_eq!(
+            stderr(&o),
+            format!("rtshm: no segment named '{absent}' in /dev/shm (`rtshm list` shows them)\n")
+        );
+    }
+    let o = run(&["show", "../etc/passwd"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("is not a segment name"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["frobnicate"]);
+    assert_code(&o, 2);
+}
