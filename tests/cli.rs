@@ -165,9 +165,7 @@ fn show_prints_the_header_writer_latest_value_and_series_window() {
         "latest       #4 (stamp 1.040000000s, seq 104)\n".to_owned(),
         // The value [4.0, 0.5, -2.0] as f32 bytes.
         "  00000000  00 00 80 40 00 00 00 3f  00 00 00 c0".to_owned(),
-        "series       oldest #0 at 1.000000000s, newest #4 at 1.040000000s: 5 values over \
-         40.0 ms, 100.0 Hz\n"
-            .to_owned(),
+        "series       #0..#4 (5 values), stamps 1.000 s..1.040 s: 40.0 ms at 100.0 Hz\n".to_owned(),
     ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }

@@ -1,7 +1,9 @@
 //! Arbitrary bytes as a segment file: a valid header for a random structure is patched with the
 //! fuzzer's bytes and the file's length is changed; opening must return `Ok` exactly when
 //! `layout::validate` accepts the header, and otherwise that same error, never panicking or
-//! touching memory outside the mapping. A successful open is then read from.
+//! touching memory outside the mapping. A successful open is then read from. The untyped
+//! `Inspector` is checked the same way against `layout::validate_raw`, and reads the (also
+//! patched) sequences and ring head without panicking.
 #![no_main]
 
 use std::path::PathBuf;
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use rtshm::layout::{self, Expected, Geometry, HeaderLine0, Kind, LAYOUT_VERSION};
-use rtshm::shm::{OpenError, OpenOptions, Structure, Subscriber, kind};
+use rtshm::shm::{Inspector, OpenError, OpenOptions, Structure, Subscriber, kind};
 use rtshm::{Clock, Payload};
 
 /// Bytes of the header's first line.
@@ -60,6 +62,36 @@ fn check<K: Structure>(kind: Kind, file: &[u8]) {
     }
 }
 
+/// Opens the file with an `Inspector` and checks the outcome against `validate_raw`.
+fn check_raw(file: &[u8]) {
+    let verdict = if file.len() >= HEADER {
+        let h: HeaderLine0 = bytemuck::pod_read_unaligned(&file[..HEADER]);
+        layout::validate_raw(&h, file.len() as u64).map(|_| ())
+    } else {
+        Err(layout::LayoutError::TooSmall {
+            len: file.len() as u64,
+            needed: layout::DATA_OFFSET as u64,
+        })
+    };
+    match (Inspector::open_file(path(), options()), verdict) {
+        (Ok(mut view), Ok(())) => {
+            let _ = view.written();
+            let _ = view.writer_status(Duration::from_secs(1));
+            let _ = view
+                .latest()
+                .map(|r| r.map(|r| (r.value().len(), r.stamp())));
+            let _ = view.oldest().map(|r| r.map(|r| r.bytes().len()));
+            let _ = view.get(0).map(|r| r.seq());
+            let _ = view.get(u64::MAX).map(|r| r.number());
+        }
+        (Err(OpenError::Invalid(got)), Err(want)) if file.len() >= layout::DATA_OFFSET => {
+            assert_eq!(got, want)
+        }
+        (Err(OpenError::Invalid(layout::LayoutError::TooSmall { .. })), Err(_)) => {}
+        (got, want) => panic!("inspector gave {:?}, validate_raw gave {want:?}", got.err()),
+    }
+}
+
 fn valid_file<V: Payload>(kind: Kind, capacity: usize) -> Vec<u8> {
     let g = Geometry::of::<V>(kind, capacity).unwrap();
     let mut h = layout::header_for(&g, layout::fingerprint::<V>(), Clock::Monotonic, 1);
@@ -80,8 +112,18 @@ fuzz_target!(|data: &[u8]| {
         Kind::Ring => valid_file::<u64>(kind, capacity),
         Kind::TimeSeries => valid_file::<rtshm::Stamped<u64>>(kind, capacity),
     };
+    // Offsets below the header's length patch the header; the rest patch the first bytes of
+    // the structure (sequences, ring head).
     for p in patches.chunks_exact(2) {
-        file[usize::from(p[0]) % HEADER] = p[1];
+        let at = usize::from(p[0]);
+        let at = if at < HEADER {
+            at
+        } else {
+            layout::DATA_OFFSET + at - HEADER
+        };
+        if let Some(byte) = file.get_mut(at) {
+            *byte = p[1];
+        }
     }
     match len_mode % 4 {
         1 => file.truncate(usize::from(*len_mode) * 1031 % (file.len() + 1)),
@@ -92,5 +134,6 @@ fuzz_target!(|data: &[u8]| {
     check::<kind::SeqLock<u64>>(Kind::SeqLock, &file);
     check::<kind::Ring<u64>>(Kind::Ring, &file);
     check::<kind::TimeSeries<u64>>(Kind::TimeSeries, &file);
+    check_raw(&file);
     let _ = std::fs::remove_file(path());
 });

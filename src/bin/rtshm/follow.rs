@@ -130,18 +130,28 @@ pub fn window_text(view: &mut Inspector) -> String {
     let span = Duration::from_nanos(newest.1.as_nanos().saturating_sub(oldest.1.as_nanos()));
     let count = newest.0.saturating_sub(oldest.0);
     let rate = if count > 0 && !span.is_zero() {
-        format!(", {:.1} Hz", count as f64 / span.as_secs_f64())
+        format!(" at {:.1} Hz", count as f64 / span.as_secs_f64())
     } else {
         String::new()
     };
     format!(
-        "oldest #{} at {}, newest #{} at {}: {} values over {}{rate}",
+        "#{}..#{} ({} values), stamps {}..{}: {}{rate}",
         oldest.0,
-        oldest.1,
         newest.0,
-        newest.1,
         count + 1,
+        seconds(oldest.1),
+        seconds(newest.1),
         fmt::duration(span)
+    )
+}
+
+/// A stamp in seconds with millisecond precision: `14432.868 s`.
+fn seconds(t: rtshm::Timestamp) -> String {
+    let ns = t.as_nanos();
+    format!(
+        "{}.{:03} s",
+        ns / 1_000_000_000,
+        ns % 1_000_000_000 / 1_000_000
     )
 }
 
@@ -316,10 +326,13 @@ fn screen(
         "rtshm watch {name}: every {}, Ctrl-C quits\n\n",
         fmt::duration(options.interval)
     );
-    s += &format!(
-        "kind     {} x{}, {}-byte values\n",
-        g.kind, g.capacity, g.value_size
-    );
+    s += &match g.kind {
+        Kind::SeqLock => format!("kind     SeqLock, {}-byte value\n", g.value_size),
+        kind => format!(
+            "kind     {kind}, {} slots, {}-byte values\n",
+            g.capacity, g.value_size
+        ),
+    };
     let gone = if removed(name) {
         " (segment removed from /dev/shm)"
     } else {
