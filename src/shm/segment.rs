@@ -248,18 +248,58 @@ fn open_error(e: rustix::io::Errno) -> OpenError {
     }
 }
 
-/// Opens read-write if allowed (for the readers' page; the data is mapped read-only either
-/// way), else read-only. Returns the descriptor and whether it is writable.
-fn open_rw_or_ro<F>(
+/// Who opens a segment to read it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// A typed subscriber: read-write if allowed, for the readers' page (the data is mapped
+    /// read-only either way), else read-only.
+    Subscriber,
+    /// A tool (the `Inspector`): read-only, except on 32-bit targets, where the 64-bit
+    /// sequence loads need writable memory and it opens like a subscriber.
+    Tool,
+}
+
+/// Opens with `rw` or `ro` flags as `reader` does. Returns the descriptor and whether it is
+/// writable.
+fn open_as<F>(
+    reader: Reader,
     open: impl Fn(F) -> Result<OwnedFd, OpenError>,
     rw: F,
     ro: F,
 ) -> Result<(OwnedFd, bool), OpenError> {
+    if reader == Reader::Tool && cfg!(not(target_pointer_width = "32")) {
+        return Ok((open(ro)?, false));
+    }
     match open(rw) {
         Ok(fd) => Ok((fd, true)),
         Err(OpenError::PermissionDenied) => Ok((open(ro)?, false)),
         Err(e) => Err(e),
     }
+}
+
+/// Opens the named shm object `name` as `reader`.
+fn open_shm(name: &SegmentName, reader: Reader) -> Result<(OwnedFd, bool), OpenError> {
+    let path = name.shm_path();
+    let open = |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
+    open_as(
+        reader,
+        open,
+        rustix::shm::OFlags::RDWR,
+        rustix::shm::OFlags::RDONLY,
+    )
+}
+
+/// Opens the file `path` (`O_NOFOLLOW`) as `reader`.
+fn open_path(path: &Path, reader: Reader) -> Result<(OwnedFd, bool), OpenError> {
+    let open = |flags| {
+        rustix::fs::open(
+            path,
+            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(open_error)
+    };
+    open_as(reader, open, OFlags::RDWR, OFlags::RDONLY)
 }
 
 impl Segment {
@@ -384,11 +424,7 @@ impl Segment {
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let path = name.shm_path();
-        let open =
-            |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
-        let (fd, can_write) =
-            open_rw_or_ro(open, rustix::shm::OFlags::RDWR, rustix::shm::OFlags::RDONLY)?;
+        let (fd, can_write) = open_shm(&name, Reader::Subscriber)?;
         Self::attach::<V>(Backing::Shm(name), fd, can_write, expected, options)
     }
 
@@ -398,22 +434,9 @@ impl Segment {
         expected: Expected,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
-        let open = |flags| {
-            rustix::fs::open(
-                path,
-                flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(open_error)
-        };
-        let (fd, can_write) = open_rw_or_ro(open, OFlags::RDWR, OFlags::RDONLY)?;
-        Self::attach::<V>(
-            Backing::File(path.to_owned()),
-            fd,
-            can_write,
-            expected,
-            options,
-        )
+        let (fd, can_write) = open_path(path, Reader::Subscriber)?;
+        let backing = Backing::File(path.to_owned());
+        Self::attach::<V>(backing, fd, can_write, expected, options)
     }
 
     /// Opens a segment from a file descriptor (a memfd passed by its creator).
@@ -442,55 +465,28 @@ impl Segment {
     }
 
     /// Opens the named segment `name` for a reader that does not know its type (a tool): read
-    /// only, validated with [`layout::validate_raw`], and without the readers' page.
-    ///
-    /// On 32-bit targets the descriptor is read-write when allowed, as for subscribers: the
-    /// 64-bit sequence loads need writable memory there.
+    /// only ([`Reader::Tool`]), validated with [`layout::validate_raw`], and without the
+    /// readers' page.
     pub(crate) fn open_raw(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let path = name.shm_path();
-        let open =
-            |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
-        let (fd, can_write) = if cfg!(target_pointer_width = "32") {
-            open_rw_or_ro(open, rustix::shm::OFlags::RDWR, rustix::shm::OFlags::RDONLY)?
-        } else {
-            (open(rustix::shm::OFlags::RDONLY)?, false)
-        };
-        let fd = Self::attach_as(
-            Backing::Shm(name),
-            fd,
-            can_write,
-            false,
-            layout::validate_raw,
-            options,
-        )?;
-        Ok(fd.without_readers_page())
+        let (fd, can_write) = open_shm(&name, Reader::Tool)?;
+        Self::attach_raw(Backing::Shm(name), fd, can_write, options)
     }
 
     /// Opens the file-backed segment at `path` like [`Segment::open_raw`].
     pub(crate) fn open_file_raw(path: &Path, options: OpenOptions) -> Result<Self, OpenError> {
-        let flags = if cfg!(target_pointer_width = "32") {
-            OFlags::RDWR
-        } else {
-            OFlags::RDONLY
-        };
-        let open = |flags| {
-            rustix::fs::open(
-                path,
-                flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .map_err(open_error)
-        };
-        let (fd, can_write) = open_rw_or_ro(open, flags, OFlags::RDONLY)?;
-        let segment = Self::attach_as(
-            Backing::File(path.to_owned()),
-            fd,
-            can_write,
-            false,
-            layout::validate_raw,
-            options,
-        )?;
+        let (fd, can_write) = open_path(path, Reader::Tool)?;
+        Self::attach_raw(Backing::File(path.to_owned()), fd, can_write, options)
+    }
+
+    fn attach_raw(
+        backing: Backing,
+        fd: OwnedFd,
+        can_write: bool,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
+        let validate = layout::validate_raw;
+        let segment = Self::attach_as(backing, fd, can_write, false, validate, options)?;
         Ok(segment.without_readers_page())
     }
 
