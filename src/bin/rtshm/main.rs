@@ -275,11 +275,34 @@ fn list(out: &mut impl Write, json: bool) -> Result<u8, Failure> {
             writeln!(out, "{}", line(&cells))?;
         }
     }
+    let hidden = unreadable_in_dev_shm();
+    if hidden > 0 {
+        eprintln!(
+            "rtshm: {hidden} file(s) in /dev/shm could not be read (permission denied) and may \
+             be segments: run as their owner or as root to list them"
+        );
+    }
     if bad > 0 {
         eprintln!("rtshm: {bad} segment(s) have an invalid header");
         return Ok(PARTIAL);
     }
     Ok(OK)
+}
+
+/// How many files in /dev/shm this user may not read (`shm::list` cannot tell whether they
+/// are rtshm segments, so it leaves them out).
+fn unreadable_in_dev_shm() -> usize {
+    let Ok(entries) = std::fs::read_dir("/dev/shm") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| {
+            std::fs::File::open(e.path())
+                .is_err_and(|err| err.kind() == io::ErrorKind::PermissionDenied)
+        })
+        .count()
 }
 
 fn list_row(seg: &Listed) -> Vec<String> {
