@@ -78,7 +78,11 @@ fn exists(name: &str) -> bool {
 /// Marks `name`'s writer as a process that is gone: the owner word names a child that has
 /// already been reaped.
 fn kill_writer(name: &str) {
-    let mut child = Command::new("true").spawn().unwrap();
+    let mut child = bin()
+        .arg("--version")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let pid = child.id();
     child.wait().unwrap();
     poke(
@@ -270,11 +274,8 @@ fn watch_refreshes_and_exits_cleanly_on_ctrl_c() {
         v += 1;
         std::thread::sleep(Duration::from_micros(500));
     }
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let mut rest = String::new();
     lines.read_to_string(&mut rest).unwrap();
     let o = finish(child);
