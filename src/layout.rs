@@ -68,6 +68,16 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Values written so far, from the structure's first word: completed stores of a SeqLock
+    /// (its sequence over 2: a store in progress is not counted), the head of a ring.
+    #[must_use]
+    pub(crate) const fn writes(self, first_word: u64) -> u64 {
+        match self {
+            Self::SeqLock => first_word / 2,
+            Self::Ring | Self::TimeSeries => first_word,
+        }
+    }
+
     /// The kind stored as `raw` in a header, if it is one.
     #[must_use]
     pub const fn from_raw(raw: u32) -> Option<Self> {
@@ -303,23 +313,6 @@ impl Geometry {
                 "payload size is not a multiple of its alignment",
             ));
         }
-        let value_fits = match kind {
-            Kind::SeqLock | Kind::Ring => value_size == payload_size,
-            // `Stamped<T>`: two `u64`s, `T` at `round_up(16, align)`, then trailing padding
-            // shorter than the alignment.
-            Kind::TimeSeries => {
-                let at = round_up(16, payload_align).unwrap_or(usize::MAX);
-                payload_align >= 8
-                    && at.checked_add(value_size).is_some_and(|end| {
-                        end <= payload_size && payload_size - end < payload_align
-                    })
-            }
-        };
-        if !value_fits {
-            return Err(LayoutError::Corrupt(
-                "value size does not fit the payload size",
-            ));
-        }
         let mut geometry = Self {
             kind,
             payload_size,
@@ -329,6 +322,24 @@ impl Geometry {
             data_len: 0,
             total_len: 0,
         };
+        let value_fits = match kind {
+            Kind::SeqLock | Kind::Ring => value_size == payload_size,
+            // `Stamped<T>`: two `u64`s, `T` after them, then trailing padding shorter than the
+            // alignment.
+            Kind::TimeSeries => {
+                payload_align >= 8
+                    && (geometry.stamped_value_at())
+                        .checked_add(value_size)
+                        .is_some_and(|end| {
+                            end <= payload_size && payload_size - end < payload_align
+                        })
+            }
+        };
+        if !value_fits {
+            return Err(LayoutError::Corrupt(
+                "value size does not fit the payload size",
+            ));
+        }
         let overflow = LayoutError::Corrupt("segment size overflows");
         let cell = geometry.cell_bytes().ok_or(overflow)?;
         geometry.data_len = match kind {
@@ -372,6 +383,13 @@ impl Geometry {
         };
         // Cannot overflow: both operands are at most `MAX_PAYLOAD_ALIGN`.
         (after_seq + self.cell_align() - 1) & !(self.cell_align() - 1)
+    }
+
+    /// Byte offset of `value` in a time series' `Stamped<T>` records: after the two `u64`s,
+    /// aligned to `T` (whose alignment the record's is, when above 8).
+    pub(crate) const fn stamped_value_at(&self) -> usize {
+        // Cannot overflow: the alignment is at most `MAX_PAYLOAD_ALIGN` (checked first).
+        (16 + self.payload_align - 1) & !(self.payload_align - 1)
     }
 
     /// Bytes of the SeqLock, or of one slot (the stride of a ring's slots).

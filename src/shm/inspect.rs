@@ -138,13 +138,7 @@ impl Inspector {
     /// counted), the ring head of a Ring or TimeSeries.
     #[must_use]
     pub fn written(&self) -> u64 {
-        let w = self.word(0).load(Ordering::Relaxed);
-        // Acquire: pairs with the Release stores of the SeqLock sequence and the ring head.
-        fence(Ordering::Acquire);
-        match self.kind() {
-            Kind::SeqLock => w / 2,
-            Kind::Ring | Kind::TimeSeries => w,
-        }
+        self.kind().writes(first_word(&self.segment))
     }
 
     /// The newest value and its write number (for a SeqLock, the number of its store counted
@@ -161,10 +155,7 @@ impl Inspector {
             Kind::Ring | Kind::TimeSeries => {
                 let Self { segment, buf, .. } = self;
                 let geometry = segment.geometry();
-                ring::latest_with(
-                    || ring_written(segment),
-                    |p| probe(segment, geometry, p, buf),
-                )?
+                ring::latest_with(|| first_word(segment), |p| probe(segment, geometry, p, buf))?
             }
         };
         Ok(number.map(|n| self.record(n)))
@@ -194,7 +185,7 @@ impl Inspector {
                 ring::get_outcome(
                     outcome,
                     number,
-                    || ring_written(segment),
+                    || first_word(segment),
                     geometry.capacity as u64,
                 )?;
             }
@@ -232,11 +223,6 @@ impl Inspector {
         }
     }
 
-    /// The 8-byte word at `offset` in the data (a sequence or the ring head).
-    fn word(&self, offset: usize) -> &AtomicU64 {
-        word_at(&self.segment, offset)
-    }
-
     /// A SeqLock read into `buf`: the version (stores completed) and the retries.
     fn read_seqlock(&mut self) -> (Result<crate::Version, Busy>, u32) {
         let Self { segment, buf, .. } = self;
@@ -256,12 +242,13 @@ fn word_at(segment: &Segment, offset: usize) -> &AtomicU64 {
     unsafe { AtomicU64::from_ptr(segment.data().add(offset).cast()) }
 }
 
-/// The ring head of a Ring or TimeSeries segment.
-fn ring_written(segment: &Segment) -> u64 {
-    let h = word_at(segment, 0).load(Ordering::Relaxed);
-    // Acquire: as in `RingRef::written`.
+/// The structure's first word: the SeqLock sequence, or the ring head (a ring's `written`).
+fn first_word(segment: &Segment) -> u64 {
+    let w = word_at(segment, 0).load(Ordering::Relaxed);
+    // Acquire: pairs with the Release stores of the sequence and the head (as in
+    // `RingRef::written`): the writes it counts are complete for this thread.
     fence(Ordering::Acquire);
-    h
+    w
 }
 
 /// Byte offset of write `p`'s slot in a ring segment's data.
@@ -302,15 +289,9 @@ fn copy_value(segment: &Segment, geometry: &Geometry, cell: usize, buf: &mut [u8
         Kind::TimeSeries => {
             part(0, 8);
             part(8, 8);
-            part(stamped_value_at(geometry), geometry.value_size);
+            part(geometry.stamped_value_at(), geometry.value_size);
         }
     }
-}
-
-/// Offset of `value` in the `Stamped<T>` records of a time series: after the two `u64`s,
-/// aligned to `T` (whose alignment the payload's is, when above 8).
-fn stamped_value_at(geometry: &Geometry) -> usize {
-    16usize.next_multiple_of(geometry.payload_align)
 }
 
 impl<'a> Record<'a> {
@@ -333,7 +314,7 @@ impl<'a> Record<'a> {
         match self.geometry.kind {
             Kind::SeqLock | Kind::Ring => self.bytes,
             Kind::TimeSeries => {
-                let at = stamped_value_at(self.geometry);
+                let at = self.geometry.stamped_value_at();
                 self.bytes
                     .get(at..at + self.geometry.value_size)
                     .unwrap_or(&[])

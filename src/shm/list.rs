@@ -137,10 +137,7 @@ fn inspect(
         file.seek(SeekFrom::Start(DATA_OFFSET as u64))?;
         file.read_exact(&mut word)?;
         let word = u64::from_ne_bytes(word);
-        info.writes = match info.kind {
-            Kind::SeqLock => word >> 1,
-            Kind::Ring | Kind::TimeSeries => word,
-        };
+        info.writes = info.kind.writes(word);
         let mut line = [0u8; 24];
         file.seek(SeekFrom::Start(layout::OWNER_OFFSET as u64))?;
         file.read_exact(&mut line)?;
