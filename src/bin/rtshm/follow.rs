@@ -170,17 +170,30 @@ pub fn dump(
     options: &DumpOptions,
     stop: &AtomicBool,
 ) -> Result<u8, Failure> {
+    match stream(out, view, options, stop) {
+        Ok(None) => Ok(OK),
+        Ok(Some(idle)) => Err(Failure::new(
+            FAILED,
+            format!("no new value for {}", fmt::duration(idle)),
+        )),
+        // The reader of a pipe went away (`rtshm dump x | head`): done.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(OK),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `dump`'s loop; returns how long it waited in vain if the idle timeout ended it.
+fn stream(
+    out: &mut impl Write,
+    view: &mut Inspector,
+    options: &DumpOptions,
+    stop: &AtomicBool,
+) -> io::Result<Option<Duration>> {
     let mut follower = Follower::new(view, options.from);
     let mut left = options.count.unwrap_or(u64::MAX);
     let mut last_value = Instant::now();
     while left > 0 && !stop.load(Ordering::Relaxed) {
-        let step = follower.poll(view, left, |r| write_value(out, r, options.format));
-        let step = match step {
-            Ok(step) => step,
-            // The reader of a pipe went away (`rtshm dump x | head`): done.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(OK),
-            Err(e) => return Err(e.into()),
-        };
+        let step = follower.poll(view, left, |r| write_value(out, r, options.format))?;
         if step.missed > 0 {
             eprintln!(
                 "rtshm: {} value(s) overwritten before they were read",
@@ -192,22 +205,14 @@ pub fn dump(
             last_value = Instant::now();
             continue;
         }
-        match out.flush() {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(OK),
-            r => r?,
-        }
+        out.flush()?;
         if options.timeout.is_some_and(|t| last_value.elapsed() >= t) {
-            return Err(Failure::new(
-                FAILED,
-                format!("no new value for {}", fmt::duration(last_value.elapsed())),
-            ));
+            return Ok(Some(last_value.elapsed()));
         }
         std::thread::sleep(Duration::from_millis(1));
     }
-    match out.flush() {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(OK),
-        r => r.map(|()| OK).map_err(Failure::from),
-    }
+    out.flush()?;
+    Ok(None)
 }
 
 fn write_value(out: &mut impl Write, r: &Record<'_>, format: Format) -> io::Result<()> {

@@ -234,8 +234,13 @@ fn writer_text(status: &WriterStatus, pid: Option<i32>) -> String {
     s
 }
 
+/// `shm::list`, with the CLI's wording for a failure to read /dev/shm.
+fn list_segments() -> Result<Vec<Listed>, Failure> {
+    shm::list().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))
+}
+
 fn list(out: &mut impl Write, json: bool) -> Result<u8, Failure> {
-    let segments = shm::list().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
+    let segments = list_segments()?;
     let bad = segments.iter().filter(|s| s.info.is_err()).count();
     if json {
         let items: Vec<String> = segments.iter().map(list_json).collect();
@@ -431,7 +436,7 @@ fn show(out: &mut impl Write, name: &str, bytes: usize, sample: Duration) -> Res
 }
 
 fn rm(out: &mut impl Write, names: &[String], force: bool) -> Result<u8, Failure> {
-    let listed = shm::list().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
+    let listed = list_segments()?;
     let mut code = OK;
     for name in names {
         let refuse = |code: &mut u8, c: u8, why: String| {
@@ -475,7 +480,7 @@ fn rm(out: &mut impl Write, names: &[String], force: bool) -> Result<u8, Failure
 }
 
 fn gc(out: &mut impl Write, dry_run: bool) -> Result<u8, Failure> {
-    let listed = shm::list().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
+    let listed = list_segments()?;
     let mut code = OK;
     let mut removed = 0;
     for seg in &listed {
