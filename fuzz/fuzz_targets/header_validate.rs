@@ -33,26 +33,24 @@ fn options() -> OpenOptions {
     }
 }
 
-/// Opens the file as `K` and checks the outcome against `validate` on the same bytes.
-fn check<K: Structure>(kind: Kind, file: &[u8]) {
-    let header: Option<HeaderLine0> =
-        (file.len() >= HEADER).then(|| bytemuck::pod_read_unaligned(&file[..HEADER]));
-    let expected = Expected {
-        kind,
-        fingerprint: layout::fingerprint::<K::Value>(),
-    };
-    let verdict = match header {
-        Some(h) => layout::validate::<K::Value>(&h, file.len() as u64, expected).map(|_| ()),
-        None => Err(layout::LayoutError::TooSmall {
+/// Asserts that opening `file` had the outcome `validate` (applied to its header, if it has
+/// one) predicts; returns the opened handle.
+fn agree<H>(
+    file: &[u8],
+    opened: Result<H, OpenError>,
+    validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, layout::LayoutError>,
+) -> Option<H> {
+    let verdict = if file.len() >= HEADER {
+        let h: HeaderLine0 = bytemuck::pod_read_unaligned(&file[..HEADER]);
+        validate(&h, file.len() as u64).map(|_| ())
+    } else {
+        Err(layout::LayoutError::TooSmall {
             len: file.len() as u64,
             needed: layout::DATA_OFFSET as u64,
-        }),
+        })
     };
-    match (Subscriber::<K>::open_file(path(), options()), verdict) {
-        (Ok(sub), Ok(())) => {
-            let _ = sub.writer_status(Duration::from_secs(1));
-            let _ = sub.epoch();
-        }
+    match (opened, verdict) {
+        (Ok(handle), Ok(())) => return Some(handle),
         (Err(OpenError::Invalid(got)), Err(want)) if file.len() >= layout::DATA_OFFSET => {
             assert_eq!(got, want)
         }
@@ -60,35 +58,35 @@ fn check<K: Structure>(kind: Kind, file: &[u8]) {
         (Err(OpenError::Invalid(layout::LayoutError::TooSmall { .. })), Err(_)) => {}
         (got, want) => panic!("open gave {:?}, validate gave {want:?}", got.err()),
     }
+    None
+}
+
+/// Opens the file as `K` and checks the outcome against `validate` on the same bytes.
+fn check<K: Structure>(kind: Kind, file: &[u8]) {
+    let expected = Expected {
+        kind,
+        fingerprint: layout::fingerprint::<K::Value>(),
+    };
+    let opened = Subscriber::<K>::open_file(path(), options());
+    let validate = |h: &HeaderLine0, len| layout::validate::<K::Value>(h, len, expected);
+    if let Some(sub) = agree(file, opened, validate) {
+        let _ = sub.writer_status(Duration::from_secs(1));
+        let _ = sub.epoch();
+    }
 }
 
 /// Opens the file with an `Inspector` and checks the outcome against `validate_raw`.
 fn check_raw(file: &[u8]) {
-    let verdict = if file.len() >= HEADER {
-        let h: HeaderLine0 = bytemuck::pod_read_unaligned(&file[..HEADER]);
-        layout::validate_raw(&h, file.len() as u64).map(|_| ())
-    } else {
-        Err(layout::LayoutError::TooSmall {
-            len: file.len() as u64,
-            needed: layout::DATA_OFFSET as u64,
-        })
-    };
-    match (Inspector::open_file(path(), options()), verdict) {
-        (Ok(mut view), Ok(())) => {
-            let _ = view.written();
-            let _ = view.writer_status(Duration::from_secs(1));
-            let _ = view
-                .latest()
-                .map(|r| r.map(|r| (r.value().len(), r.stamp())));
-            let _ = view.oldest().map(|r| r.map(|r| r.bytes().len()));
-            let _ = view.get(0).map(|r| r.seq());
-            let _ = view.get(u64::MAX).map(|r| r.number());
-        }
-        (Err(OpenError::Invalid(got)), Err(want)) if file.len() >= layout::DATA_OFFSET => {
-            assert_eq!(got, want)
-        }
-        (Err(OpenError::Invalid(layout::LayoutError::TooSmall { .. })), Err(_)) => {}
-        (got, want) => panic!("inspector gave {:?}, validate_raw gave {want:?}", got.err()),
+    let opened = Inspector::open_file(path(), options());
+    if let Some(mut view) = agree(file, opened, layout::validate_raw) {
+        let _ = view.written();
+        let _ = view.writer_status(Duration::from_secs(1));
+        let _ = view
+            .latest()
+            .map(|r| r.map(|r| (r.value().len(), r.stamp())));
+        let _ = view.oldest().map(|r| r.map(|r| r.bytes().len()));
+        let _ = view.get(0).map(|r| r.seq());
+        let _ = view.get(u64::MAX).map(|r| r.number());
     }
 }
 
