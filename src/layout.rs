@@ -70,6 +70,7 @@ pub enum Kind {
 impl Kind {
     /// Values written so far, from the structure's first word: completed stores of a SeqLock
     /// (its sequence over 2: a store in progress is not counted), the head of a ring.
+    #[cfg(all(feature = "std", not(rtshm_loom)))] // used by `shm` only
     #[must_use]
     pub(crate) const fn writes(self, first_word: u64) -> u64 {
         match self {
