@@ -183,6 +183,28 @@ const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
     hash
 }
 
+/// A schema id named by a string: FNV-1a of `"rtshm-schema:"` followed by `name`.
+///
+/// Processes built separately, or written in other languages (the Python bindings), cannot
+/// rely on the default [`fingerprint`], which hashes a Rust type name. They agree on a
+/// schema instead: each side passes the same id, such as `schema_id("robot/Pose@1")`, as
+/// `CreateOptions::schema`/`OpenOptions::schema` (`rtshm.schema_id` computes the same id in
+/// Python). Version the name when the layout changes.
+///
+/// ```
+/// use rtshm::layout::schema_id;
+///
+/// const POSE: u64 = schema_id("robot/Pose@1");
+/// assert_ne!(POSE, schema_id("robot/Pose@2"));
+/// ```
+#[must_use]
+pub const fn schema_id(name: &str) -> u64 {
+    fnv1a(
+        fnv1a(0xcbf2_9ce4_8422_2325, b"rtshm-schema:"),
+        name.as_bytes(),
+    )
+}
+
 /// The default fingerprint of a payload type: FNV-1a of its size, its alignment and its type
 /// name with module paths removed (`rtshm::stamped::Stamped<my_robot::msg::Imu>` hashes as
 /// `Stamped<Imu>`), so that two programs that define the same type in different crates or
@@ -217,6 +239,78 @@ pub fn fingerprint<T: Payload>() -> u64 {
         }
     }
     h
+}
+
+/// The shape of the values a segment stores, as its header records them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// `size_of` the stored value (`T`, or `Stamped<T>` for a time series).
+    pub size: usize,
+    /// `align_of` the stored value.
+    pub align: usize,
+    /// `size_of` the user's value `T`.
+    pub value_size: usize,
+}
+
+impl Shape {
+    /// The shape of the stored value type `V` (`T`, or `Stamped<T>`).
+    #[must_use]
+    pub const fn of<V: Payload>() -> Self {
+        Self {
+            size: size_of::<V>(),
+            align: align_of::<V>(),
+            value_size: V::VALUE_SIZE,
+        }
+    }
+
+    /// The shape `kind` stores for a user's value of `size` bytes aligned to `align` (a power
+    /// of two, at most [`MAX_PAYLOAD_ALIGN`]): the value itself, or for a time series the
+    /// `Stamped` record holding it (two `u64`s, the value at its alignment, trailing padding).
+    /// `None` if the alignment is invalid or a size overflows.
+    #[must_use]
+    pub const fn stored(kind: Kind, size: usize, align: usize) -> Option<Self> {
+        if !align.is_power_of_two() || align > MAX_PAYLOAD_ALIGN || !size.is_multiple_of(align) {
+            return None;
+        }
+        match kind {
+            Kind::SeqLock | Kind::Ring => Some(Self {
+                size,
+                align,
+                value_size: size,
+            }),
+            Kind::TimeSeries => {
+                let record_align = if align > 8 { align } else { 8 };
+                // `16` rounded up to `align`, as `Geometry::stamped_value_at` computes it.
+                let Some(value_at) = round_up(16, align) else {
+                    return None;
+                };
+                let Some(end) = value_at.checked_add(size) else {
+                    return None;
+                };
+                match round_up(end, record_align) {
+                    Some(record) => Some(Self {
+                        size: record,
+                        align: record_align,
+                        value_size: size,
+                    }),
+                    None => None,
+                }
+            }
+        }
+    }
+
+    /// The shape recorded in `header`.
+    #[must_use]
+    pub fn in_header(header: &HeaderLine0) -> Self {
+        let [size, align, value_size] =
+            [header.payload_size, header.payload_align, header.value_size]
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        Self {
+            size,
+            align,
+            value_size,
+        }
+    }
 }
 
 /// Where everything lives in a segment, computed from (validated) header fields.
@@ -455,6 +549,14 @@ pub enum LayoutError {
     },
     /// The capacity in the header is invalid.
     Capacity(crate::ring::CapacityError),
+    /// The fingerprints (schema ids) agree but the stored values' sizes or alignments do not:
+    /// the two sides gave the same schema to different layouts.
+    PayloadMismatch {
+        /// The shape in the header.
+        found: Shape,
+        /// The shape the opener expects.
+        expected: Shape,
+    },
     /// The payload's alignment is above [`MAX_PAYLOAD_ALIGN`].
     AlignmentTooLarge {
         /// The alignment.
@@ -490,6 +592,18 @@ impl fmt::Display for LayoutError {
                 "segment payload fingerprint {found:#018x} does not match the requested type's \
                  {expected:#018x}: the processes disagree on the value type"
             ),
+            Self::PayloadMismatch { found, expected } => write!(
+                f,
+                "segment stores {}-byte values aligned to {} ({} bytes of user value), not the \
+                 {}-byte values aligned to {} ({} bytes) requested: the schema id names two \
+                 layouts",
+                found.size,
+                found.align,
+                found.value_size,
+                expected.size,
+                expected.align,
+                expected.value_size
+            ),
             Self::Capacity(e) => write!(f, "segment capacity is invalid: {e}"),
             Self::AlignmentTooLarge { align } => write!(
                 f,
@@ -514,6 +628,40 @@ pub fn validate<V: Payload>(
     file_len: u64,
     expected: Expected,
 ) -> Result<Geometry, LayoutError> {
+    check_expected(header, file_len, expected, Shape::of::<V>())?;
+    check_geometry(header, file_len, |capacity| {
+        Geometry::of::<V>(expected.kind, capacity)
+    })
+}
+
+/// [`validate`] for a stored value known only by its [`Shape`] (a payload type described at
+/// run time, such as a Python dtype): the same checks, with the geometry computed by
+/// [`Geometry::of_raw`].
+pub fn validate_shape(
+    header: &HeaderLine0,
+    file_len: u64,
+    expected: Expected,
+    shape: Shape,
+) -> Result<Geometry, LayoutError> {
+    check_expected(header, file_len, expected, shape)?;
+    check_geometry(header, file_len, |capacity| {
+        Geometry::of_raw(
+            expected.kind,
+            shape.size,
+            shape.align,
+            shape.value_size,
+            capacity,
+        )
+    })
+}
+
+/// The checks of a typed opener before the geometry's: identity, kind, fingerprint, shape.
+fn check_expected(
+    header: &HeaderLine0,
+    file_len: u64,
+    expected: Expected,
+    shape: Shape,
+) -> Result<(), LayoutError> {
     check_identity(header, file_len)?;
     if header.kind != expected.kind as u32 {
         return Err(LayoutError::KindMismatch {
@@ -527,17 +675,14 @@ pub fn validate<V: Payload>(
             expected: expected.fingerprint,
         });
     }
-    if u64::from(header.payload_size) != size_of::<V>() as u64
-        || u64::from(header.payload_align) != align_of::<V>() as u64
-        || u64::from(header.value_size) != V::VALUE_SIZE as u64
-    {
-        return Err(LayoutError::Corrupt(
-            "payload size or alignment differs from the type's",
-        ));
+    let found = Shape::in_header(header);
+    if found != shape {
+        return Err(LayoutError::PayloadMismatch {
+            found,
+            expected: shape,
+        });
     }
-    check_geometry(header, file_len, |capacity| {
-        Geometry::of::<V>(expected.kind, capacity)
-    })
+    Ok(())
 }
 
 /// Validates a header snapshot against the file length without knowing the payload type, for
@@ -547,10 +692,9 @@ pub fn validate<V: Payload>(
 pub fn validate_raw(header: &HeaderLine0, file_len: u64) -> Result<Geometry, LayoutError> {
     check_identity(header, file_len)?;
     let kind = Kind::from_raw(header.kind).ok_or(LayoutError::Corrupt("unknown kind"))?;
-    let [size, align, value] = [header.payload_size, header.payload_align, header.value_size]
-        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let shape = Shape::in_header(header);
     check_geometry(header, file_len, |capacity| {
-        Geometry::of_raw(kind, size, align, value, capacity)
+        Geometry::of_raw(kind, shape.size, shape.align, shape.value_size, capacity)
     })
 }
 
@@ -774,7 +918,7 @@ mod tests {
                 len,
                 e
             ),
-            Err(LayoutError::Corrupt(_))
+            Err(LayoutError::PayloadMismatch { found, .. }) if found.size == 4
         ));
         assert_eq!(
             check(HeaderLine0 { capacity: 12, ..h }, len, e),
@@ -860,10 +1004,20 @@ mod tests {
         #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
         #[repr(C, align(128))]
         struct A128([u8; 128]);
+        /// `Shape::stored` (run-time types) against the typed shape in every kind.
+        fn shape_agrees<T: bytemuck::Pod>() {
+            let (size, align) = (size_of::<T>(), align_of::<T>());
+            for kind in [Kind::SeqLock, Kind::Ring] {
+                assert_eq!(Shape::stored(kind, size, align), Some(Shape::of::<T>()));
+            }
+            let stamped = Shape::stored(Kind::TimeSeries, size, align);
+            assert_eq!(stamped, Some(Shape::of::<Stamped<T>>()));
+        }
         macro_rules! both {
             ($($t:ty),*) => { $(
                 raw_agrees::<$t>(&[Kind::SeqLock, Kind::Ring]);
                 raw_agrees::<Stamped<$t>>(&[Kind::TimeSeries]);
+                shape_agrees::<$t>();
             )* };
         }
         both!(
@@ -927,9 +1081,13 @@ mod tests {
                     fingerprint: h.fingerprint
                 }
             ),
-            Err(LayoutError::Corrupt(
-                "payload size or alignment differs from the type's"
-            ))
+            Err(LayoutError::PayloadMismatch {
+                found: Shape {
+                    value_size: 23,
+                    ..Shape::of::<[u8; 24]>()
+                },
+                expected: Shape::of::<[u8; 24]>()
+            })
         );
     }
 

@@ -254,6 +254,56 @@ impl RingHead {
     }
 }
 
+impl RingHead {
+    /// Claims the ring's writer and returns the next write number; `seq(n)` is the sequence
+    /// word of write `n`'s slot.
+    ///
+    /// A writer that stopped between completing slot `next` and publishing `head` (only
+    /// possible for a ring in shared memory) left a complete value: it is published here.
+    pub(crate) fn claim<'s>(
+        &self,
+        seq: impl FnOnce(u64) -> &'s AtomicU64,
+    ) -> Result<u64, WriterTaken> {
+        crate::seqlock::claim_flag(&self.writer)?;
+        let mut next = self.head.load(Ordering::Relaxed);
+        if next <= MAX_WRITE && seq(next).load(Ordering::Relaxed) == 2 * next + 2 {
+            next += 1;
+            // Release: as the head store in `push_with`.
+            self.head.store(next, Ordering::Release);
+        }
+        Ok(next)
+    }
+
+    /// Releases the writer claim taken by [`RingHead::claim`].
+    pub(crate) fn release(&self) {
+        crate::seqlock::release_flag(&self.writer);
+    }
+
+    /// Writes write number `w` into the slot whose sequence word is `seq` (`store` copies the
+    /// value in) and publishes `head = w + 1`. The caller holds the writer claim, so no other
+    /// write runs concurrently, and passes consecutive numbers.
+    ///
+    /// The writing half of the ring protocol, shared by typed rings and the untyped
+    /// `shm::RawPublisher`.
+    #[inline(always)]
+    pub(crate) fn push_with(&self, seq: &AtomicU64, w: u64, store: impl FnOnce()) {
+        // Wrapping: `w` reaches 2^63 only after centuries at any real rate; a corrupt head in
+        // shared memory must not panic the writer.
+        let odd = w.wrapping_mul(2).wrapping_add(1);
+        seq.store(odd, Ordering::Relaxed);
+        // Release: pairs with the second Acquire fence in `probe_slot`: a reader that copies
+        // any word stored below then sees `seq >= 2w + 1` and reports a lap.
+        fence(Ordering::Release);
+        store();
+        // Release: pairs with the first Acquire fence in `probe_slot`: a reader that loads
+        // `2w + 2` sees every word stored above.
+        seq.store(odd.wrapping_add(1), Ordering::Release);
+        // Release: pairs with the Acquire fence in `written`: a reader that sees `head = w + 1`
+        // sees slot `w` complete.
+        self.head.store(w.wrapping_add(1), Ordering::Release);
+    }
+}
+
 impl Default for RingHead {
     fn default() -> Self {
         Self::new()
@@ -508,6 +558,31 @@ pub(crate) fn get_outcome(
     }
 }
 
+/// A cursor's step at position `*next`, given the settled probe of that write: the write
+/// number read (the cursor moves past it), `None` when it is not written yet, or the values
+/// lost to a lap (the cursor moves to the oldest value held). `written` loads the head.
+#[inline(always)]
+pub(crate) fn cursor_step(
+    next: &mut u64,
+    outcome: Probe,
+    written: impl Fn() -> u64,
+    capacity: u64,
+) -> Result<Option<u64>, Lapped> {
+    let p = *next;
+    match outcome {
+        Probe::Value => {
+            *next = p + 1;
+            Ok(Some(p))
+        }
+        Probe::NotYet | Probe::InProgress => Ok(None),
+        Probe::Lapped { by } => {
+            let oldest = oldest_after_lap(written(), capacity, p, by);
+            *next = oldest;
+            Err(Lapped { missed: oldest - p })
+        }
+    }
+}
+
 /// [`RingRef::latest_into`] over any storage: `written` loads the head, `probe(p)` copies
 /// write `p`.
 #[inline(always)]
@@ -704,19 +779,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// Claims the single writer; fails with [`WriterTaken`] while another [`RingWriter`] for this
     /// ring exists.
     pub fn writer(&self) -> Result<RingWriter<'a, T>, WriterTaken> {
-        // Acquire: pairs with the Release store in `RingWriter::drop`: this writer sees the
-        // previous writer's head and slot sequences.
-        if self.head.writer.swap(true, Ordering::Acquire) {
-            return Err(WriterTaken);
-        }
-        let mut next = self.head.head.load(Ordering::Relaxed);
-        // A writer that stopped between completing slot `next` and publishing `head` (only
-        // possible for a ring in shared memory) left a complete value: publish it.
-        if next <= MAX_WRITE && self.slot(next).seq.load(Ordering::Relaxed) == 2 * next + 2 {
-            next += 1;
-            // Release: as the head store in `push`.
-            self.head.head.store(next, Ordering::Release);
-        }
+        let next = self.head.claim(|n| &self.slot(n).seq)?;
         Ok(RingWriter {
             ring: *self,
             next,
@@ -730,26 +793,13 @@ impl<T: Payload> RingRef<'_, T> {
     /// writer claim, so no other write runs concurrently, and passes consecutive numbers.
     pub(crate) fn push_exclusive(&self, w: u64, value: &T) {
         let slot = self.slot(w);
-        // Wrapping: `w` reaches 2^63 only after centuries at any real rate; a corrupt head in
-        // shared memory must not panic the writer.
-        let odd = w.wrapping_mul(2).wrapping_add(1);
-        slot.seq.store(odd, Ordering::Relaxed);
-        // Release: pairs with the second Acquire fence in `probe`: a reader that copies any word
-        // stored below then sees `seq >= 2w + 1` and reports a lap.
-        fence(Ordering::Release);
-        slot.value.store(value);
-        // Release: pairs with the first Acquire fence in `probe`: a reader that loads `2w + 2`
-        // sees every word stored above.
-        slot.seq.store(odd.wrapping_add(1), Ordering::Release);
-        // Release: pairs with the Acquire fence in `written`: a reader that sees `head = w + 1`
-        // sees slot `w` complete.
-        self.head.head.store(w.wrapping_add(1), Ordering::Release);
+        self.head
+            .push_with(&slot.seq, w, || slot.value.store(value));
     }
 
     /// Releases the writer claim taken by [`RingRef::writer`].
     pub(crate) fn release_writer(&self) {
-        // Release: pairs with the Acquire swap in `RingRef::writer`.
-        self.head.writer.store(false, Ordering::Release);
+        self.head.release();
     }
 }
 
@@ -921,21 +971,18 @@ impl<T: Payload> Cursor<'_, T> {
     /// number read. On `Ok(None)` and `Err`, `dst` holds unspecified bytes.
     pub fn next_into(&mut self, dst: &mut T) -> Result<Option<u64>, Lapped> {
         let p = self.next;
-        match self.ring.probe_settled(p, dst) {
-            Probe::Value => {
-                self.next = p + 1;
-                self.counters.add(Count::Reads, 1);
-                Ok(Some(p))
-            }
-            Probe::NotYet | Probe::InProgress => Ok(None),
-            Probe::Lapped { by } => {
-                let oldest = self.ring.oldest_after_lap(p, by);
-                self.next = oldest;
+        let outcome = self.ring.probe_settled(p, dst);
+        let capacity = self.ring.capacity.get() as u64;
+        let step = cursor_step(&mut self.next, outcome, || self.ring.written(), capacity);
+        match step {
+            Ok(Some(_)) => self.counters.add(Count::Reads, 1),
+            Ok(None) => {}
+            Err(Lapped { missed }) => {
                 self.counters.add(Count::Laps, 1);
-                self.counters.add(Count::Missed, oldest - p);
-                Err(Lapped { missed: oldest - p })
+                self.counters.add(Count::Missed, missed);
             }
         }
+        step
     }
 
     /// This cursor's counts: values read, laps and values missed (feature `stats`).

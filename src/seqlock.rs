@@ -236,6 +236,53 @@ pub(crate) fn try_read(seq: &AtomicU64, mut copy: impl FnMut()) -> (Result<Versi
     (Err(Busy), TRY_LOAD_ATTEMPTS - 1)
 }
 
+/// One store of a seqlock with sequence word `seq`: `store` copies the value in. The caller is
+/// the only writer (it holds the claim).
+///
+/// The writing half of the protocol, shared by typed locks and the untyped
+/// `shm::RawPublisher`.
+#[inline(always)]
+pub(crate) fn write_with(seq: &AtomicU64, store: impl FnOnce()) -> Version {
+    // Relaxed: only the (single) writer stores `seq`, and it already sees its own or, via
+    // the claim's Acquire, the previous writer's last store.
+    let s = seq.load(Ordering::Relaxed);
+    // An odd `s` means an earlier writer died mid-store (possible only for a lock in shared
+    // memory). Keep it odd: adding 1 would make its torn data look valid.
+    let odd = s | 1;
+    if odd != s {
+        seq.store(odd, Ordering::Relaxed);
+    }
+    // Release: pairs with the second Acquire fence in `read_once`: a reader that loads any
+    // word stored below then loads `seq >= odd` after its fence, and rejects the copy.
+    fence(Ordering::Release);
+    store();
+    let done = odd.wrapping_add(1);
+    // Release: pairs with the first Acquire fence in `read_once`: a reader that loads `done`
+    // sees every word stored above.
+    seq.store(done, Ordering::Release);
+    Version::from_seq(done)
+}
+
+/// Claims a writer flag (a lock's or a ring's): fails with [`WriterTaken`] while it is set.
+#[inline]
+pub(crate) fn claim_flag(flag: &AtomicBool) -> Result<(), WriterTaken> {
+    // Acquire: pairs with the Release store in `release_flag`, so this writer sees the
+    // sequences the previous writer left.
+    if flag.swap(true, Ordering::Acquire) {
+        Err(WriterTaken)
+    } else {
+        Ok(())
+    }
+}
+
+/// Releases a writer flag taken by [`claim_flag`].
+#[inline]
+pub(crate) fn release_flag(flag: &AtomicBool) {
+    // Release: pairs with the Acquire swap in `claim_flag`: the next writer sees this
+    // writer's last sequence stores.
+    flag.store(false, Ordering::Release);
+}
+
 impl<T: Payload> SeqLock<T> {
     /// A lock holding `value` at [`Version::INITIAL`], with no writer claimed.
     #[cfg(not(rtshm_loom))]
@@ -270,16 +317,11 @@ impl<T: Payload> SeqLock<T> {
     /// assert!(lock.writer().is_ok());
     /// ```
     pub fn writer(&self) -> Result<SeqWriter<'_, T>, WriterTaken> {
-        // Acquire: pairs with the Release store in `SeqWriter::drop`, so this writer sees the
-        // sequence value the previous writer left.
-        if self.writer.swap(true, Ordering::Acquire) {
-            Err(WriterTaken)
-        } else {
-            Ok(SeqWriter {
-                lock: self,
-                counters: Counters::default(),
-            })
-        }
+        claim_flag(&self.writer)?;
+        Ok(SeqWriter {
+            lock: self,
+            counters: Counters::default(),
+        })
     }
 
     /// Stores `value` without claiming the writer.
@@ -299,24 +341,7 @@ impl<T: Payload> SeqLock<T> {
     /// The single-writer store. Callers guarantee that no other store runs concurrently.
     #[inline]
     pub(crate) fn store_exclusive(&self, value: &T) -> Version {
-        // Relaxed: only the (single) writer stores `seq`, and it already sees its own or, via
-        // the claim's Acquire, the previous writer's last store.
-        let s = self.seq.load(Ordering::Relaxed);
-        // An odd `s` means an earlier writer died mid-store (possible only for a lock in shared
-        // memory). Keep it odd: adding 1 would make its torn data look valid.
-        let odd = s | 1;
-        if odd != s {
-            self.seq.store(odd, Ordering::Relaxed);
-        }
-        // Release: pairs with the second Acquire fence in `read_once`: a reader that loads any
-        // word stored below then loads `seq >= odd` after its fence, and rejects the copy.
-        fence(Ordering::Release);
-        self.value.store(value);
-        let done = odd.wrapping_add(1);
-        // Release: pairs with the first Acquire fence in `read_once`: a reader that loads
-        // `done` sees every word stored above.
-        self.seq.store(done, Ordering::Release);
-        Version::from_seq(done)
+        write_with(&self.seq, || self.value.store(value))
     }
 
     /// Reads a consistent value into `dst`, giving up with [`Busy`] after
@@ -470,9 +495,7 @@ impl<T: Payload> SeqWriter<'_, T> {
 impl<T: Payload> SeqLock<T> {
     /// Releases the writer claim taken by [`SeqLock::writer`].
     pub(crate) fn release_writer(&self) {
-        // Release: pairs with the Acquire swap in `SeqLock::writer`: the next writer sees this
-        // writer's last sequence store.
-        self.writer.store(false, Ordering::Release);
+        release_flag(&self.writer);
     }
 }
 

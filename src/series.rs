@@ -307,6 +307,160 @@ struct Search {
     first: u64,
 }
 
+/// What the time queries need from a ring of stamped values, typed or untyped
+/// (`shm::RawSubscriber`).
+pub(crate) trait Stamps {
+    /// The number of values written (the ring head, with Acquire).
+    fn written(&self) -> u64;
+    /// The ring's capacity.
+    fn capacity(&self) -> u64;
+    /// The stamp of write number `n` if it is still held and complete, else `None`: a
+    /// lap-checked copy of the stamp alone.
+    fn stamp(&self, n: u64) -> Option<Timestamp>;
+}
+
+impl<T: Pod> Stamps for SeriesRef<'_, T> {
+    #[inline]
+    fn written(&self) -> u64 {
+        self.ring.written()
+    }
+
+    #[inline]
+    fn capacity(&self) -> u64 {
+        self.ring.capacity().get() as u64
+    }
+
+    #[inline]
+    fn stamp(&self, n: u64) -> Option<Timestamp> {
+        self.read_stamp(n)
+    }
+}
+
+/// Lower-bound binary search for `t` over the stamps of one snapshot, restarted when a probe
+/// was overwritten. Reads only stamps; the caller reads the values it picks, and restarts with
+/// a new search if one of them is overwritten in between.
+#[inline]
+fn search(src: &impl Stamps, t: Timestamp) -> Result<Search, Busy> {
+    'restart: for _ in 0..TRY_LOAD_ATTEMPTS {
+        let hi = src.written();
+        let lo = hi.saturating_sub(src.capacity());
+        let (mut a, mut b) = (lo, hi);
+        let (mut before, mut after) = (None, None);
+        while a < b {
+            let mid = a + (b - a) / 2;
+            let Some(stamp) = src.stamp(mid) else {
+                sync::spin_loop();
+                continue 'restart;
+            };
+            if stamp < t {
+                before = Some((mid, stamp));
+                a = mid + 1;
+            } else {
+                after = Some((mid, stamp));
+                b = mid;
+            }
+        }
+        return Ok(Search {
+            before,
+            after,
+            lo,
+            hi,
+            first: a,
+        });
+    }
+    Err(Busy)
+}
+
+/// [`SeriesRef::closest`] over any [`Stamps`]: `read(n)` copies write `n` and says whether the
+/// copy is that write. Returns whether a value was found (and read).
+#[inline]
+pub(crate) fn closest_with(
+    src: &impl Stamps,
+    t: Timestamp,
+    max_distance: Duration,
+    mut read: impl FnMut(u64) -> bool,
+) -> Result<bool, Busy> {
+    // Distances in nanoseconds (no `Duration` arithmetic in the loop).
+    let max_distance = crate::time::duration_nanos(max_distance);
+    let distance = |stamp: Timestamp| t.as_nanos().abs_diff(stamp.as_nanos());
+    for _ in 0..TRY_LOAD_ATTEMPTS {
+        let Search { before, after, .. } = search(src, t)?;
+        let best = match (before, after) {
+            (Some(b), Some(a)) => {
+                if distance(b.1) <= distance(a.1) {
+                    Some(b)
+                } else {
+                    Some(a)
+                }
+            }
+            (b, a) => b.or(a),
+        };
+        let Some((n, stamp)) = best else {
+            return Ok(false);
+        };
+        if distance(stamp) > max_distance {
+            return Ok(false);
+        }
+        if read(n) {
+            return Ok(true);
+        }
+        // Overwritten since the search: search again.
+        sync::spin_loop();
+    }
+    Err(Busy)
+}
+
+/// [`SeriesRef::interpolation_pair`] over any [`Stamps`]: `read_pair(b, a)` copies writes `b`
+/// and `a` (the same write, on an exact hit) and says whether both copies are those writes.
+/// Returns `alpha`.
+#[inline]
+pub(crate) fn pair_with(
+    src: &impl Stamps,
+    t: Timestamp,
+    mut read_pair: impl FnMut(u64, u64) -> bool,
+) -> Result<f64, InterpolationError> {
+    // The stamp at one end of a snapshot for an error report, `fallback` if it is gone.
+    let stamp_at = |n: u64, fallback: Timestamp| src.stamp(n).unwrap_or(fallback);
+    for _ in 0..TRY_LOAD_ATTEMPTS {
+        let Search {
+            before,
+            after,
+            lo,
+            hi,
+            ..
+        } = search(src, t)?;
+        let (b, a, alpha) = match (before, after) {
+            (_, Some((a, stamp))) if stamp == t => (a, a, 0.0),
+            (Some((b, b_stamp)), Some((a, a_stamp))) => {
+                let span = a_stamp.as_nanos() - b_stamp.as_nanos();
+                let alpha = (t.as_nanos() - b_stamp.as_nanos()) as f64 / span as f64;
+                (b, a, alpha)
+            }
+            (None, None) => return Err(InterpolationError::Empty),
+            (None, Some((_, oldest))) => {
+                return Err(InterpolationError::OutOfRange {
+                    requested: t,
+                    oldest,
+                    newest: stamp_at(hi - 1, oldest),
+                });
+            }
+            (Some((_, newest)), None) => {
+                return Err(InterpolationError::OutOfRange {
+                    requested: t,
+                    oldest: stamp_at(lo, newest),
+                    newest,
+                });
+            }
+        };
+        if read_pair(b, a) {
+            return Ok(alpha);
+        }
+        // One of the two was overwritten since the search: search again.
+        sync::spin_loop();
+    }
+    Err(InterpolationError::Busy)
+}
+
 impl<'a, T: Pod> SeriesRef<'a, T> {
     /// A series view over a ring of stamped values.
     #[must_use]
@@ -328,14 +482,8 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
         Ok(SeriesWriter { ring, last })
     }
 
-    /// Write number `n` if it is still held and complete, else `None` (the caller restarts).
-    #[inline]
-    fn read(&self, n: u64) -> Option<Stamped<T>> {
-        let mut s = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
-        self.read_into(n, &mut s).then_some(s)
-    }
-
-    /// [`SeriesRef::read`] into `dst`: whether `dst` now holds write number `n`.
+    /// Reads write number `n` into `dst`: whether `dst` now holds it (if not, the caller
+    /// restarts).
     #[inline]
     fn read_into(&self, n: u64, dst: &mut Stamped<T>) -> bool {
         self.ring.probe_exact(n, |words| words.load(dst))
@@ -349,46 +497,6 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
         self.ring
             .probe_exact(n, |words| stamp = words.load_stamp())
             .then_some(stamp)
-    }
-
-    /// Lower-bound binary search for `t` over the stamps of one snapshot, restarted when a probe
-    /// was overwritten. Reads only stamps; the caller reads the values it picks, and restarts
-    /// with a new search if one of them is overwritten in between.
-    #[inline]
-    fn search(&self, t: Timestamp) -> Result<Search, Busy> {
-        'restart: for _ in 0..TRY_LOAD_ATTEMPTS {
-            let hi = self.ring.written();
-            let lo = self.ring.oldest(hi);
-            let (mut a, mut b) = (lo, hi);
-            let (mut before, mut after) = (None, None);
-            while a < b {
-                let mid = a + (b - a) / 2;
-                let Some(stamp) = self.read_stamp(mid) else {
-                    sync::spin_loop();
-                    continue 'restart;
-                };
-                if stamp < t {
-                    before = Some((mid, stamp));
-                    a = mid + 1;
-                } else {
-                    after = Some((mid, stamp));
-                    b = mid;
-                }
-            }
-            return Ok(Search {
-                before,
-                after,
-                lo,
-                hi,
-                first: a,
-            });
-        }
-        Err(Busy)
-    }
-
-    /// Reads the stamp at one end of a snapshot for an error report, `fallback` if it is gone.
-    fn stamp_at(&self, n: u64, fallback: Timestamp) -> Timestamp {
-        self.read_stamp(n).unwrap_or(fallback)
     }
 
     /// The newest value, or `None` if the series is empty.
@@ -418,35 +526,11 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
         t: impl TimeKey,
         max_distance: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
-        let t = t.timestamp();
-        // Distances in nanoseconds (no `Duration` arithmetic in the loop).
-        let max_distance = crate::time::duration_nanos(max_distance);
-        let distance = |stamp: Timestamp| t.as_nanos().abs_diff(stamp.as_nanos());
-        for _ in 0..TRY_LOAD_ATTEMPTS {
-            let Search { before, after, .. } = self.search(t)?;
-            let best = match (before, after) {
-                (Some(b), Some(a)) => {
-                    if distance(b.1) <= distance(a.1) {
-                        Some(b)
-                    } else {
-                        Some(a)
-                    }
-                }
-                (b, a) => b.or(a),
-            };
-            let Some((n, stamp)) = best else {
-                return Ok(None);
-            };
-            if distance(stamp) > max_distance {
-                return Ok(None);
-            }
-            match self.read(n) {
-                Some(sample) => return Ok(Some(sample)),
-                // Overwritten since the search: search again.
-                None => sync::spin_loop(),
-            }
-        }
-        Err(Busy)
+        let mut sample = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
+        let found = closest_with(self, t.timestamp(), max_distance, |n| {
+            self.read_into(n, &mut sample)
+        })?;
+        Ok(found.then_some(sample))
     }
 
     /// The two values around `t`, with `before.stamp <= t <= after.stamp`, and the fraction
@@ -458,52 +542,19 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
         &self,
         t: impl TimeKey,
     ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
-        let t = t.timestamp();
-        for _ in 0..TRY_LOAD_ATTEMPTS {
-            let Search {
-                before,
-                after,
-                lo,
-                hi,
-                ..
-            } = self.search(t)?;
-            // The samples are read straight into the result (no moves of large values).
-            let zero = <Stamped<T> as crate::Payload>::zeroed();
-            let mut pair = (zero, zero, 0.0);
-            let complete = match (before, after) {
-                (_, Some((a, stamp))) if stamp == t => {
-                    let read = self.read_into(a, &mut pair.0);
-                    pair.1 = pair.0;
-                    read
-                }
-                (Some((b, b_stamp)), Some((a, a_stamp))) => {
-                    let span = a_stamp.as_nanos() - b_stamp.as_nanos();
-                    pair.2 = (t.as_nanos() - b_stamp.as_nanos()) as f64 / span as f64;
-                    self.read_into(b, &mut pair.0) && self.read_into(a, &mut pair.1)
-                }
-                (None, None) => return Err(InterpolationError::Empty),
-                (None, Some((_, oldest))) => {
-                    return Err(InterpolationError::OutOfRange {
-                        requested: t,
-                        oldest,
-                        newest: self.stamp_at(hi - 1, oldest),
-                    });
-                }
-                (Some((_, newest)), None) => {
-                    return Err(InterpolationError::OutOfRange {
-                        requested: t,
-                        oldest: self.stamp_at(lo, newest),
-                        newest,
-                    });
-                }
-            };
-            if complete {
-                return Ok(pair);
+        // The samples are read straight into the result (no moves of large values).
+        let zero = <Stamped<T> as crate::Payload>::zeroed();
+        let (mut before, mut after) = (zero, zero);
+        let alpha = pair_with(self, t.timestamp(), |b, a| {
+            if b == a {
+                let read = self.read_into(a, &mut before);
+                after = before;
+                read
+            } else {
+                self.read_into(b, &mut before) && self.read_into(a, &mut after)
             }
-            // One of the two was overwritten since the search: search again.
-            sync::spin_loop();
-        }
-        Err(InterpolationError::Busy)
+        })?;
+        Ok((before, after, alpha))
     }
 
     /// The value at `t`, interpolated between the two values around it with [`Lerp`].
@@ -534,7 +585,7 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     /// ```
     pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'a, T>, Busy> {
         let (t0, t1) = (t0.timestamp(), t1.timestamp());
-        let search = self.search(t0)?;
+        let search = search(self, t0)?;
         let end = if t0 <= t1 { search.hi } else { search.first };
         Ok(Range {
             series: *self,
