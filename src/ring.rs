@@ -469,6 +469,7 @@ impl<T> Clone for RingRef<'_, T> {
 impl<T> Copy for RingRef<'_, T> {}
 
 /// What one lap-checked read of write number `p` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Probe {
     /// The value of write `p` is in the destination.
     Value,
@@ -555,31 +556,6 @@ pub(crate) fn get_outcome(
         Probe::Lapped { by } => Err(GetError::Overwritten {
             oldest: oldest_after_lap(written(), capacity, number, by),
         }),
-    }
-}
-
-/// A cursor's step at position `*next`, given the settled probe of that write: the write
-/// number read (the cursor moves past it), `None` when it is not written yet, or the values
-/// lost to a lap (the cursor moves to the oldest value held). `written` loads the head.
-#[inline(always)]
-pub(crate) fn cursor_step(
-    next: &mut u64,
-    outcome: Probe,
-    written: impl Fn() -> u64,
-    capacity: u64,
-) -> Result<Option<u64>, Lapped> {
-    let p = *next;
-    match outcome {
-        Probe::Value => {
-            *next = p + 1;
-            Ok(Some(p))
-        }
-        Probe::NotYet | Probe::InProgress => Ok(None),
-        Probe::Lapped { by } => {
-            let oldest = oldest_after_lap(written(), capacity, p, by);
-            *next = oldest;
-            Err(Lapped { missed: oldest - p })
-        }
     }
 }
 
@@ -874,15 +850,6 @@ impl<T: Payload> RingWriter<'_, T> {
         self.counters.snapshot()
     }
 
-    /// Gives up the handle but keeps the claim (for owners that store the position themselves,
-    /// such as a shared-memory publisher); returns the next write number.
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    pub(crate) fn keep_claim(self) -> u64 {
-        let next = self.next;
-        core::mem::forget(self);
-        next
-    }
-
     /// The ring this writer appends to.
     #[must_use]
     pub fn ring(&self) -> RingRef<'_, T> {
@@ -971,18 +938,21 @@ impl<T: Payload> Cursor<'_, T> {
     /// number read. On `Ok(None)` and `Err`, `dst` holds unspecified bytes.
     pub fn next_into(&mut self, dst: &mut T) -> Result<Option<u64>, Lapped> {
         let p = self.next;
-        let outcome = self.ring.probe_settled(p, dst);
-        let capacity = self.ring.capacity.get() as u64;
-        let step = cursor_step(&mut self.next, outcome, || self.ring.written(), capacity);
-        match step {
-            Ok(Some(_)) => self.counters.add(Count::Reads, 1),
-            Ok(None) => {}
-            Err(Lapped { missed }) => {
+        match self.ring.probe_settled(p, dst) {
+            Probe::Value => {
+                self.next = p + 1;
+                self.counters.add(Count::Reads, 1);
+                Ok(Some(p))
+            }
+            Probe::NotYet | Probe::InProgress => Ok(None),
+            Probe::Lapped { by } => {
+                let oldest = self.ring.oldest_after_lap(p, by);
+                self.next = oldest;
                 self.counters.add(Count::Laps, 1);
-                self.counters.add(Count::Missed, missed);
+                self.counters.add(Count::Missed, oldest - p);
+                Err(Lapped { missed: oldest - p })
             }
         }
-        step
     }
 
     /// This cursor's counts: values read, laps and values missed (feature `stats`).

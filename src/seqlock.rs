@@ -236,6 +236,21 @@ pub(crate) fn try_read(seq: &AtomicU64, mut copy: impl FnMut()) -> (Result<Versi
     (Err(Busy), TRY_LOAD_ATTEMPTS - 1)
 }
 
+/// Byte offset of a [`SeqLock`]'s writer flag, for every payload type (`repr(C)`: the `u64`
+/// sequence, then the flag).
+#[cfg(all(feature = "std", not(rtshm_loom)))]
+pub(crate) const WRITER_FLAG_OFFSET: usize = 8;
+#[cfg(all(feature = "std", not(rtshm_loom)))]
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(SeqLock<[u8; 1]>, writer),
+    WRITER_FLAG_OFFSET
+);
+#[cfg(all(feature = "std", not(rtshm_loom)))]
+static_assertions::const_assert_eq!(
+    core::mem::offset_of!(SeqLock<[u128; 3]>, writer),
+    WRITER_FLAG_OFFSET
+);
+
 /// One store of a seqlock with sequence word `seq`: `store` copies the value in. The caller is
 /// the only writer (it holds the claim).
 ///
@@ -480,15 +495,6 @@ impl<T: Payload> SeqWriter<'_, T> {
     #[must_use]
     pub fn lock(&self) -> &SeqLock<T> {
         self.lock
-    }
-}
-
-impl<T: Payload> SeqWriter<'_, T> {
-    /// Gives up the handle but keeps the claim (for owners that keep the lock elsewhere, such as
-    /// a shared-memory publisher, which releases it with `SeqLock::release_writer`).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    pub(crate) fn keep_claim(self) {
-        core::mem::forget(self);
     }
 }
 

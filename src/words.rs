@@ -69,7 +69,7 @@ pub(crate) const BULK_MIN: usize = 1024;
 #[cfg(not(rtshm_loom))]
 pub(crate) use real::Words;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
-pub(crate) use real::{load_shared, load_words, store_words};
+pub(crate) use real::{load_shared, load_words, store_shared, store_words};
 
 #[cfg(not(rtshm_loom))]
 mod real {

@@ -5,14 +5,16 @@ use std::path::Path;
 use std::vec;
 use std::vec::Vec;
 
+use super::cells::{copy_value, first_word, probe, stamp_of, word_at};
 use super::name::SegmentName;
+use super::raw::RawType;
 use super::segment::{OpenError, OpenOptions, Segment};
 use crate::layout::{self, Geometry, HeaderLine0, Kind};
 use crate::liveness::{OwnerToken, WriterStatus};
-use crate::ring::{self, GetError, Probe, RingHead};
+use crate::ring::{self, GetError, Lapped, Probe};
 use crate::seqlock::{self, Busy, TRY_LOAD_ATTEMPTS};
-use crate::sync::{AtomicU64, Ordering, fence};
-use crate::words::load_shared;
+use crate::series::{self, InterpolationError};
+use crate::sync::Ordering;
 use crate::{Clock, Timestamp};
 
 /// A read-only view of any rtshm segment, whatever its payload type: the header, the writer's
@@ -22,8 +24,13 @@ use crate::{Clock, Timestamp};
 /// read-write when allowed, as subscribers do), validates the header with
 /// [`layout::validate_raw`] (every check a subscriber makes, except matching a type), and
 /// reads with the same lap- and sequence-checked protocol and the same access widths as
-/// typed subscribers, so a value is never torn. It never writes to the segment and never
-/// registers as a waiter.
+/// typed subscribers, so a value is never torn. Opened with [`Inspector::open`], it never
+/// writes to the segment and never registers as a waiter.
+///
+/// Opened with [`Inspector::open_as`] it is a subscriber of a payload type known only at run
+/// time (a [`RawType`], as the Python bindings describe a numpy dtype): the header must match
+/// that type, and [`Inspector::wait_beyond`] registers in the readers' page like a typed
+/// subscriber's waits. The `*_into` reads take `&self` and copy into the caller's buffer.
 ///
 /// ```
 /// use rtshm::shm::{Inspector, Publisher, kind};
@@ -73,6 +80,30 @@ impl Inspector {
     /// Opens a file-backed segment read-only (`O_NOFOLLOW`: a symlink is refused).
     pub fn open_file(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, OpenError> {
         Ok(Self::wrap(Segment::open_file_raw(path.as_ref(), options)?))
+    }
+
+    /// Opens the named segment `name` as a subscriber of `ty`, a payload type known at run
+    /// time (language bindings): validated like a typed [`Subscriber`](super::Subscriber)'s
+    /// open (kind, schema id, shape: each mismatch its own [`LayoutError`](crate::layout::LayoutError)),
+    /// with the data mapped read-only and the readers' page read-write when allowed, so that
+    /// [`Inspector::wait_beyond`] sleeps on the futex.
+    pub fn open_as(name: &str, ty: &RawType, options: OpenOptions) -> Result<Self, OpenError> {
+        let validate = ty.validator().map_err(OpenError::Invalid)?;
+        Ok(Self::wrap(Segment::open(name, validate, options)?))
+    }
+
+    /// [`Inspector::open_as`] for a file-backed segment (`O_NOFOLLOW`).
+    pub fn open_file_as(
+        path: impl AsRef<Path>,
+        ty: &RawType,
+        options: OpenOptions,
+    ) -> Result<Self, OpenError> {
+        let validate = ty.validator().map_err(OpenError::Invalid)?;
+        Ok(Self::wrap(Segment::open_file(
+            path.as_ref(),
+            validate,
+            options,
+        )?))
     }
 
     fn wrap(segment: Segment) -> Self {
@@ -147,18 +178,10 @@ impl Inspector {
     /// Fails with [`Busy`] when every attempt overlapped a store: a writer storing faster
     /// than the copy, or one that died in the middle of a store.
     pub fn latest(&mut self) -> Result<Option<Record<'_>>, Busy> {
-        let number = match self.kind() {
-            Kind::SeqLock => {
-                let (version, _) = self.read_seqlock();
-                version?.get().checked_sub(1)
-            }
-            Kind::Ring | Kind::TimeSeries => {
-                let Self { segment, buf, .. } = self;
-                let geometry = segment.geometry();
-                ring::latest_with(|| first_word(segment), |p| probe(segment, geometry, p, buf))?
-            }
-        };
-        Ok(number.map(|n| self.record(n)))
+        let mut buf = core::mem::take(&mut self.buf);
+        let number = self.latest_into(&mut buf);
+        self.buf = buf;
+        Ok(number?.map(|n| self.record(n)))
     }
 
     /// Write number `number`.
@@ -166,31 +189,10 @@ impl Inspector {
     /// A SeqLock holds only its latest store: asking for an earlier one gives
     /// [`GetError::Overwritten`] with that store's number as the oldest.
     pub fn get(&mut self, number: u64) -> Result<Record<'_>, GetError> {
-        match self.kind() {
-            Kind::SeqLock => {
-                let (version, _) = self.read_seqlock();
-                let written = version.map_err(|Busy| GetError::Busy)?.get();
-                match written.checked_sub(1) {
-                    Some(latest) if latest == number => {}
-                    Some(latest) if latest > number => {
-                        return Err(GetError::Overwritten { oldest: latest });
-                    }
-                    _ => return Err(GetError::NotYet { written }),
-                }
-            }
-            Kind::Ring | Kind::TimeSeries => {
-                let Self { segment, buf, .. } = self;
-                let geometry = segment.geometry();
-                let outcome = ring::settle(|| probe(segment, geometry, number, buf));
-                ring::get_outcome(
-                    outcome,
-                    number,
-                    || first_word(segment),
-                    geometry.capacity as u64,
-                )?;
-            }
-        }
-        Ok(self.record(number))
+        let mut buf = core::mem::take(&mut self.buf);
+        let read = self.get_into(number, &mut buf);
+        self.buf = buf;
+        read.map(|()| self.record(number))
     }
 
     /// The oldest value still held (the latest, for a SeqLock), or `None` if nothing was
@@ -215,6 +217,117 @@ impl Inspector {
         Err(Busy)
     }
 
+    /// [`Inspector::latest`] into `dst`, which must be [`Geometry::payload_size`] bytes (a
+    /// shorter buffer receives only the parts that fit).
+    pub fn latest_into(&self, dst: &mut [u8]) -> Result<Option<u64>, Busy> {
+        let (segment, geometry) = (&self.segment, self.segment.geometry());
+        match geometry.kind {
+            Kind::SeqLock => Ok(read_seqlock(segment, dst)?.get().checked_sub(1)),
+            Kind::Ring | Kind::TimeSeries => {
+                ring::latest_with(|| first_word(segment), |p| probe(segment, geometry, p, dst))
+            }
+        }
+    }
+
+    /// [`Inspector::get`] into `dst` (as in [`Inspector::latest_into`]).
+    pub fn get_into(&self, number: u64, dst: &mut [u8]) -> Result<(), GetError> {
+        let (segment, geometry) = (&self.segment, self.segment.geometry());
+        match geometry.kind {
+            Kind::SeqLock => {
+                let written = read_seqlock(segment, dst)
+                    .map_err(|Busy| GetError::Busy)?
+                    .get();
+                match written.checked_sub(1) {
+                    Some(latest) if latest == number => Ok(()),
+                    Some(latest) if latest > number => {
+                        Err(GetError::Overwritten { oldest: latest })
+                    }
+                    _ => Err(GetError::NotYet { written }),
+                }
+            }
+            Kind::Ring | Kind::TimeSeries => {
+                let outcome = ring::settle(|| probe(segment, geometry, number, dst));
+                let capacity = geometry.capacity as u64;
+                ring::get_outcome(outcome, number, || first_word(segment), capacity)
+            }
+        }
+    }
+
+    /// Reads the value at `position` (a cursor's next write number, kept by the caller) into
+    /// `dst` (as in [`Inspector::latest_into`]) and moves `position` past it: `Ok(Some(n))`
+    /// with the write number read, `Ok(None)` when nothing new was written, or
+    /// `Err(Lapped { missed })` when values were overwritten before they were read, in which
+    /// case `position` moves to the oldest value held. A SeqLock reads like a ring of one
+    /// value: every store not read before the next is a lapped value.
+    ///
+    /// Start at `0` for the oldest value, or at [`Inspector::written`] for the next one.
+    pub fn next_into(&self, position: &mut u64, dst: &mut [u8]) -> Result<Option<u64>, Lapped> {
+        let p = *position;
+        match self.get_into(p, dst) {
+            Ok(()) => {
+                *position = p + 1;
+                Ok(Some(p))
+            }
+            Err(GetError::NotYet { .. } | GetError::Busy) => Ok(None),
+            Err(GetError::Overwritten { oldest }) => {
+                *position = oldest.max(p + 1);
+                Err(Lapped {
+                    missed: *position - p,
+                })
+            }
+        }
+    }
+
+    /// Blocks until more than `written` values have been written (returns the new count,
+    /// [`Inspector::written`]) or `timeout` passes (`None`). Sleeps on the segment's futex
+    /// when this process may register as a waiter (opened with [`Inspector::open_as`] and
+    /// allowed to write the readers' page), else polls every millisecond.
+    pub fn wait_beyond(&self, written: u64, timeout: Duration) -> Option<u64> {
+        self.segment.wait_for(timeout, || {
+            let now = self.written();
+            (now > written).then_some(now)
+        })
+    }
+
+    /// The time-series value stamped nearest to `t`, if it is at most `max_distance` away,
+    /// read into `dst` (as in [`Inspector::latest_into`]); returns whether one was found. On
+    /// equal distance the earlier sample wins. Always `Ok(false)` for a SeqLock or Ring,
+    /// whose values have no stamps. See [`SeriesRef::closest`](crate::SeriesRef::closest).
+    pub fn closest_into(
+        &self,
+        t: Timestamp,
+        max_distance: Duration,
+        dst: &mut [u8],
+    ) -> Result<bool, Busy> {
+        if self.kind() != Kind::TimeSeries {
+            return Ok(false);
+        }
+        let (segment, geometry) = (&self.segment, self.segment.geometry());
+        series::closest_with(&RawSeries(segment), t, max_distance, |n| {
+            probe(segment, geometry, n, dst) == Probe::Value
+        })
+    }
+
+    /// The two time-series values around `t` read into `before` and `after` (as in
+    /// [`Inspector::latest_into`]), and the fraction `alpha` of the way from one to the other.
+    /// [`InterpolationError::Empty`] for a SeqLock or Ring, whose values have no stamps. See
+    /// [`SeriesRef::interpolation_pair`](crate::SeriesRef::interpolation_pair).
+    pub fn interpolation_pair_into(
+        &self,
+        t: Timestamp,
+        before: &mut [u8],
+        after: &mut [u8],
+    ) -> Result<f64, InterpolationError> {
+        if self.kind() != Kind::TimeSeries {
+            return Err(InterpolationError::Empty);
+        }
+        let (segment, geometry) = (&self.segment, self.segment.geometry());
+        series::pair_with(&RawSeries(segment), t, |b, a| {
+            probe(segment, geometry, b, before) == Probe::Value
+                && probe(segment, geometry, a, after) == Probe::Value
+        })
+    }
+
     fn record(&self, number: u64) -> Record<'_> {
         Record {
             number,
@@ -222,75 +335,29 @@ impl Inspector {
             geometry: self.segment.geometry(),
         }
     }
+}
 
-    /// A SeqLock read into `buf`: the version (stores completed) and the retries.
-    fn read_seqlock(&mut self) -> (Result<crate::Version, Busy>, u32) {
-        let Self { segment, buf, .. } = self;
-        let geometry = segment.geometry();
-        let seq = word_at(segment, 0);
-        seqlock::try_read(seq, || copy_value(segment, geometry, 0, buf))
+/// A SeqLock read of `segment` into `buf`: the version (stores completed).
+fn read_seqlock(segment: &Segment, buf: &mut [u8]) -> Result<crate::Version, Busy> {
+    let geometry = segment.geometry();
+    let seq = word_at(segment, 0);
+    seqlock::try_read(seq, || copy_value(segment, geometry, 0, buf)).0
+}
+
+/// A time series segment as the series queries see it.
+struct RawSeries<'a>(&'a Segment);
+
+impl series::Stamps for RawSeries<'_> {
+    fn written(&self) -> u64 {
+        first_word(self.0)
     }
-}
 
-/// The 8-byte word at `offset` in `segment`'s data.
-fn word_at(segment: &Segment, offset: usize) -> &AtomicU64 {
-    debug_assert!(offset.is_multiple_of(8) && offset + 8 <= segment.geometry().data_len);
-    // SAFETY: every caller passes the offset of a sequence word or the ring head: 8-aligned
-    // (the data is page-aligned and cells are 8-aligned) and inside the data mapping, whose
-    // length is the validated geometry's `data_len` (see `Geometry::of_raw`). The mapping lives
-    // as long as `segment`, and shared words are only accessed atomically.
-    unsafe { AtomicU64::from_ptr(segment.data().add(offset).cast()) }
-}
+    fn capacity(&self) -> u64 {
+        self.0.geometry().capacity as u64
+    }
 
-/// The structure's first word: the SeqLock sequence, or the ring head (a ring's `written`).
-fn first_word(segment: &Segment) -> u64 {
-    let w = word_at(segment, 0).load(Ordering::Relaxed);
-    // Acquire: pairs with the Release stores of the sequence and the head (as in
-    // `RingRef::written`): the writes it counts are complete for this thread.
-    fence(Ordering::Acquire);
-    w
-}
-
-/// Byte offset of write `p`'s slot in a ring segment's data.
-fn slot_offset(geometry: &Geometry, p: u64) -> usize {
-    // The capacity is a validated power of two, so the index is below it.
-    let index = (p & (geometry.capacity as u64 - 1)) as usize;
-    // Cannot overflow: `RingHead` plus `capacity` cells is `data_len` (checked at open).
-    core::mem::size_of::<RingHead>() + index * geometry.cell_bytes().unwrap_or(0)
-}
-
-/// One lap-checked read of write `p` of a ring segment into `buf`.
-fn probe(segment: &Segment, geometry: &Geometry, p: u64, buf: &mut [u8]) -> Probe {
-    let slot = slot_offset(geometry, p);
-    ring::probe_slot(word_at(segment, slot), p, || {
-        copy_value(segment, geometry, slot, buf);
-    })
-}
-
-/// Copies the value of the cell (SeqLock or slot) at `cell` into `buf`, part by part with the
-/// access widths its writer uses: one part for a Pod payload; stamp, sequence number and value
-/// for a `Stamped` one (its padding is never read).
-fn copy_value(segment: &Segment, geometry: &Geometry, cell: usize, buf: &mut [u8]) {
-    let at = cell + geometry.value_in_cell();
-    let mut part = |offset: usize, len: usize| {
-        // Within the payload: `validate_raw` checked `value_at + value_size <= payload_size`.
-        let Some(dst) = buf.get_mut(offset..offset + len) else {
-            return;
-        };
-        // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the data
-        // mapping (the geometry was validated against the file length), 8-aligned; the writer
-        // stores this part with `store_shared` at the same offset and length (`Payload`'s
-        // parts: the whole `T`, or `Stamped`'s three fields), so the accesses have the same
-        // widths.
-        unsafe { load_shared(segment.data().add(at + offset), dst) }
-    };
-    match geometry.kind {
-        Kind::SeqLock | Kind::Ring => part(0, geometry.payload_size),
-        Kind::TimeSeries => {
-            part(0, 8);
-            part(8, 8);
-            part(geometry.stamped_value_at(), geometry.value_size);
-        }
+    fn stamp(&self, n: u64) -> Option<Timestamp> {
+        stamp_of(self.0, self.0.geometry(), n)
     }
 }
 

@@ -30,10 +30,13 @@
 //!
 //! Layout, header and validation: [`crate::layout`].
 
+mod cells;
 mod inspect;
 mod list;
 mod name;
+mod raw;
 mod segment;
+mod writer;
 
 use crate::key::TimeKey;
 use crate::stats::{Count, Counters};
@@ -47,6 +50,7 @@ use bytemuck::Pod;
 pub use inspect::{Inspector, Record};
 pub use list::{Listed, STALE_AFTER, SegmentInfo, list, remove_dead};
 pub use name::{InvalidName, SegmentName};
+pub use raw::{RawError, RawPublisher, RawType};
 pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
 
 /// [`Publisher::open_existing`] or [`Publisher::create_or_recover`] failed.
@@ -92,14 +96,15 @@ impl core::fmt::Display for TakeoverError {
 
 impl std::error::Error for TakeoverError {}
 
-use crate::layout::{self, Expected, Geometry, Kind};
+use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind};
 use crate::ring::{Capacity, Cursor, GetError, Lapped, RingHead, RingRef, Slot};
 use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
 use crate::{Busy, Payload, SeqLock, Stamped, Timestamp, Version};
 use segment::Segment;
 
-use crate::liveness::{Heartbeat, Liveness, OwnerToken, WriterStatus};
+use crate::liveness::WriterStatus;
 use crate::sync::Ordering;
+use writer::{Place, Writer};
 
 /// Marker types that choose the structure of a segment.
 pub mod kind {
@@ -160,14 +165,7 @@ fn expected<K: Structure>(schema: Option<u64>) -> Expected {
 /// The single writer of a segment: the one that created it, or one that took it over from a
 /// dead writer ([`Publisher::open_existing`]).
 pub struct Publisher<K: Structure> {
-    segment: Segment,
-    /// When to refresh the heartbeat.
-    heartbeat: Heartbeat,
-    /// The next write number (rings and series).
-    next: u64,
-    /// The last stamp pushed (series).
-    last: Option<Timestamp>,
-    counters: Counters,
+    writer: Writer,
     _kind: PhantomData<K>,
 }
 
@@ -178,11 +176,11 @@ pub struct Subscriber<K: Structure> {
     _kind: PhantomData<K>,
 }
 
-/// Where a publisher creates its segment.
-enum Place<'a> {
-    Shm(&'a str),
-    Memfd(&'a str),
-    File(&'a Path),
+/// How a typed handle validates a segment's header: for `K`, with `schema` if given.
+fn typed<K: Structure>(
+    schema: Option<u64>,
+) -> impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, layout::LayoutError> {
+    move |header, len| layout::validate::<K::Value>(header, len, expected::<K>(schema))
 }
 
 impl<K: Structure> Publisher<K> {
@@ -194,88 +192,31 @@ impl<K: Structure> Publisher<K> {
     ) -> Result<Self, CreateError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity).map_err(CreateError::Layout)?;
         let fingerprint = expected::<K>(options.schema).fingerprint;
-        let segment = match place {
-            Place::Shm(name) => Segment::create(name, geometry, fingerprint, options)?,
-            Place::Memfd(label) => Segment::create_memfd(label, geometry, fingerprint, options)?,
-            Place::File(path) => Segment::create_file(path, geometry, fingerprint, options)?,
-        };
-        let mut this = Self::wrap(segment);
-        this.claim();
-        Ok(this)
+        Ok(Self::wrap(Writer::create(
+            place,
+            geometry,
+            fingerprint,
+            options,
+        )?))
     }
 
-    fn wrap(segment: Segment) -> Self {
-        let now = Timestamp::now();
+    fn wrap(writer: Writer) -> Self {
         Self {
-            segment,
-            heartbeat: Heartbeat::new(now),
-            next: 0,
-            last: None,
-            counters: Counters::default(),
+            writer,
             _kind: PhantomData,
         }
-    }
-
-    /// Claims the structure's writer (repairing what a dead writer left, see DESIGN.md section
-    /// 9), records this process as the owner, and beats the heart once.
-    fn claim(&mut self) {
-        match K::KIND {
-            Kind::SeqLock => {
-                // SAFETY: as in `Publisher::lock`: a SeqLock segment starts with a
-                // `SeqLock<K::Value>`, mapped read-write while `self` lives.
-                let lock = unsafe { &*self.segment.data().cast::<SeqLock<K::Value>>() };
-                // A dead writer's claim is still set: clear it. A store it left half done (odd
-                // sequence) is completed, never declared valid, by the next store.
-                lock.release_writer();
-                if let Ok(writer) = lock.writer() {
-                    writer.keep_claim();
-                }
-            }
-            Kind::Ring | Kind::TimeSeries => {
-                let ring = self.ring_of();
-                // A dead writer's claim is still set: clear it, then claim, which publishes a
-                // value it completed but did not announce. A torn slot is rewritten by the
-                // next push, which reuses its write number.
-                ring.release_writer();
-                let claimed = ring.writer().map(|w| w.keep_claim());
-                if let Ok(next) = claimed {
-                    self.next = next;
-                }
-            }
-        }
-        // Release: a reader that sees this owner also sees the repaired structure.
-        self.segment
-            .owner()
-            .store(OwnerToken::current().to_raw(), Ordering::Release);
-        self.heartbeat();
     }
 
     /// Refreshes the heartbeat now. Stores refresh it by themselves while they come; a publisher
     /// that goes idle for longer than readers' staleness threshold calls this to stay `Alive`.
     pub fn heartbeat(&mut self) {
-        self.segment
-            .heartbeat()
-            .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
-    }
-
-    /// After every store: wake waiting readers, refresh the heartbeat when it is due.
-    #[inline]
-    fn after_store(&mut self) {
-        self.counters.add(Count::Stores, 1);
-        if self.segment.wake_readers() {
-            self.counters.add(Count::Wakeups, 1);
-        }
-        if let Some(now) = self.heartbeat.tick() {
-            self.segment
-                .heartbeat()
-                .store(now.as_nanos(), Ordering::Relaxed);
-        }
+        self.writer.heartbeat();
     }
 
     /// The number of takeovers this segment has seen.
     #[must_use]
     pub fn epoch(&self) -> u64 {
-        self.segment.epoch().load(Ordering::Relaxed)
+        self.writer.epoch()
     }
 
     /// This publisher's counts (feature `stats`): values stored, and futex wakes issued to
@@ -283,7 +224,7 @@ impl<K: Structure> Publisher<K> {
     #[cfg(feature = "stats")]
     #[must_use]
     pub fn stats(&self) -> crate::Stats {
-        self.counters.snapshot()
+        self.writer.counters.snapshot()
     }
 
     /// Takes over the named segment from a writer that died (or exited): fails with
@@ -296,57 +237,32 @@ impl<K: Structure> Publisher<K> {
 
     /// [`Publisher::open_existing`] with options.
     pub fn open_existing_with(name: &str, options: OpenOptions) -> Result<Self, TakeoverError> {
-        let segment =
-            Segment::open_writer::<K::Value>(name, expected::<K>(options.schema), options)
-                .map_err(TakeoverError::Open)?;
-        let me = OwnerToken::current().to_raw();
-        let owner = segment.owner();
-        // Acquire: see the structure as the previous owner left it.
-        let mut current = owner.load(Ordering::Acquire);
-        loop {
-            let token = OwnerToken::from_raw(current);
-            if token.liveness() == Liveness::Alive {
-                return Err(TakeoverError::WriterAlive {
-                    pid: token.pid().unwrap_or(0),
-                });
-            }
-            // AcqRel: exactly one of several racing publishers wins the segment.
-            match owner.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => break,
-                Err(now) => current = now,
-            }
-        }
-        segment.epoch().fetch_add(1, Ordering::Relaxed);
-        let mut segment = segment;
-        segment.adopt();
-        let mut this = Self::wrap(segment);
-        this.claim();
-        Ok(this)
+        let validate = typed::<K>(options.schema);
+        Ok(Self::wrap(Writer::open_existing(name, validate, options)?))
     }
 
     /// A duplicate of the segment's file descriptor without close-on-exec, to hand a memfd
     /// segment to a child process (which opens it with [`Subscriber::from_fd`]).
     pub fn share_fd(&self) -> std::io::Result<OwnedFd> {
-        rustix::io::dup(self.segment.fd())
-            .map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()))
+        self.writer.share_fd()
     }
 
     /// Writes a file-backed segment's contents to the file (`msync`), e.g. before a planned
     /// shutdown of a flight recorder. A no-op cost for shm and memfd segments.
     pub fn flush(&self) -> std::io::Result<()> {
-        self.segment.flush()
+        self.writer.segment.flush()
     }
 
     /// Keeps the segment after this publisher is dropped (for readers that start later, or a
     /// restarted publisher). Remove it with [`remove`].
     pub fn persist(&mut self) {
-        self.segment.persist();
+        self.writer.segment.persist();
     }
 
     /// The segment's name (`None` for memfd and file-backed segments).
     #[must_use]
     pub fn name(&self) -> Option<&SegmentName> {
-        self.segment.name()
+        self.writer.name()
     }
 }
 
@@ -360,21 +276,20 @@ impl<K: Structure> Subscriber<K> {
 
     /// [`Subscriber::open`] with options.
     pub fn open_with(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
-        let segment = Segment::open::<K::Value>(name, expected::<K>(options.schema), options)?;
+        let segment = Segment::open(name, typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
     }
 
     /// Opens a file-backed segment (`O_NOFOLLOW`: a symlink is refused).
     pub fn open_file(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, OpenError> {
-        let expected = expected::<K>(options.schema);
-        let segment = Segment::open_file::<K::Value>(path.as_ref(), expected, options)?;
+        let segment = Segment::open_file(path.as_ref(), typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
     }
 
     /// Opens a segment from a file descriptor, such as a memfd passed by its creator with
     /// [`Publisher::share_fd`].
     pub fn from_fd(fd: OwnedFd, options: OpenOptions) -> Result<Self, OpenError> {
-        let segment = Segment::from_fd::<K::Value>(fd, expected::<K>(options.schema), options)?;
+        let segment = Segment::from_fd(fd, typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
     }
 
@@ -451,27 +366,6 @@ impl<K: Structure> Subscriber<K> {
     }
 }
 
-impl<K: Structure> Drop for Publisher<K> {
-    fn drop(&mut self) {
-        // A clean exit leaves the segment unowned (if it is still ours).
-        let _ = self.segment.owner().compare_exchange(
-            OwnerToken::current().to_raw(),
-            OwnerToken::NONE.to_raw(),
-            Ordering::Release,
-            Ordering::Relaxed,
-        );
-        match K::KIND {
-            Kind::SeqLock => {
-                // SAFETY: as in `Publisher::lock`: a SeqLock segment starts with a
-                // `SeqLock<K::Value>`, mapped read-write while `self` lives.
-                let lock = unsafe { &*self.segment.data().cast::<SeqLock<K::Value>>() };
-                lock.release_writer();
-            }
-            Kind::Ring | Kind::TimeSeries => self.ring_of().release_writer(),
-        }
-    }
-}
-
 impl<K: Structure + sealed::Slotted> Publisher<K> {
     /// Creates the named segment `name` holding a ring or time series of `capacity` values
     /// (a power of two).
@@ -495,11 +389,11 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
             Err(CreateError::AlreadyExists) => Self::open_existing(name)?,
             other => other.map_err(TakeoverError::Create)?,
         };
-        let found = this.segment.geometry().capacity;
+        let found = this.writer.segment.geometry().capacity;
         if found != capacity {
             // Leave the existing segment in place for whoever uses it with its capacity.
             let mut this = this;
-            this.segment.persist();
+            this.writer.segment.persist();
             return Err(TakeoverError::CapacityMismatch {
                 found,
                 requested: capacity,
@@ -566,7 +460,7 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
     fn lock(&self) -> &SeqLock<T> {
         // SAFETY: the data starts with a `SeqLock<T>` (geometry checked at creation), is mapped
         // read-write for as long as `self`, and `SeqLock` is accessed only atomically.
-        unsafe { &*self.segment.data().cast::<SeqLock<T>>() }
+        unsafe { &*self.writer.segment.data().cast::<SeqLock<T>>() }
     }
 
     /// Stores `value`; never blocks, no allocation, no syscall.
@@ -575,7 +469,7 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
     /// fence and one load, no syscall.
     pub fn store(&mut self, value: &T) -> Version {
         let version = self.lock().store_exclusive(value);
-        self.after_store();
+        self.writer.after_store();
         version
     }
 }
@@ -644,7 +538,7 @@ impl std::error::Error for TimedOut {}
 
 impl<K: Structure> Publisher<K> {
     fn ring_of(&self) -> RingRef<'_, K::Value> {
-        ring_in(&self.segment)
+        ring_in(&self.writer.segment)
     }
 }
 
@@ -677,10 +571,10 @@ impl<T: Pod> Publisher<kind::Ring<T>> {
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
     /// syscall unless a reader waits in [`Subscriber::wait_next`].
     pub fn push(&mut self, value: &T) -> u64 {
-        let w = self.next;
+        let w = self.writer.next;
         self.ring_of().push_exclusive(w, value);
-        self.next = w.wrapping_add(1);
-        self.after_store();
+        self.writer.next = w.wrapping_add(1);
+        self.writer.after_store();
         w
     }
 }
@@ -771,27 +665,11 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
 impl<T: Pod> Publisher<kind::TimeSeries<T>> {
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
-        if self.last.is_none() {
-            // After a takeover: continue from the last stamp held.
-            self.last = SeriesRef::new(self.ring_of())
-                .latest()
-                .ok()
-                .flatten()
-                .map(|s| s.stamp);
-        }
-        if let Some(last) = self.last
-            && sample.stamp < last
-        {
-            return Err(NonMonotonic {
-                last,
-                given: sample.stamp,
-            });
-        }
-        let w = self.next;
+        self.writer.check_stamp(sample.stamp)?;
+        let w = self.writer.next;
         self.ring_of().push_exclusive(w, sample);
-        self.next = w.wrapping_add(1);
-        self.last = Some(sample.stamp);
-        self.after_store();
+        self.writer.next = w.wrapping_add(1);
+        self.writer.after_store();
         Ok(w)
     }
 }

@@ -13,16 +13,15 @@ use rustix::fs::{Mode, OFlags};
 use rustix::mm::{MapFlags, ProtFlags};
 
 use super::name::{InvalidName, SegmentName};
+use crate::Timestamp;
 use crate::layout::{
-    self, DATA_OFFSET, EPOCH_OFFSET, Expected, Geometry, HEARTBEAT_OFFSET, HeaderLine0,
-    LAYOUT_PAGE, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, READERS_OFFSET,
-    WAITERS_OFFSET,
+    self, DATA_OFFSET, EPOCH_OFFSET, Geometry, HEARTBEAT_OFFSET, HeaderLine0, LAYOUT_PAGE,
+    LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, READERS_OFFSET, WAITERS_OFFSET,
 };
 use crate::liveness::{OwnerToken, WriterStatus};
 use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use crate::time::Clock;
 use crate::words::{load_words, store_words};
-use crate::{Payload, Timestamp};
 
 /// Byte offset of the header word that holds `layout_version`.
 const VERSION_WORD: usize = core::mem::offset_of!(HeaderLine0, layout_version);
@@ -417,51 +416,40 @@ impl Segment {
         })
     }
 
-    /// Opens the named segment `name`.
-    pub(crate) fn open<V: Payload>(
+    /// Opens the named segment `name` for a subscriber, which validates the header with
+    /// `validate` (for its type, [`layout::validate`], or its shape).
+    pub(crate) fn open(
         name: &str,
-        expected: Expected,
+        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
         let (fd, can_write) = open_shm(&name, Reader::Subscriber)?;
-        Self::attach::<V>(Backing::Shm(name), fd, can_write, expected, options)
+        Self::attach_as(Backing::Shm(name), fd, can_write, false, validate, options)
     }
 
-    /// Opens the file-backed segment at `path` (O_NOFOLLOW).
-    pub(crate) fn open_file<V: Payload>(
+    /// Opens the file-backed segment at `path` (O_NOFOLLOW) like [`Segment::open`].
+    pub(crate) fn open_file(
         path: &Path,
-        expected: Expected,
+        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let (fd, can_write) = open_path(path, Reader::Subscriber)?;
         let backing = Backing::File(path.to_owned());
-        Self::attach::<V>(backing, fd, can_write, expected, options)
+        Self::attach_as(backing, fd, can_write, false, validate, options)
     }
 
-    /// Opens a segment from a file descriptor (a memfd passed by its creator).
-    pub(crate) fn from_fd<V: Payload>(
+    /// Opens a segment from a file descriptor (a memfd passed by its creator) like
+    /// [`Segment::open`].
+    pub(crate) fn from_fd(
         fd: OwnedFd,
-        expected: Expected,
+        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let can_write = rustix::fs::fcntl_getfl(&fd)
             .map(|fl| fl.contains(OFlags::RDWR))
             .unwrap_or(false);
-        Self::attach::<V>(Backing::Memfd, fd, can_write, expected, options)
-    }
-
-    /// Waits (bounded) for the creator to initialize `fd`, validates the header against `V` and
-    /// `expected`, and maps the data read-only and the readers' page read-write if allowed.
-    fn attach<V: Payload>(
-        backing: Backing,
-        fd: OwnedFd,
-        can_write: bool,
-        expected: Expected,
-        options: OpenOptions,
-    ) -> Result<Self, OpenError> {
-        let validate = |h: &HeaderLine0, len| layout::validate::<V>(h, len, expected);
-        Self::attach_as(backing, fd, can_write, false, validate, options)
+        Self::attach_as(Backing::Memfd, fd, can_write, false, validate, options)
     }
 
     /// Opens the named segment `name` for a reader that does not know its type (a tool): read
@@ -498,9 +486,9 @@ impl Segment {
 
     /// Opens the named segment `name` to write it (a publisher taking over): validated like a
     /// reader's, then mapped whole and read-write like the creator's.
-    pub(crate) fn open_writer<V: Payload>(
+    pub(crate) fn open_writer(
         name: &str,
-        expected: Expected,
+        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
@@ -510,7 +498,6 @@ impl Segment {
             Mode::empty(),
         )
         .map_err(open_error)?;
-        let validate = |h: &HeaderLine0, len| layout::validate::<V>(h, len, expected);
         Self::attach_as(Backing::Shm(name), fd, true, true, validate, options)
     }
 

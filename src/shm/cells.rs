@@ -1,0 +1,129 @@
+//! Untyped access to a segment's cells (a SeqLock or a ring's slots) by byte offset, with the
+//! same parts and access widths as the typed structures: what the `Inspector` and the
+//! `RawPublisher` share.
+
+use super::segment::Segment;
+use crate::Timestamp;
+use crate::layout::{Geometry, Kind};
+use crate::ring::{self, Probe, RingHead};
+use crate::sync::{AtomicU64, Ordering, fence};
+use crate::words::{load_shared, store_shared};
+
+/// The 8-byte word at `offset` in `segment`'s data.
+pub(super) fn word_at(segment: &Segment, offset: usize) -> &AtomicU64 {
+    debug_assert!(offset.is_multiple_of(8) && offset + 8 <= segment.geometry().data_len);
+    // SAFETY: every caller passes the offset of a sequence word or the ring head: 8-aligned
+    // (the data is page-aligned and cells are 8-aligned) and inside the data mapping, whose
+    // length is the validated geometry's `data_len` (see `Geometry::of_raw`). The mapping lives
+    // as long as `segment`, and shared words are only accessed atomically.
+    unsafe { AtomicU64::from_ptr(segment.data().add(offset).cast()) }
+}
+
+/// The structure's first word: the SeqLock sequence, or the ring head (a ring's `written`).
+pub(super) fn first_word(segment: &Segment) -> u64 {
+    let w = word_at(segment, 0).load(Ordering::Relaxed);
+    // Acquire: pairs with the Release stores of the sequence and the head (as in
+    // `RingRef::written`): the writes it counts are complete for this thread.
+    fence(Ordering::Acquire);
+    w
+}
+
+/// Byte offset of write `p`'s slot in a ring segment's data.
+pub(super) fn slot_offset(geometry: &Geometry, p: u64) -> usize {
+    // The capacity is a validated power of two, so the index is below it.
+    let index = (p & (geometry.capacity as u64 - 1)) as usize;
+    // Cannot overflow: `RingHead` plus `capacity` cells is `data_len` (checked at open).
+    core::mem::size_of::<RingHead>() + index * geometry.cell_bytes().unwrap_or(0)
+}
+
+/// One lap-checked read of write `p` of a ring segment into `buf`.
+pub(super) fn probe(segment: &Segment, geometry: &Geometry, p: u64, buf: &mut [u8]) -> Probe {
+    let slot = slot_offset(geometry, p);
+    ring::probe_slot(word_at(segment, slot), p, || {
+        copy_value(segment, geometry, slot, buf);
+    })
+}
+
+/// Copies the value of the cell (SeqLock or slot) at `cell` into `buf`, part by part with the
+/// access widths its writer uses: one part for a Pod payload; stamp, sequence number and value
+/// for a `Stamped` one (its padding is never read).
+pub(super) fn copy_value(segment: &Segment, geometry: &Geometry, cell: usize, buf: &mut [u8]) {
+    let at = cell + geometry.value_in_cell();
+    for (offset, len) in parts(geometry) {
+        // Within the payload: `validate_raw` checked `value_at + value_size <= payload_size`.
+        let Some(dst) = buf.get_mut(offset..offset + len) else {
+            continue;
+        };
+        // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the data
+        // mapping (the geometry was validated against the file length), 8-aligned; the writer
+        // stores this part with `store_shared` at the same offset and length (`Payload`'s
+        // parts: the whole `T`, or `Stamped`'s three fields, as `parts` lists them), so the
+        // accesses have the same widths.
+        unsafe { load_shared(segment.data().add(at + offset), dst) }
+    }
+}
+
+/// The stamp of write `p` of a time series segment, if it is held and complete: a
+/// lap-checked copy of the stamp part alone.
+pub(super) fn stamp_of(segment: &Segment, geometry: &Geometry, p: u64) -> Option<Timestamp> {
+    let mut stamp = [0u8; 8];
+    let slot = slot_offset(geometry, p);
+    let probe = ring::probe_slot(word_at(segment, slot), p, || {
+        let at = slot + geometry.value_in_cell();
+        // SAFETY: as in `copy_value`: the stamp is the first part of a `Stamped` value, stored
+        // by the writer with `store_shared` at this offset and length.
+        unsafe { load_shared(segment.data().add(at), &mut stamp) }
+    });
+    (probe == Probe::Value).then(|| Timestamp::from_nanos(u64::from_ne_bytes(stamp)))
+}
+
+/// The stamp of the newest value of a time series segment, `None` if it is empty (or the
+/// writer overwrote it during every attempt).
+pub(super) fn stored_stamp(segment: &Segment, geometry: &Geometry) -> Option<Timestamp> {
+    let mut stamp = None;
+    let latest = ring::latest_with(
+        || first_word(segment),
+        |p| {
+            stamp = stamp_of(segment, geometry, p);
+            if stamp.is_some() {
+                Probe::Value
+            } else {
+                Probe::InProgress
+            }
+        },
+    );
+    latest.ok().flatten().and(stamp)
+}
+
+/// The parts of a stored value, `(offset in the stored value, length)`, in the order and with
+/// the extents its typed writer uses (`Payload::for_each_part`): the whole value for a Pod
+/// payload; stamp, sequence number and value for a `Stamped` one, whose padding is never
+/// accessed.
+pub(super) fn parts(geometry: &Geometry) -> impl Iterator<Item = (usize, usize)> {
+    let (first, rest) = match geometry.kind {
+        Kind::SeqLock | Kind::Ring => ((0, geometry.payload_size), None),
+        Kind::TimeSeries => (
+            (0, 8),
+            Some([(8, 8), (geometry.stamped_value_at(), geometry.value_size)]),
+        ),
+    };
+    core::iter::once(first).chain(rest.into_iter().flatten())
+}
+
+/// Stores `src` (a whole stored value, `payload_size` bytes) into the cell at `cell`, part by
+/// part with the widths typed readers use. Only the segment's single writer calls it, with the
+/// claim held and inside the write protocol (odd sequence, Release fence).
+pub(super) fn store_value(segment: &Segment, geometry: &Geometry, cell: usize, src: &[u8]) {
+    let at = cell + geometry.value_in_cell();
+    for (offset, len) in parts(geometry) {
+        // The caller passes `payload_size` bytes; a shorter slice stores nothing.
+        let Some(part) = src.get(offset..offset + len) else {
+            continue;
+        };
+        // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the writer's
+        // read-write mapping of the whole segment (geometry computed at creation or validated
+        // at takeover), 8-aligned; readers load this part with `load_shared` at the same offset
+        // and length (typed readers through `Payload`'s parts, which `parts` lists).
+        unsafe { store_shared(segment.data().add(at + offset), part) }
+    }
+}

@@ -1,0 +1,310 @@
+//! Segments of payload types known only at run time: [`RawType`] and [`RawPublisher`], for
+//! language bindings (the Python package) and tools. Readers use
+//! [`Inspector::open_as`](super::Inspector::open_as).
+
+use core::fmt;
+use std::path::Path;
+use std::vec;
+use std::vec::Vec;
+
+use super::TakeoverError;
+use super::name::SegmentName;
+use super::segment::{CreateError, CreateOptions, OpenOptions};
+use super::writer::{Place, Writer};
+use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind, LayoutError, Shape};
+use crate::series::NonMonotonic;
+use crate::{Timestamp, Version};
+
+/// A payload type described at run time (a numpy dtype, a C struct): the structure, the size
+/// and alignment of the user's value `T`, and the schema id that the writer and its readers
+/// agree on (see [`layout::schema_id`]).
+///
+/// A segment created from a `RawType` is the segment a typed [`Publisher`](super::Publisher)
+/// creates for a `#[repr(C)]` type of the same size and alignment with
+/// `CreateOptions { schema: Some(schema), .. }`: typed and raw handles open each other's
+/// segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawType {
+    /// The structure.
+    pub kind: Kind,
+    /// `size_of` the user's value (a multiple of `align`).
+    pub size: usize,
+    /// `align_of` the user's value (a power of two, at most
+    /// [`MAX_PAYLOAD_ALIGN`](layout::MAX_PAYLOAD_ALIGN)).
+    pub align: usize,
+    /// The schema id recorded as the segment's fingerprint.
+    pub schema: u64,
+}
+
+impl RawType {
+    /// The shape of the stored values (for a time series, the `Stamped` records), or why the
+    /// size and alignment describe no type.
+    pub fn shape(&self) -> Result<Shape, LayoutError> {
+        if self.align > layout::MAX_PAYLOAD_ALIGN && self.align.is_power_of_two() {
+            return Err(LayoutError::AlignmentTooLarge {
+                align: self.align as u64,
+            });
+        }
+        Shape::stored(self.kind, self.size, self.align).ok_or(LayoutError::Corrupt(
+            "the size is not a multiple of a power-of-two alignment, or overflows",
+        ))
+    }
+
+    /// The geometry of a segment of `capacity` slots (1 for a SeqLock).
+    pub fn geometry(&self, capacity: usize) -> Result<Geometry, LayoutError> {
+        let shape = self.shape()?;
+        Geometry::of_raw(
+            self.kind,
+            shape.size,
+            shape.align,
+            shape.value_size,
+            capacity,
+        )
+    }
+
+    /// The header check of a handle for this type.
+    pub(crate) fn validator(
+        &self,
+    ) -> Result<impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>, LayoutError> {
+        let shape = self.shape()?;
+        let expected = Expected {
+            kind: self.kind,
+            fingerprint: self.schema,
+        };
+        Ok(move |header: &HeaderLine0, len| layout::validate_shape(header, len, expected, shape))
+    }
+}
+
+/// A [`RawPublisher`] operation was given a value of the wrong size, or is not one of the
+/// segment's kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RawError {
+    /// The value is not `size` bytes.
+    Size {
+        /// The size of the segment's values.
+        expected: usize,
+        /// The size given.
+        given: usize,
+    },
+    /// The operation needs a segment of another kind (`store` a SeqLock, `push` a Ring,
+    /// `push_stamped` a TimeSeries).
+    Kind {
+        /// The segment's kind.
+        found: Kind,
+        /// The kind the operation needs.
+        needed: Kind,
+    },
+    /// A time series stamp earlier than the last one pushed.
+    NonMonotonic(NonMonotonic),
+}
+
+impl fmt::Display for RawError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Size { expected, given } => write!(
+                f,
+                "value is {given} bytes, the segment's values are {expected} bytes"
+            ),
+            Self::Kind { found, needed } => {
+                write!(
+                    f,
+                    "segment holds a {found}; this operation needs a {needed}"
+                )
+            }
+            Self::NonMonotonic(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RawError {}
+
+/// The single writer of a segment whose payload type is a [`RawType`]: the untyped
+/// counterpart of [`Publisher`](super::Publisher), with the same protocol, claim, liveness,
+/// takeover and wake-ups, copying the value's bytes with the widths typed readers use.
+///
+/// ```
+/// use rtshm::layout::{Kind, schema_id};
+/// use rtshm::shm::{CreateOptions, OpenOptions, RawPublisher, RawType, Subscriber, kind};
+/// # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
+///
+/// let name = format!("doc-raw-{}", std::process::id());
+/// let ty = RawType { kind: Kind::Ring, size: 8, align: 4, schema: schema_id("xy@1") };
+/// let mut publisher = RawPublisher::create(&name, ty, 16, CreateOptions::default())?;
+/// publisher.push(bytemuck::bytes_of(&[1.5f32, -2.0]))?;
+///
+/// // A Rust reader of the same layout names the same schema.
+/// let options = OpenOptions { schema: Some(schema_id("xy@1")), ..OpenOptions::default() };
+/// let reader = Subscriber::<kind::Ring<[f32; 2]>>::open_with(&name, options)?;
+/// assert_eq!(reader.latest()?, Some((0, [1.5, -2.0])));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Worst case
+/// `store`, `push` and `push_stamped` copy the value once (`push_stamped` twice: into a
+/// record buffer allocated at creation, then into the slot); no lock, no allocation, and no
+/// syscall unless a reader waits.
+pub struct RawPublisher {
+    writer: Writer,
+    /// A time series record being assembled (`payload_size` bytes; empty for other kinds).
+    record: Vec<u8>,
+}
+
+impl RawPublisher {
+    /// Creates the named segment `name` holding `ty` with `capacity` slots (1 for a SeqLock).
+    /// `ty.schema` is recorded as its fingerprint (`options.schema` is not used).
+    pub fn create(
+        name: &str,
+        ty: RawType,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::Shm(name), ty, capacity, options)
+    }
+
+    /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
+    pub fn create_file(
+        path: impl AsRef<Path>,
+        ty: RawType,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::File(path.as_ref()), ty, capacity, options)
+    }
+
+    fn create_at(
+        place: Place<'_>,
+        ty: RawType,
+        capacity: usize,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let geometry = ty.geometry(capacity).map_err(CreateError::Layout)?;
+        let writer = Writer::create(place, geometry, ty.schema, options)?;
+        Ok(Self::wrap(writer))
+    }
+
+    /// Takes over the named segment holding `ty` from a writer that died or exited (see
+    /// [`Publisher::open_existing`](super::Publisher::open_existing)).
+    pub fn open_existing(
+        name: &str,
+        ty: RawType,
+        options: OpenOptions,
+    ) -> Result<Self, TakeoverError> {
+        let validate = ty
+            .validator()
+            .map_err(|e| TakeoverError::Open(super::OpenError::Invalid(e)))?;
+        Ok(Self::wrap(Writer::open_existing(name, validate, options)?))
+    }
+
+    fn wrap(writer: Writer) -> Self {
+        let geometry = writer.segment.geometry();
+        let record = match geometry.kind {
+            Kind::TimeSeries => vec![0; geometry.payload_size],
+            Kind::SeqLock | Kind::Ring => Vec::new(),
+        };
+        Self { writer, record }
+    }
+
+    /// Where everything lives (the payload's size is `geometry().value_size`).
+    #[must_use]
+    pub fn geometry(&self) -> &Geometry {
+        self.writer.segment.geometry()
+    }
+
+    /// Checks the operation's kind and the value's size.
+    fn check(&self, needed: Kind, value: &[u8]) -> Result<(), RawError> {
+        let geometry = self.geometry();
+        if geometry.kind != needed {
+            return Err(RawError::Kind {
+                found: geometry.kind,
+                needed,
+            });
+        }
+        if value.len() != geometry.value_size {
+            return Err(RawError::Size {
+                expected: geometry.value_size,
+                given: value.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores `value` into a SeqLock segment and returns its version.
+    pub fn store(&mut self, value: &[u8]) -> Result<Version, RawError> {
+        self.check(Kind::SeqLock, value)?;
+        Ok(self.writer.store_bytes(value))
+    }
+
+    /// Appends `value` to a Ring segment and returns its write number.
+    pub fn push(&mut self, value: &[u8]) -> Result<u64, RawError> {
+        self.check(Kind::Ring, value)?;
+        Ok(self.writer.push_bytes(value))
+    }
+
+    /// Appends `value` stamped `stamp` (with the publisher's sequence number `seq`, see
+    /// [`Stamped`](crate::Stamped)) to a TimeSeries segment and returns its write number;
+    /// refuses a stamp earlier than the last one pushed.
+    pub fn push_stamped(
+        &mut self,
+        stamp: Timestamp,
+        seq: u64,
+        value: &[u8],
+    ) -> Result<u64, RawError> {
+        self.check(Kind::TimeSeries, value)?;
+        self.writer
+            .check_stamp(stamp)
+            .map_err(RawError::NonMonotonic)?;
+        let at = self.geometry().stamped_value_at();
+        let record = &mut self.record;
+        // Sizes checked above: the record is `payload_size` bytes, and the value fits at `at`
+        // (`Geometry::of_raw`).
+        record[..8].copy_from_slice(&stamp.as_nanos().to_ne_bytes());
+        record[8..16].copy_from_slice(&seq.to_ne_bytes());
+        record[at..at + value.len()].copy_from_slice(value);
+        let record = core::mem::take(&mut self.record);
+        let w = self.writer.push_bytes(&record);
+        self.record = record;
+        Ok(w)
+    }
+
+    /// Refreshes the heartbeat now (stores refresh it by themselves while they come).
+    pub fn heartbeat(&mut self) {
+        self.writer.heartbeat();
+    }
+
+    /// The number of takeovers this segment has seen.
+    #[must_use]
+    pub fn epoch(&self) -> u64 {
+        self.writer.epoch()
+    }
+
+    /// The number of values written so far (stores of a SeqLock, the next write number of a
+    /// ring).
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.geometry()
+            .kind
+            .writes(super::cells::first_word(&self.writer.segment))
+    }
+
+    /// Keeps the segment after this publisher is dropped. Remove it with
+    /// [`remove`](super::remove).
+    pub fn persist(&mut self) {
+        self.writer.segment.persist();
+    }
+
+    /// The segment's name (`None` for a file-backed segment).
+    #[must_use]
+    pub fn name(&self) -> Option<&SegmentName> {
+        self.writer.name()
+    }
+}
+
+impl fmt::Debug for RawPublisher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawPublisher")
+            .field("name", &self.name())
+            .field("geometry", self.geometry())
+            .finish_non_exhaustive()
+    }
+}

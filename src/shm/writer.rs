@@ -1,0 +1,238 @@
+//! [`Writer`]: what every publisher of a segment does whatever its payload type (creation,
+//! takeover, the writer claim, liveness, waking readers). The typed [`Publisher`] and the
+//! untyped [`RawPublisher`] store values through it.
+//!
+//! [`Publisher`]: super::Publisher
+//! [`RawPublisher`]: super::RawPublisher
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use super::TakeoverError;
+use super::cells::{slot_offset, stored_stamp, word_at};
+use super::name::SegmentName;
+use super::segment::{CreateError, CreateOptions, OpenOptions, Segment};
+use crate::layout::{Geometry, HeaderLine0, Kind, LayoutError};
+use crate::liveness::{Heartbeat, Liveness, OwnerToken};
+use crate::ring::RingHead;
+use crate::seqlock::{self, WRITER_FLAG_OFFSET};
+use crate::series::NonMonotonic;
+use crate::stats::{Count, Counters};
+use crate::sync::{AtomicBool, Ordering};
+use crate::{Timestamp, Version};
+
+/// Where a publisher creates its segment.
+pub(crate) enum Place<'a> {
+    Shm(&'a str),
+    Memfd(&'a str),
+    File(&'a Path),
+}
+
+/// The single writer of one segment: owns the claim, the heartbeat and the next write number.
+pub(crate) struct Writer {
+    pub(crate) segment: Segment,
+    /// When to refresh the heartbeat.
+    heartbeat: Heartbeat,
+    /// The next write number (rings and series).
+    pub(crate) next: u64,
+    /// The last stamp pushed (series).
+    last: Option<Timestamp>,
+    pub(crate) counters: Counters,
+}
+
+impl Writer {
+    /// Creates the segment at `place` for `geometry`, then claims its writer (a fresh segment
+    /// has none).
+    pub(crate) fn create(
+        place: Place<'_>,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+    ) -> Result<Self, CreateError> {
+        let segment = match place {
+            Place::Shm(name) => Segment::create(name, geometry, fingerprint, options)?,
+            Place::Memfd(label) => Segment::create_memfd(label, geometry, fingerprint, options)?,
+            Place::File(path) => Segment::create_file(path, geometry, fingerprint, options)?,
+        };
+        Ok(Self::claim(segment))
+    }
+
+    /// Takes over the named segment (validated with `validate`) from a writer that died or
+    /// exited; fails with [`TakeoverError::WriterAlive`] while the owner process runs.
+    pub(crate) fn open_existing(
+        name: &str,
+        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        options: OpenOptions,
+    ) -> Result<Self, TakeoverError> {
+        let mut segment =
+            Segment::open_writer(name, validate, options).map_err(TakeoverError::Open)?;
+        let me = OwnerToken::current().to_raw();
+        let owner = segment.owner();
+        // Acquire: see the structure as the previous owner left it.
+        let mut current = owner.load(Ordering::Acquire);
+        loop {
+            let token = OwnerToken::from_raw(current);
+            if token.liveness() == Liveness::Alive {
+                return Err(TakeoverError::WriterAlive {
+                    pid: token.pid().unwrap_or(0),
+                });
+            }
+            // AcqRel: exactly one of several racing publishers wins the segment.
+            match owner.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => current = now,
+            }
+        }
+        segment.epoch().fetch_add(1, Ordering::Relaxed);
+        segment.adopt();
+        Ok(Self::claim(segment))
+    }
+
+    /// Claims the structure's writer (repairing what a dead writer left, see DESIGN.md section
+    /// 9), records this process as the owner, and beats the heart once.
+    fn claim(segment: Segment) -> Self {
+        let mut this = Self {
+            segment,
+            heartbeat: Heartbeat::new(Timestamp::now()),
+            next: 0,
+            last: None,
+            counters: Counters::default(),
+        };
+        match this.segment.geometry().kind {
+            Kind::SeqLock => {
+                // A dead writer's claim is still set: clear it. A store it left half done (odd
+                // sequence) is completed, never declared valid, by the next store.
+                let flag = this.seqlock_flag();
+                seqlock::release_flag(flag);
+                let _ = seqlock::claim_flag(flag);
+            }
+            Kind::Ring | Kind::TimeSeries => {
+                // A dead writer's claim is still set: clear it, then claim, which publishes a
+                // value it completed but did not announce. A torn slot is rewritten by the
+                // next push, which reuses its write number.
+                let head = this.ring_head();
+                head.release();
+                let (segment, geometry) = (&this.segment, this.segment.geometry());
+                if let Ok(next) = head.claim(|n| word_at(segment, slot_offset(geometry, n))) {
+                    this.next = next;
+                }
+            }
+        }
+        // Release: a reader that sees this owner also sees the repaired structure.
+        this.segment
+            .owner()
+            .store(OwnerToken::current().to_raw(), Ordering::Release);
+        this.heartbeat();
+        this
+    }
+
+    /// The SeqLock's writer flag.
+    fn seqlock_flag(&self) -> &AtomicBool {
+        // SAFETY: a SeqLock segment's data starts with a `SeqLock`, whose writer flag is at
+        // `WRITER_FLAG_OFFSET` for every payload type (`repr(C)`: a `u64` then the flag),
+        // inside the writer's read-write mapping, which lives as long as `self`; the flag is
+        // only accessed atomically.
+        unsafe { AtomicBool::from_ptr(self.segment.data().add(WRITER_FLAG_OFFSET).cast()) }
+    }
+
+    /// The ring's head (Ring and TimeSeries segments).
+    fn ring_head(&self) -> &RingHead {
+        // SAFETY: a Ring or TimeSeries segment's data starts with a `RingHead` (128-byte
+        // aligned: the data is page-aligned), inside the writer's read-write mapping, which
+        // lives as long as `self`; its words are only accessed atomically.
+        unsafe { &*self.segment.data().cast::<RingHead>() }
+    }
+
+    /// Refreshes the heartbeat now.
+    pub(crate) fn heartbeat(&mut self) {
+        self.segment
+            .heartbeat()
+            .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
+    }
+
+    /// After every store: wake waiting readers, refresh the heartbeat when it is due.
+    #[inline]
+    pub(crate) fn after_store(&mut self) {
+        self.counters.add(Count::Stores, 1);
+        if self.segment.wake_readers() {
+            self.counters.add(Count::Wakeups, 1);
+        }
+        if let Some(now) = self.heartbeat.tick() {
+            self.segment
+                .heartbeat()
+                .store(now.as_nanos(), Ordering::Relaxed);
+        }
+    }
+
+    /// Refuses a stamp earlier than the last one pushed (for a series), and records it.
+    #[inline]
+    pub(crate) fn check_stamp(&mut self, stamp: Timestamp) -> Result<(), NonMonotonic> {
+        if self.last.is_none() {
+            // After a takeover: continue from the last stamp held.
+            self.last = stored_stamp(&self.segment, self.segment.geometry());
+        }
+        if let Some(last) = self.last
+            && stamp < last
+        {
+            return Err(NonMonotonic { last, given: stamp });
+        }
+        self.last = Some(stamp);
+        Ok(())
+    }
+
+    /// Stores a whole stored value (`payload_size` bytes) into a SeqLock segment.
+    pub(crate) fn store_bytes(&mut self, value: &[u8]) -> Version {
+        let (segment, geometry) = (&self.segment, self.segment.geometry());
+        let version = seqlock::write_with(word_at(segment, 0), || {
+            super::cells::store_value(segment, geometry, 0, value);
+        });
+        self.after_store();
+        version
+    }
+
+    /// Pushes a whole stored value (`payload_size` bytes) into a Ring or TimeSeries segment;
+    /// returns its write number.
+    pub(crate) fn push_bytes(&mut self, value: &[u8]) -> u64 {
+        let w = self.next;
+        let (segment, geometry) = (&self.segment, self.segment.geometry());
+        let slot = slot_offset(geometry, w);
+        self.ring_head().push_with(word_at(segment, slot), w, || {
+            super::cells::store_value(segment, geometry, slot, value);
+        });
+        self.next = w.wrapping_add(1);
+        self.after_store();
+        w
+    }
+
+    /// The number of takeovers this segment has seen.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.segment.epoch().load(Ordering::Relaxed)
+    }
+
+    /// A duplicate of the segment's file descriptor without close-on-exec.
+    pub(crate) fn share_fd(&self) -> std::io::Result<OwnedFd> {
+        rustix::io::dup(self.segment.fd())
+            .map_err(|e| std::io::Error::from_raw_os_error(e.raw_os_error()))
+    }
+
+    /// The segment's name (`None` for memfd and file-backed segments).
+    pub(crate) fn name(&self) -> Option<&SegmentName> {
+        self.segment.name()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // A clean exit leaves the segment unowned (if it is still ours).
+        let _ = self.segment.owner().compare_exchange(
+            OwnerToken::current().to_raw(),
+            OwnerToken::NONE.to_raw(),
+            Ordering::Release,
+            Ordering::Relaxed,
+        );
+        match self.segment.geometry().kind {
+            Kind::SeqLock => seqlock::release_flag(self.seqlock_flag()),
+            Kind::Ring | Kind::TimeSeries => self.ring_head().release(),
+        }
+    }
+}
