@@ -482,7 +482,7 @@ impl Geometry {
 
     /// Byte offset of `value` in a time series' `Stamped<T>` records: after the two `u64`s,
     /// aligned to `T` (whose alignment the record's is, when above 8).
-    pub(crate) const fn stamped_value_at(&self) -> usize {
+    pub const fn stamped_value_at(&self) -> usize {
         // Cannot overflow: the alignment is at most `MAX_PAYLOAD_ALIGN` (checked first).
         (16 + self.payload_align - 1) & !(self.payload_align - 1)
     }

@@ -1,0 +1,122 @@
+//! The Rust side of the Python interop tests (`python/tests/test_interop.py`), and an example
+//! of a Rust program sharing a segment with Python: both name the schema
+//! `schema_id("rtshm-example/Pose64@1")`, and the Python dtype with `align=True` has this
+//! struct's `repr(C)` layout.
+//!
+//! ```text
+//! cargo run --example python_peer -- write NAME COUNT   # a ring of COUNT poses, then waits
+//!                                                       # for stdin to close
+//! cargo run --example python_peer -- read NAME COUNT    # reads COUNT poses a Python
+//!                                                       # publisher pushes; exit 0 if each
+//!                                                       # is the expected one
+//! ```
+//!
+//! In Python:
+//!
+//! ```python
+//! Pose64 = np.dtype([("stamp", "<u8"), ("position", "<f8", 3), ("orientation", "<f4", 4),
+//!                    ("velocity", "<f4", 3), ("frame", "<u2"), ("quality", "u1"),
+//!                    ("flags", "u1")], align=True)
+//! sub = rtshm.Subscriber.open(name, Pose64, "ring", schema=rtshm.schema_id("rtshm-example/Pose64@1"))
+//! ```
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use rtshm::layout::schema_id;
+use rtshm::shm::{CreateOptions, OpenError, OpenOptions, Publisher, Subscriber, kind};
+
+/// A 64-byte record: the size of the load the Python benchmark measures.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+struct Pose64 {
+    stamp: u64,
+    position: [f64; 3],
+    orientation: [f32; 4],
+    velocity: [f32; 3],
+    frame: u16,
+    quality: u8,
+    flags: u8,
+}
+
+const SCHEMA: u64 = schema_id("rtshm-example/Pose64@1");
+const CAPACITY: usize = 64;
+
+/// Pose number `i`, as both sides compute it.
+fn pose(i: u64) -> Pose64 {
+    let x = i as f64;
+    Pose64 {
+        stamp: i * 1000,
+        position: [x, -x, 0.5 * x],
+        orientation: [1.0, 0.0, 0.0, i as f32 / 100.0],
+        velocity: [i as f32; 3],
+        frame: i as u16,
+        quality: (i % 256) as u8,
+        flags: 0xA5,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(mode), Some(name), Some(count)) = (args.first(), args.get(1), args.get(2)) else {
+        eprintln!("usage: python_peer write|read NAME COUNT");
+        std::process::exit(2);
+    };
+    let Ok(count) = count.parse::<u64>() else {
+        eprintln!("COUNT must be a number");
+        std::process::exit(2);
+    };
+    let result = match mode.as_str() {
+        "write" => write(name, count),
+        "read" => read(name, count),
+        _ => Err("mode must be write or read".into()),
+    };
+    if let Err(e) = result {
+        eprintln!("python_peer: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Pushes `count` poses, one every millisecond, then keeps the segment until stdin closes.
+fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let options = CreateOptions {
+        schema: Some(SCHEMA),
+        ..CreateOptions::default()
+    };
+    let mut publisher = Publisher::<kind::Ring<Pose64>>::create_with(name, CAPACITY, options)?;
+    for i in 0..count {
+        publisher.push(&pose(i));
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    println!("wrote {count}");
+    // Stay (and keep the segment) until the test is done reading.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// Reads `count` poses from the first, checking each.
+fn read(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let options = OpenOptions {
+        schema: Some(SCHEMA),
+        ..OpenOptions::default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let subscriber = loop {
+        match Subscriber::<kind::Ring<Pose64>>::open_with(name, options) {
+            Err(OpenError::NotFound) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => break other?,
+        }
+    };
+    let mut cursor = subscriber.cursor_from_oldest();
+    for i in 0..count {
+        let got = subscriber
+            .wait_next(&mut cursor, Duration::from_secs(10))?
+            .ok_or_else(|| format!("timed out waiting for pose {i}"))?;
+        if got != pose(i) {
+            return Err(format!("pose {i}: got {got:?}, expected {:?}", pose(i)).into());
+        }
+    }
+    println!("read {count}");
+    Ok(())
+}

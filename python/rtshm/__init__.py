@@ -1,0 +1,601 @@
+"""rtshm: real-time, lock-free shared-memory segments, from Python.
+
+A :class:`Publisher` writes a named segment (``/dev/shm/<name>``) that any number of
+:class:`Subscriber` processes read without locks and without ever seeing a torn value, in
+Python or in Rust. The payload is described by a numpy dtype::
+
+    import numpy as np
+    import rtshm
+
+    Imu = np.dtype([("stamp", "<u8"), ("accel", "<f4", 3), ("gyro", "<f4", 3)], align=True)
+
+    with rtshm.Publisher.create("robot-imu", Imu, kind="seqlock") as pub:
+        pub.store((1, (0.0, 0.0, 9.81), (0.0, 0.0, 0.0)))
+        sub = rtshm.Subscriber.open("robot-imu", Imu, kind="seqlock")
+        print(sub.load()["accel"])
+
+Three structures (``kind``): ``"seqlock"`` (the latest value), ``"ring"`` (the last
+``capacity`` values, read in order by cursors that report laps) and ``"timeseries"`` (a ring
+of stamped values with time queries).
+
+Agreeing on the payload type
+----------------------------
+A segment records a fingerprint of its payload type and every reader checks it. Between
+Python processes the default, a hash of the dtype, is enough. With a Rust program both sides
+name the same schema id: ``schema=rtshm.schema_id("robot/Imu@1")`` here and
+``CreateOptions { schema: Some(schema_id("robot/Imu@1")), .. }`` (or ``OpenOptions``) there,
+with a ``#[repr(C)]`` struct whose layout equals the dtype's (``align=True`` gives
+``repr(C)``'s layout; use little-endian, native fields). A dtype whose size or alignment
+differs raises :class:`TypeMismatchError` even with the right schema id.
+
+Time
+----
+Stamps and time distances are integers in nanoseconds (``CLOCK_MONOTONIC`` by default, as
+``time.monotonic_ns()``); timeouts are seconds, as everywhere in Python. Waits release the
+GIL.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterator, Literal, NamedTuple, Optional
+
+import numpy as np
+
+from . import _native
+from . import errors
+from .errors import *  # noqa: F401,F403 (re-exported: rtshm.TypeMismatchError...)
+from .errors import BusyError, LappedError, TimedOutError
+
+__all__ = [
+    "Publisher",
+    "Subscriber",
+    "Cursor",
+    "Sample",
+    "WriterStatus",
+    "schema_id",
+    "dtype_schema",
+    "list",
+    "remove",
+    "monotonic_ns",
+    *errors.__all__,
+]
+
+Kind = Literal["seqlock", "ring", "timeseries"]
+_KINDS = ("seqlock", "ring", "timeseries")
+
+#: The list builtin, kept before ``list`` below shadows it in this module.
+_list = list
+
+
+def schema_id(name: str) -> int:
+    """The schema id named ``name``: the same number as Rust's
+    ``rtshm::layout::schema_id(name)``. Version the name when the layout changes
+    (``"robot/Pose@2"``)."""
+    return _native.schema_id(name)
+
+
+def dtype_schema(dtype: np.dtype) -> int:
+    """The default schema id of a dtype (used when no ``schema`` is given): a hash of its
+    fields, offsets, byte orders, size and alignment. Python processes that use the same dtype
+    agree on it; a Rust program names an explicit :func:`schema_id` instead."""
+    dtype = np.dtype(dtype)
+    description = f"numpy:{dtype.descr!r}|{dtype.itemsize}|{dtype.alignment}"
+    return _native.schema_id(description)
+
+
+def monotonic_ns() -> int:
+    """``CLOCK_MONOTONIC`` now, in nanoseconds: the default stamp of a time series push."""
+    return _native.monotonic_ns()
+
+
+class Sample(NamedTuple):
+    """A time series value with its stamp (nanoseconds) and the publisher's sequence number."""
+
+    stamp: int
+    value: Any
+    seq: int
+
+
+class WriterStatus(NamedTuple):
+    """The writer's liveness: ``state`` is ``"alive"`` (heartbeat within the threshold),
+    ``"stale"`` (process running, no heartbeat for longer), ``"dead"`` (process gone: the
+    segment can be taken over) or ``"unowned"`` (no writer); ``age`` is the heartbeat's age in
+    seconds (alive and stale only)."""
+
+    state: str
+    age: Optional[float]
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in _KINDS:
+        raise ValueError(f"unknown kind {kind!r}: expected one of {_KINDS}")
+    return kind
+
+
+def _capacity(kind: str, capacity: Optional[int]) -> int:
+    if kind == "seqlock":
+        if capacity not in (None, 1):
+            raise ValueError("a seqlock holds one value: capacity must be 1 (or omitted)")
+        return 1
+    if capacity is None:
+        raise ValueError(f"a {kind} needs a capacity (a power of two)")
+    return capacity
+
+
+class _Typed:
+    """What publishers and subscribers share: the dtype and its conversions to bytes."""
+
+    def __init__(self, name: str, dtype: np.dtype, kind: str) -> None:
+        self._name = name
+        self._dtype = np.dtype(dtype)
+        self._kind = kind
+
+    @property
+    def name(self) -> str:
+        """The segment's name."""
+        return self._name
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The payload's dtype."""
+        return self._dtype
+
+    @property
+    def kind(self) -> str:
+        """``"seqlock"``, ``"ring"`` or ``"timeseries"``."""
+        return self._kind
+
+    def _bytes(self, value: Any) -> np.ndarray:
+        """``value`` as the dtype's bytes (a contiguous ``uint8`` array)."""
+        dtype = self._dtype
+        if dtype.subdtype is not None:
+            base, shape = dtype.subdtype
+            array = np.ascontiguousarray(value, dtype=base)
+            if array.shape != shape:
+                raise ValueError(f"expected an array of shape {shape}, got {array.shape}")
+        else:
+            array = np.ascontiguousarray(value, dtype=dtype)
+            if array.size != 1:
+                raise ValueError(f"expected one {dtype} value, got an array of shape {array.shape}")
+        return array.reshape(-1).view(np.uint8)
+
+
+class Publisher(_Typed):
+    """The single writer of a segment. Create it with :meth:`create`, or take a segment over
+    from a writer that died with :meth:`open_existing` / :meth:`create_or_recover`.
+
+    The segment is removed when the publisher is closed (or garbage collected) unless
+    :meth:`persist` was called. Use it as a context manager to close it deterministically.
+
+    Stores never block: no lock, no allocation and no system call unless a reader waits.
+    """
+
+    def __init__(self, native: Any, name: str, dtype: np.dtype, kind: str) -> None:
+        super().__init__(name, dtype, kind)
+        self._native = native
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        dtype: Any,
+        kind: Kind = "seqlock",
+        capacity: Optional[int] = None,
+        *,
+        schema: Optional[int] = None,
+        mode: int = 0o600,
+        clock: Literal["monotonic", "realtime"] = "monotonic",
+    ) -> "Publisher":
+        """Creates the segment ``name`` holding a ``kind`` of ``dtype`` values (``capacity``,
+        a power of two, for a ring or time series) with file mode ``mode``.
+
+        Raises :class:`AlreadyExistsError` if it exists, :class:`InvalidNameError`,
+        :class:`PermissionDeniedError`, ``ValueError`` for a bad kind or capacity.
+        """
+        dtype = np.dtype(dtype)
+        kind = _check_kind(kind)
+        if clock not in ("monotonic", "realtime"):
+            raise ValueError("clock must be 'monotonic' or 'realtime'")
+        schema = dtype_schema(dtype) if schema is None else schema
+        native = _native.RawWriter.create(
+            name,
+            kind,
+            dtype.itemsize,
+            dtype.alignment,
+            schema,
+            _capacity(kind, capacity),
+            mode,
+            clock == "realtime",
+        )
+        return cls(native, name, dtype, kind)
+
+    @classmethod
+    def open_existing(
+        cls,
+        name: str,
+        dtype: Any,
+        kind: Kind = "seqlock",
+        *,
+        schema: Optional[int] = None,
+        timeout: float = 1.0,
+    ) -> "Publisher":
+        """Takes over the existing segment ``name`` from a writer that died or exited. A
+        store the dead writer left half done is redone by the next store, so no reader ever
+        accepts it. Raises :class:`WriterAliveError` while the writer runs."""
+        dtype = np.dtype(dtype)
+        kind = _check_kind(kind)
+        schema = dtype_schema(dtype) if schema is None else schema
+        native = _native.RawWriter.open_existing(
+            name, kind, dtype.itemsize, dtype.alignment, schema, timeout
+        )
+        return cls(native, name, dtype, kind)
+
+    @classmethod
+    def create_or_recover(
+        cls,
+        name: str,
+        dtype: Any,
+        kind: Kind = "seqlock",
+        capacity: Optional[int] = None,
+        *,
+        schema: Optional[int] = None,
+    ) -> "Publisher":
+        """Creates the segment, or takes it over if it exists and its writer is dead: the
+        usual start-up of a node that may have crashed before."""
+        from .errors import AlreadyExistsError
+
+        try:
+            return cls.create(name, dtype, kind, capacity, schema=schema)
+        except AlreadyExistsError:
+            return cls.open_existing(name, dtype, kind, schema=schema)
+
+    def store(self, value: Any) -> int:
+        """Stores ``value`` (anything numpy converts to the dtype: a record, a tuple, an
+        array) into a seqlock; returns its version (stores so far)."""
+        self._need("seqlock", "store")
+        return self._native.store(self._bytes(value))
+
+    def push(self, value: Any, stamp: Optional[int] = None, seq: Optional[int] = None) -> int:
+        """Appends ``value`` to a ring, or to a time series stamped ``stamp`` (nanoseconds,
+        default :func:`monotonic_ns`) with sequence number ``seq`` (default: the write
+        number); returns its write number. A time series refuses a stamp earlier than the
+        last one (:class:`NonMonotonicError`)."""
+        if self._kind == "ring":
+            if stamp is not None or seq is not None:
+                raise ValueError("a ring's values carry no stamp: use kind='timeseries'")
+            return self._native.push(self._bytes(value))
+        self._need("timeseries", "push")
+        stamp = _native.monotonic_ns() if stamp is None else stamp
+        seq = self._native.written() if seq is None else seq
+        return self._native.push_stamped(stamp, seq, self._bytes(value))
+
+    def _need(self, kind: str, operation: str) -> None:
+        if self._kind != kind:
+            raise TypeError(f"{operation}() is for a {kind}; this segment is a {self._kind}")
+
+    def heartbeat(self) -> None:
+        """Refreshes the heartbeat; a publisher idle for longer than its readers' staleness
+        threshold calls it to stay ``alive``."""
+        self._native.heartbeat()
+
+    def persist(self) -> None:
+        """Keeps the segment after this publisher closes (remove it with :func:`remove`)."""
+        self._native.persist()
+
+    @property
+    def epoch(self) -> int:
+        """The number of takeovers the segment has seen."""
+        return self._native.epoch()
+
+    @property
+    def written(self) -> int:
+        """Values written so far."""
+        return self._native.written()
+
+    def close(self) -> None:
+        """Releases the segment (removing it unless persisted). Idempotent."""
+        self._native.close()
+
+    def __enter__(self) -> "Publisher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<rtshm.Publisher {self._name!r} {self._kind} of {self._dtype}>"
+
+
+class Subscriber(_Typed):
+    """A reader of a segment. Reads are wait-free and bounded: a value is never torn; a read
+    that overlaps stores for too long raises :class:`BusyError`. Every read returns a copy.
+    """
+
+    def __init__(self, native: Any, name: str, dtype: np.dtype, kind: str) -> None:
+        super().__init__(name, dtype, kind)
+        self._native = native
+        self._record = self._record_dtype()
+
+    @classmethod
+    def open(
+        cls,
+        name: str,
+        dtype: Any,
+        kind: Kind = "seqlock",
+        *,
+        schema: Optional[int] = None,
+        timeout: float = 1.0,
+    ) -> "Subscriber":
+        """Opens the segment ``name`` holding a ``kind`` of ``dtype`` values, waiting up to
+        ``timeout`` seconds for a creator that is still initializing it.
+
+        Raises :class:`NotFoundError`, :class:`KindMismatchError`,
+        :class:`TypeMismatchError` (another dtype or schema), :class:`InvalidSegmentError`
+        (corrupt), :class:`NotInitializedError`.
+        """
+        dtype = np.dtype(dtype)
+        kind = _check_kind(kind)
+        schema = dtype_schema(dtype) if schema is None else schema
+        native = _native.RawReader.open(
+            name, kind, dtype.itemsize, dtype.alignment, schema, timeout
+        )
+        return cls(native, name, dtype, kind)
+
+    def _record_dtype(self) -> np.dtype:
+        """The stored record: the dtype, or for a time series ``Stamped<T>``."""
+        if self._kind != "timeseries":
+            return self._dtype
+        record = np.dtype(
+            {
+                "names": ["stamp", "seq", "value"],
+                "formats": ["<u8", "<u8", self._dtype],
+                "offsets": [0, 8, self._native.value_offset],
+                "itemsize": self._native.record_size,
+            }
+        )
+        return record
+
+    def _empty(self) -> tuple[np.ndarray, np.ndarray]:
+        out = np.empty(1, self._record)
+        return out, out.view(np.uint8)
+
+    def _value(self, out: np.ndarray) -> Any:
+        if self._kind == "timeseries":
+            r = out[0]
+            return Sample(int(r["stamp"]), r["value"], int(r["seq"]))
+        return out[0]
+
+    # ---- seqlock --------------------------------------------------------------------------
+
+    def load(self) -> Any:
+        """The latest value of a seqlock (zeros before the first store). Raises
+        :class:`BusyError` if every bounded attempt overlapped a store."""
+        return self.try_load()[0]
+
+    def try_load(self) -> tuple[Any, int]:
+        """The latest value of a seqlock and its version (stores completed)."""
+        self._need("seqlock", "load")
+        out, raw = self._empty()
+        latest = self._native.latest_into(raw)
+        return out[0], 0 if latest is None else latest + 1
+
+    @property
+    def version(self) -> int:
+        """A seqlock's stores completed so far (its version)."""
+        return self._native.written()
+
+    def wait_newer(self, version: int, timeout: float) -> tuple[Any, int]:
+        """Blocks (GIL released, no CPU while asleep) until a store newer than ``version``
+        completes; returns the value and its version. Raises :class:`TimedOutError` after
+        ``timeout`` seconds."""
+        self._need("seqlock", "wait_newer")
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(0.0, deadline - time.monotonic())
+            if self._native.wait_beyond(version, remaining) is None:
+                raise TimedOutError(f"no store newer than version {version} in {timeout} s")
+            try:
+                value, now = self.try_load()
+            except BusyError:
+                continue
+            if now > version:
+                return value, now
+
+    # ---- ring and time series -------------------------------------------------------------
+
+    @property
+    def written(self) -> int:
+        """Values written so far."""
+        return self._native.written()
+
+    @property
+    def capacity(self) -> int:
+        """Slots (1 for a seqlock)."""
+        return self._native.capacity
+
+    def latest(self) -> Any:
+        """The newest value: ``(write number, value)`` for a ring, a :class:`Sample` for a
+        time series, ``None`` if nothing was written."""
+        self._need_slots("latest")
+        out, raw = self._empty()
+        n = self._native.latest_into(raw)
+        if n is None:
+            return None
+        return self._value(out) if self._kind == "timeseries" else (n, out[0])
+
+    def get(self, number: int) -> Any:
+        """Write number ``number``. Raises :class:`OverwrittenError` (with the ``oldest``
+        still held) or :class:`NotYetError`."""
+        self._need_slots("get")
+        out, raw = self._empty()
+        self._native.get_into(number, raw)
+        return self._value(out)
+
+    def cursor(self, start: Literal["oldest", "newest", "next"] = "oldest") -> "Cursor":
+        """A cursor reading values in write order from the oldest value held, the newest,
+        or the next one written."""
+        self._need_slots("cursor")
+        written = self._native.written()
+        if start == "oldest":
+            position = max(0, written - self.capacity)
+        elif start == "newest":
+            position = max(0, written - 1)
+        elif start == "next":
+            position = written
+        else:
+            raise ValueError("start must be 'oldest', 'newest' or 'next'")
+        return Cursor(self, position)
+
+    def _need(self, kind: str, operation: str) -> None:
+        if self._kind != kind:
+            raise TypeError(f"{operation}() is for a {kind}; this segment is a {self._kind}")
+
+    def _need_slots(self, operation: str) -> None:
+        if self._kind == "seqlock":
+            raise TypeError(f"{operation}() is for a ring or time series; this is a seqlock")
+
+    # ---- time series ----------------------------------------------------------------------
+
+    def latest_if_fresh(self, max_age: int, now: Optional[int] = None) -> Optional[Sample]:
+        """The newest sample if its stamp is at most ``max_age`` ns older than ``now``
+        (default :func:`monotonic_ns`), else ``None``."""
+        self._need("timeseries", "latest_if_fresh")
+        sample = self.latest()
+        now = _native.monotonic_ns() if now is None else now
+        if sample is None or now - sample.stamp > max_age:
+            return None
+        return sample
+
+    def closest(self, t: int, max_distance: int) -> Optional[Sample]:
+        """The sample stamped nearest to ``t`` (ns) if at most ``max_distance`` ns away; the
+        earlier one on a tie."""
+        self._need("timeseries", "closest")
+        out, raw = self._empty()
+        if not self._native.closest_into(t, max_distance, raw):
+            return None
+        return self._value(out)
+
+    def interpolation_pair(self, t: int) -> tuple[Sample, Sample, float]:
+        """The samples around ``t`` and ``alpha = (t - before.stamp) / (after.stamp -
+        before.stamp)`` (an exact hit gives the same sample twice and 0.0). Raises
+        :class:`EmptyError` or :class:`OutOfRangeError` (never extrapolates)."""
+        self._need("timeseries", "interpolation_pair")
+        before, before_raw = self._empty()
+        after, after_raw = self._empty()
+        alpha = self._native.pair_into(t, before_raw, after_raw)
+        return self._value(before), self._value(after), alpha
+
+    def interpolate(self, t: int, lerp: Optional[Callable[[Any, Any, float], Any]] = None) -> Any:
+        """The value at ``t`` interpolated between the samples around it: ``lerp(before,
+        after, alpha)``, by default linear on every numeric field (a quaternion wants its own
+        ``lerp``, e.g. slerp)."""
+        b, a, alpha = self.interpolation_pair(t)
+        if lerp is not None:
+            return lerp(b.value, a.value, alpha)
+        return _lerp(b.value, a.value, alpha, self._dtype)
+
+    # ---- writer ---------------------------------------------------------------------------
+
+    def writer_status(self, threshold: float = 1.0) -> WriterStatus:
+        """The writer's liveness, ``stale`` when its heartbeat is older than ``threshold``
+        seconds."""
+        return WriterStatus(*self._native.writer_status(threshold))
+
+    @property
+    def writer_pid(self) -> Optional[int]:
+        """The writer's process id, if the segment has one."""
+        return self._native.writer_pid()
+
+    @property
+    def epoch(self) -> int:
+        """The number of takeovers the segment has seen."""
+        return self._native.epoch()
+
+    def __repr__(self) -> str:
+        return f"<rtshm.Subscriber {self._name!r} {self._kind} of {self._dtype}>"
+
+
+def _lerp(b: Any, a: Any, alpha: float, dtype: np.dtype) -> Any:
+    """Linear interpolation of every numeric field (integers rounded)."""
+    if dtype.names is None:
+        bv, av = np.asarray(b), np.asarray(a)
+        mixed = bv + (av.astype(np.float64) - bv) * alpha
+        if np.issubdtype(bv.dtype, np.integer):
+            mixed = np.rint(mixed)
+        return np.asarray(mixed).astype(bv.dtype)[()]
+    out = np.zeros((), dtype)
+    for field in dtype.names:
+        out[field] = _lerp(b[field], a[field], alpha, dtype.fields[field][0])
+    return out[()]
+
+
+class Cursor:
+    """A reader's position in a ring or time series: reads values in write order and reports
+    the ones the writer overwrote first. Create it with :meth:`Subscriber.cursor`.
+
+    ``next()`` raises :class:`LappedError` on a lap; iterating yields the values available now
+    and counts laps in :attr:`laps` and :attr:`missed` instead.
+    """
+
+    def __init__(self, subscriber: Subscriber, position: int) -> None:
+        self._subscriber = subscriber
+        self.position = position
+        #: Laps met so far (iteration and next()).
+        self.laps = 0
+        #: Values lost to laps so far.
+        self.missed = 0
+
+    def next(self) -> Any:
+        """The next value (a value for a ring, a :class:`Sample` for a time series), or
+        ``None`` when the cursor has caught up. Raises :class:`LappedError` when values were
+        overwritten first (the cursor moves to the oldest one held)."""
+        sub = self._subscriber
+        out, raw = sub._empty()
+        self.position, read, missed = sub._native.next_into(self.position, raw)
+        if missed:
+            self.laps += 1
+            self.missed += missed
+            raise LappedError(
+                f"lapped by the writer: {missed} values overwritten before they were read",
+                missed=missed,
+            )
+        return None if read is None else sub._value(out)
+
+    def wait_next(self, timeout: float) -> Any:
+        """Blocks (GIL released) until the next value is written and returns it. Raises
+        :class:`TimedOutError` after ``timeout`` seconds, :class:`LappedError` on a lap."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.next()
+            if value is not None:
+                return value
+            remaining = max(0.0, deadline - time.monotonic())
+            if self._subscriber._native.wait_beyond(self.position, remaining) is None:
+                raise TimedOutError(f"no value after {timeout} s")
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            try:
+                value = self.next()
+            except LappedError:
+                continue
+            if value is None:
+                return
+            yield value
+
+    def __repr__(self) -> str:
+        return f"<rtshm.Cursor at {self.position}, {self.laps} laps, {self.missed} missed>"
+
+
+def list() -> _list[dict]:  # noqa: A001 (rtshm.list mirrors rtshm::shm::list)
+    """Every rtshm segment in ``/dev/shm``: dicts with ``name``, ``kind``, ``record_size``,
+    ``capacity``, ``fingerprint``, ``size``, ``created_ns``, ``written``, ``writer``
+    (``alive``/``stale``/``dead``/``unowned``), ``heartbeat_age``, ``writer_pid`` and
+    ``epoch``; a corrupt segment has ``name`` and ``error`` only."""
+    return _native.list_segments()
+
+
+def remove(name: str) -> None:
+    """Unlinks the segment ``name`` (readers that have it open keep their mapping)."""
+    _native.remove(name)
