@@ -113,6 +113,15 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
+def _spec(dtype: Any, kind: str, schema: Optional[int]) -> tuple[np.dtype, str, tuple]:
+    """The dtype, the kind, and the native arguments describing them: (kind, size, alignment,
+    schema id)."""
+    dtype = np.dtype(dtype)
+    kind = _check_kind(kind)
+    schema = dtype_schema(dtype) if schema is None else schema
+    return dtype, kind, (kind, dtype.itemsize, dtype.alignment, schema)
+
+
 def _capacity(kind: str, capacity: Optional[int]) -> int:
     if kind == "seqlock":
         if capacity not in (None, 1):
@@ -145,6 +154,10 @@ class _Typed:
     def kind(self) -> str:
         """``"seqlock"``, ``"ring"`` or ``"timeseries"``."""
         return self._kind
+
+    def _need(self, kind: str, operation: str) -> None:
+        if self._kind != kind:
+            raise TypeError(f"{operation}() is for a {kind}; this segment is a {self._kind}")
 
     def _bytes(self, value: Any) -> np.ndarray:
         """``value`` as the dtype's bytes (a contiguous ``uint8`` array)."""
@@ -193,21 +206,11 @@ class Publisher(_Typed):
         Raises :class:`AlreadyExistsError` if it exists, :class:`InvalidNameError`,
         :class:`PermissionDeniedError`, ``ValueError`` for a bad kind or capacity.
         """
-        dtype = np.dtype(dtype)
-        kind = _check_kind(kind)
+        dtype, kind, spec = _spec(dtype, kind, schema)
         if clock not in ("monotonic", "realtime"):
             raise ValueError("clock must be 'monotonic' or 'realtime'")
-        schema = dtype_schema(dtype) if schema is None else schema
-        native = _native.RawWriter.create(
-            name,
-            kind,
-            dtype.itemsize,
-            dtype.alignment,
-            schema,
-            _capacity(kind, capacity),
-            mode,
-            clock == "realtime",
-        )
+        capacity = _capacity(kind, capacity)
+        native = _native.RawWriter.create(name, *spec, capacity, mode, clock == "realtime")
         return cls(native, name, dtype, kind)
 
     @classmethod
@@ -223,12 +226,8 @@ class Publisher(_Typed):
         """Takes over the existing segment ``name`` from a writer that died or exited. A
         store the dead writer left half done is redone by the next store, so no reader ever
         accepts it. Raises :class:`WriterAliveError` while the writer runs."""
-        dtype = np.dtype(dtype)
-        kind = _check_kind(kind)
-        schema = dtype_schema(dtype) if schema is None else schema
-        native = _native.RawWriter.open_existing(
-            name, kind, dtype.itemsize, dtype.alignment, schema, timeout
-        )
+        dtype, kind, spec = _spec(dtype, kind, schema)
+        native = _native.RawWriter.open_existing(name, *spec, timeout)
         return cls(native, name, dtype, kind)
 
     @classmethod
@@ -269,10 +268,6 @@ class Publisher(_Typed):
         stamp = _native.monotonic_ns() if stamp is None else stamp
         seq = self._native.written() if seq is None else seq
         return self._native.push_stamped(stamp, seq, self._bytes(value))
-
-    def _need(self, kind: str, operation: str) -> None:
-        if self._kind != kind:
-            raise TypeError(f"{operation}() is for a {kind}; this segment is a {self._kind}")
 
     def heartbeat(self) -> None:
         """Refreshes the heartbeat; a publisher idle for longer than its readers' staleness
@@ -334,12 +329,8 @@ class Subscriber(_Typed):
         :class:`TypeMismatchError` (another dtype or schema), :class:`InvalidSegmentError`
         (corrupt), :class:`NotInitializedError`.
         """
-        dtype = np.dtype(dtype)
-        kind = _check_kind(kind)
-        schema = dtype_schema(dtype) if schema is None else schema
-        native = _native.RawReader.open(
-            name, kind, dtype.itemsize, dtype.alignment, schema, timeout
-        )
+        dtype, kind, spec = _spec(dtype, kind, schema)
+        native = _native.RawReader.open(name, *spec, timeout)
         return cls(native, name, dtype, kind)
 
     def _record_dtype(self) -> np.dtype:
@@ -446,10 +437,6 @@ class Subscriber(_Typed):
         else:
             raise ValueError("start must be 'oldest', 'newest' or 'next'")
         return Cursor(self, position)
-
-    def _need(self, kind: str, operation: str) -> None:
-        if self._kind != kind:
-            raise TypeError(f"{operation}() is for a {kind}; this segment is a {self._kind}")
 
     def _need_slots(self, operation: str) -> None:
         if self._kind == "seqlock":

@@ -213,6 +213,14 @@ fn raw_type(kind: &str, size: usize, align: usize, schema: u64) -> PyResult<RawT
     })
 }
 
+/// Options of an open that waits up to `timeout` seconds for an initializing creator.
+fn open_options(schema: u64, timeout: f64) -> PyResult<OpenOptions> {
+    Ok(OpenOptions {
+        init_timeout: seconds(timeout)?,
+        schema: Some(schema),
+    })
+}
+
 /// The bytes of `buf`, a C-contiguous buffer of `len` bytes, to read from.
 fn input(buf: &PyBuffer<u8>, len: usize) -> PyResult<&[u8]> {
     if !buf.is_c_contiguous() || buf.len_bytes() != len {
@@ -308,10 +316,7 @@ impl RawWriter {
         timeout: f64,
     ) -> PyResult<Self> {
         let ty = raw_type(kind, size, align, schema)?;
-        let options = OpenOptions {
-            init_timeout: seconds(timeout)?,
-            schema: Some(schema),
-        };
+        let options = open_options(schema, timeout)?;
         let inner =
             RawPublisher::open_existing(name, ty, options).map_err(|e| takeover_error(py, e))?;
         Ok(Self { inner: Some(inner) })
@@ -391,10 +396,7 @@ impl RawReader {
         timeout: f64,
     ) -> PyResult<Self> {
         let ty = raw_type(kind, size, align, schema)?;
-        let options = OpenOptions {
-            init_timeout: seconds(timeout)?,
-            schema: Some(schema),
-        };
+        let options = open_options(schema, timeout)?;
         // Opening may wait for an initializing creator: let other threads run.
         let inner = py
             .detach(|| Inspector::open_as(name, &ty, options))
