@@ -90,7 +90,9 @@ fn seqlocks<T: bytemuck::Pod + Send>(
         iters,
         |n| {
             let mut w = ping.writer().expect("one writer");
-            let mut last = pong.version();
+            // Both locks start at version 0. Not `pong.version()`: this thread may start after
+            // the other side stored, and would then wait for a store that never comes.
+            let mut last = Version::INITIAL;
             for i in 1..=n {
                 w.store(&value(i));
                 observe(pong, &mut last, i);
@@ -98,7 +100,8 @@ fn seqlocks<T: bytemuck::Pod + Send>(
         },
         |n| {
             let mut w = pong.writer().expect("one writer");
-            let mut last = ping.version();
+            // Not `ping.version()`: the pinger may have stored 1 before this thread got here.
+            let mut last = Version::INITIAL;
             for i in 1..=n {
                 observe(ping, &mut last, i);
                 w.store(&value(i));
