@@ -307,8 +307,8 @@ struct Search {
     first: u64,
 }
 
-/// What the time queries need from a ring of stamped values, typed or untyped
-/// (`shm::RawSubscriber`).
+/// What the time queries need from a ring of stamped values, typed or untyped (the
+/// `shm::Inspector` of a time series segment).
 pub(crate) trait Stamps {
     /// The number of values written (the ring head, with Acquire).
     fn written(&self) -> u64;

@@ -457,20 +457,18 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
         Self::create_at(Place::File(path.as_ref()), 1, options)
     }
 
-    fn lock(&self) -> &SeqLock<T> {
-        // SAFETY: the data starts with a `SeqLock<T>` (geometry checked at creation), is mapped
-        // read-write for as long as `self`, and `SeqLock` is accessed only atomically.
-        unsafe { &*self.writer.segment.data().cast::<SeqLock<T>>() }
-    }
-
     /// Stores `value`; never blocks, no allocation, no syscall.
     ///
     /// Readers blocked in [`Subscriber::wait_newer`] are woken; when none waits this costs one
     /// fence and one load, no syscall.
     pub fn store(&mut self, value: &T) -> Version {
-        let version = self.lock().store_exclusive(value);
-        self.writer.after_store();
-        version
+        self.writer.store_as(|segment| {
+            // SAFETY: the data starts with a `SeqLock<T>` (geometry checked at creation), is
+            // mapped read-write for as long as the writer's `segment`, and `SeqLock` is
+            // accessed only atomically.
+            let lock = unsafe { &*segment.data().cast::<SeqLock<T>>() };
+            lock.store_exclusive(value)
+        })
     }
 }
 
@@ -536,12 +534,6 @@ impl std::error::Error for TimedOut {}
 
 // ---- Ring -------------------------------------------------------------------------------
 
-impl<K: Structure> Publisher<K> {
-    fn ring_of(&self) -> RingRef<'_, K::Value> {
-        ring_in(&self.writer.segment)
-    }
-}
-
 /// The ring in `segment` (a Ring or TimeSeries segment, validated).
 fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
     let base = segment.data();
@@ -571,11 +563,8 @@ impl<T: Pod> Publisher<kind::Ring<T>> {
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
     /// syscall unless a reader waits in [`Subscriber::wait_next`].
     pub fn push(&mut self, value: &T) -> u64 {
-        let w = self.writer.next;
-        self.ring_of().push_exclusive(w, value);
-        self.writer.next = w.wrapping_add(1);
-        self.writer.after_store();
-        w
+        self.writer
+            .push_as(|segment, w| ring_in(segment).push_exclusive(w, value))
     }
 }
 
@@ -666,11 +655,9 @@ impl<T: Pod> Publisher<kind::TimeSeries<T>> {
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
         self.writer.check_stamp(sample.stamp)?;
-        let w = self.writer.next;
-        self.ring_of().push_exclusive(w, sample);
-        self.writer.next = w.wrapping_add(1);
-        self.writer.after_store();
-        Ok(w)
+        Ok(self
+            .writer
+            .push_as(|segment, w| ring_in(segment).push_exclusive(w, sample)))
     }
 }
 

@@ -261,10 +261,7 @@ impl RawPublisher {
         record[..8].copy_from_slice(&stamp.as_nanos().to_ne_bytes());
         record[8..16].copy_from_slice(&seq.to_ne_bytes());
         record[at..at + value.len()].copy_from_slice(value);
-        let record = core::mem::take(&mut self.record);
-        let w = self.writer.push_bytes(&record);
-        self.record = record;
-        Ok(w)
+        Ok(self.writer.push_bytes(&self.record))
     }
 
     /// Refreshes the heartbeat now (stores refresh it by themselves while they come).

@@ -137,10 +137,7 @@ impl Writer {
 
     /// The ring's head (Ring and TimeSeries segments).
     fn ring_head(&self) -> &RingHead {
-        // SAFETY: a Ring or TimeSeries segment's data starts with a `RingHead` (128-byte
-        // aligned: the data is page-aligned), inside the writer's read-write mapping, which
-        // lives as long as `self`; its words are only accessed atomically.
-        unsafe { &*self.segment.data().cast::<RingHead>() }
+        ring_head(&self.segment)
     }
 
     /// Refreshes the heartbeat now.
@@ -180,28 +177,47 @@ impl Writer {
         Ok(())
     }
 
-    /// Stores a whole stored value (`payload_size` bytes) into a SeqLock segment.
-    pub(crate) fn store_bytes(&mut self, value: &[u8]) -> Version {
-        let (segment, geometry) = (&self.segment, self.segment.geometry());
-        let version = seqlock::write_with(word_at(segment, 0), || {
-            super::cells::store_value(segment, geometry, 0, value);
-        });
+    /// A SeqLock store: `store` writes the lock in `segment` (typed, or by byte offsets) and
+    /// returns its version; then what every store does after (wake-ups, heartbeat).
+    #[inline]
+    pub(crate) fn store_as(&mut self, store: impl FnOnce(&Segment) -> Version) -> Version {
+        let version = store(&self.segment);
         self.after_store();
         version
+    }
+
+    /// A ring push of the next write number `w`: `push(segment, w)` writes the slot (typed, or
+    /// by byte offsets); then the position moves on and what every store does after follows.
+    /// Returns `w`.
+    #[inline]
+    pub(crate) fn push_as(&mut self, push: impl FnOnce(&Segment, u64)) -> u64 {
+        let w = self.next;
+        push(&self.segment, w);
+        self.next = w.wrapping_add(1);
+        self.after_store();
+        w
+    }
+
+    /// Stores a whole stored value (`payload_size` bytes) into a SeqLock segment.
+    pub(crate) fn store_bytes(&mut self, value: &[u8]) -> Version {
+        self.store_as(|segment| {
+            let geometry = segment.geometry();
+            seqlock::write_with(word_at(segment, 0), || {
+                super::cells::store_value(segment, geometry, 0, value);
+            })
+        })
     }
 
     /// Pushes a whole stored value (`payload_size` bytes) into a Ring or TimeSeries segment;
     /// returns its write number.
     pub(crate) fn push_bytes(&mut self, value: &[u8]) -> u64 {
-        let w = self.next;
-        let (segment, geometry) = (&self.segment, self.segment.geometry());
-        let slot = slot_offset(geometry, w);
-        self.ring_head().push_with(word_at(segment, slot), w, || {
-            super::cells::store_value(segment, geometry, slot, value);
-        });
-        self.next = w.wrapping_add(1);
-        self.after_store();
-        w
+        self.push_as(|segment, w| {
+            let geometry = segment.geometry();
+            let slot = slot_offset(geometry, w);
+            ring_head(segment).push_with(word_at(segment, slot), w, || {
+                super::cells::store_value(segment, geometry, slot, value);
+            });
+        })
     }
 
     /// The number of takeovers this segment has seen.
@@ -219,6 +235,14 @@ impl Writer {
     pub(crate) fn name(&self) -> Option<&SegmentName> {
         self.segment.name()
     }
+}
+
+/// The head of the ring in a Ring or TimeSeries `segment` mapped by its writer.
+fn ring_head(segment: &Segment) -> &RingHead {
+    // SAFETY: a Ring or TimeSeries segment's data starts with a `RingHead` (128-byte aligned:
+    // the data is page-aligned), inside the writer's read-write mapping, which lives as long as
+    // `segment`; its words are only accessed atomically.
+    unsafe { &*segment.data().cast::<RingHead>() }
 }
 
 impl Drop for Writer {
