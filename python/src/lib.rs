@@ -501,12 +501,7 @@ impl RawReader {
     /// `(state, heartbeat age in seconds or None)`; state is 'alive', 'stale', 'dead' or
     /// 'unowned'.
     fn writer_status(&self, threshold: f64) -> PyResult<(&'static str, Option<f64>)> {
-        Ok(match self.inner.writer_status(seconds(threshold)?) {
-            WriterStatus::Alive { age } => ("alive", Some(age.as_secs_f64())),
-            WriterStatus::Stale { age } => ("stale", Some(age.as_secs_f64())),
-            WriterStatus::Dead => ("dead", None),
-            _ => ("unowned", None),
-        })
+        Ok(status(self.inner.writer_status(seconds(threshold)?)))
     }
 
     fn writer_pid(&self) -> Option<i32> {
@@ -519,6 +514,16 @@ impl RawReader {
 
     fn fingerprint(&self) -> u64 {
         self.inner.header().fingerprint
+    }
+}
+
+/// A writer status as Python sees it: `(state, heartbeat age in seconds or None)`.
+fn status(status: WriterStatus) -> (&'static str, Option<f64>) {
+    match status {
+        WriterStatus::Alive { age } => ("alive", Some(age.as_secs_f64())),
+        WriterStatus::Stale { age } => ("stale", Some(age.as_secs_f64())),
+        WriterStatus::Dead => ("dead", None),
+        _ => ("unowned", None),
     }
 }
 
@@ -554,12 +559,7 @@ fn list_segments(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
                     d.set_item("size", info.len)?;
                     d.set_item("created_ns", info.created_ns)?;
                     d.set_item("written", info.writes)?;
-                    let (state, age) = match info.writer {
-                        WriterStatus::Alive { age } => ("alive", Some(age.as_secs_f64())),
-                        WriterStatus::Stale { age } => ("stale", Some(age.as_secs_f64())),
-                        WriterStatus::Dead => ("dead", None),
-                        _ => ("unowned", None),
-                    };
+                    let (state, age) = status(info.writer);
                     d.set_item("writer", state)?;
                     d.set_item("heartbeat_age", age)?;
                     d.set_item("writer_pid", info.writer_pid)?;
