@@ -9,8 +9,8 @@
 //! offset 0      line 0 (written once by the creator): magic, layout_version (stored last),
 //!               kind, fingerprint, payload size/align, capacity, clock, flags, total_len,
 //!               created_ns, value_size
-//! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, notify (futex word)
-//! LAYOUT_PAGE   readers' page: waiters
+//! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, owner's PID namespace
+//! LAYOUT_PAGE   readers' page: notify (futex word: sleeping bit + wake epoch)
 //! 2*LAYOUT_PAGE the structure
 //! ```
 //!
@@ -35,8 +35,10 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"RTSHM\0\0\0");
 /// The layout version this crate writes and reads. 0 in a header means "still initializing".
 ///
 /// Version 2 added `value_size` to the header, so that tools can read a time series' samples
-/// with the same access widths as its writer without knowing the type.
-pub const LAYOUT_VERSION: u32 = 2;
+/// with the same access widths as its writer without knowing the type. Version 3 moved the
+/// futex word to the readers' page (a sleeping bit and a wake epoch, no waiter count) and
+/// records the owner's PID namespace.
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// The largest payload alignment a segment supports: a ring's slots start one [`RingHead`]
 /// (128 bytes) into the page-aligned data.
@@ -159,7 +161,7 @@ unsafe impl bytemuck::Zeroable for HeaderLine0 {}
 unsafe impl bytemuck::Pod for HeaderLine0 {}
 
 /// Byte offset of the writer-owned header line (owner u64, epoch u64, heartbeat_ns u64,
-/// notify u32).
+/// pid_ns u64).
 pub const WRITER_LINE_OFFSET: usize = 128;
 /// Byte offset of `owner`, the writer's [`OwnerToken`](crate::liveness::OwnerToken) word.
 pub const OWNER_OFFSET: usize = WRITER_LINE_OFFSET;
@@ -167,10 +169,12 @@ pub const OWNER_OFFSET: usize = WRITER_LINE_OFFSET;
 pub const EPOCH_OFFSET: usize = WRITER_LINE_OFFSET + 8;
 /// Byte offset of `heartbeat_ns`, the writer's last heartbeat (`CLOCK_MONOTONIC` ns).
 pub const HEARTBEAT_OFFSET: usize = WRITER_LINE_OFFSET + 16;
-/// Byte offset of `notify`, the 32-bit futex word readers sleep on.
-pub const NOTIFY_OFFSET: usize = WRITER_LINE_OFFSET + 24;
-/// Byte offset of `waiters`, the number of readers registered to be woken (readers' page).
-pub const WAITERS_OFFSET: usize = READERS_OFFSET;
+/// Byte offset of `pid_ns`, the owner's PID namespace
+/// ([`PidNamespace`](crate::liveness::PidNamespace)): its PID means something only there.
+pub const PID_NS_OFFSET: usize = WRITER_LINE_OFFSET + 24;
+/// Byte offset of `notify`, the 32-bit futex word readers sleep on (readers' page): bit 0 "a
+/// reader may be sleeping", bits 1..31 the wake epoch (DESIGN.md section 10).
+pub const NOTIFY_OFFSET: usize = READERS_OFFSET;
 
 /// A 64-bit FNV-1a hash of `bytes`, continuing from `hash`.
 const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {

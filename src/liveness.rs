@@ -2,10 +2,21 @@
 //!
 //! The owner token is `pid | (start time low 32 bits) << 32`, where the start time is field 22
 //! of `/proc/<pid>/stat` (clock ticks since boot). A recycled PID has a different start time, so
-//! a new process that happens to get a dead writer's PID is not taken for it. A writer is alive
-//! when `kill(pid, 0)` succeeds or fails with `EPERM` *and* the start time matches; dead on
-//! `ESRCH` or a different start time. Token 0, or a token whose PID is 0 or negative, is
-//! "unowned" (a clean exit, or a segment nobody claimed), never "alive".
+//! a new process that happens to get a dead writer's PID is not taken for it. Next to the token
+//! the writer records its PID namespace ([`PidNamespace`]): a PID means something only in the
+//! namespace that issued it.
+//!
+//! A writer is judged, in this order:
+//! - **unowned**: token 0, or a token whose PID is 0 or negative (a clean exit, or a segment
+//!   nobody claimed);
+//! - **unknown**: the writer runs in another PID namespace than the reader, or its
+//!   `/proc/<pid>/stat` cannot be read although the PID exists (`hidepid=2`, a sandbox). It may
+//!   be alive; unknown never counts as dead, so such a writer is never taken over or removed
+//!   without `--force`;
+//! - **dead**: `kill(pid, 0)` fails with `ESRCH`, or the process is a zombie (`Z` or `X` in
+//!   `/proc/<pid>/stat`: killed but not yet reaped by its parent), or its start time differs
+//!   (the PID was recycled);
+//! - **alive** otherwise.
 //!
 //! The writer also refreshes a heartbeat (`CLOCK_MONOTONIC` ns) so that readers can tell a live
 //! but stuck writer ([`WriterStatus::Stale`]) from a working one.
@@ -20,6 +31,42 @@ use crate::Timestamp;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OwnerToken(u64);
 
+/// The PID namespace a process runs in: the inode of `/proc/<pid>/ns/pid`, 0 when unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PidNamespace(u64);
+
+impl PidNamespace {
+    /// Not recorded (a segment written before namespaces were recorded, or `/proc` unreadable).
+    pub const UNKNOWN: Self = Self(0);
+
+    /// The namespace of this process.
+    #[must_use]
+    pub fn current() -> Self {
+        std::fs::metadata("/proc/self/ns/pid").map_or(Self::UNKNOWN, |m| {
+            use std::os::unix::fs::MetadataExt;
+            Self(m.ino())
+        })
+    }
+
+    /// The raw header word.
+    #[must_use]
+    pub const fn to_raw(self) -> u64 {
+        self.0
+    }
+
+    /// A namespace read from a header word.
+    #[must_use]
+    pub const fn from_raw(raw: u64) -> Self {
+        Self(raw)
+    }
+
+    /// Whether PIDs of a process in `self` mean the same process to a process in `other`:
+    /// `None` when either namespace is unknown.
+    fn same_as(self, other: Self) -> Option<bool> {
+        (self.0 != 0 && other.0 != 0).then_some(self.0 == other.0)
+    }
+}
+
 impl OwnerToken {
     /// No owner.
     pub const NONE: Self = Self(0);
@@ -28,7 +75,7 @@ impl OwnerToken {
     #[must_use]
     pub fn current() -> Self {
         let pid = rustix::process::getpid().as_raw_nonzero().get();
-        let start = start_time(pid).unwrap_or(0);
+        let start = read_stat(pid).map_or(0, |s| s.start);
         Self::new(pid as u32, start)
     }
 
@@ -57,41 +104,76 @@ impl OwnerToken {
         i32::try_from(pid).ok().filter(|&p| p > 0)
     }
 
-    /// Whether the owner is alive, dead, or there is none. Costs a `kill(pid, 0)` and a read of
-    /// `/proc/<pid>/stat`: for readers and tools, never on a hot path.
+    /// Whether the owner is alive, dead, unknown, or there is none, for a token issued in this
+    /// process's PID namespace. Costs a `kill(pid, 0)` and a read of `/proc/<pid>/stat`: for
+    /// readers and tools, never on a hot path.
     #[must_use]
     pub fn liveness(self) -> Liveness {
+        self.liveness_in(PidNamespace::UNKNOWN)
+    }
+
+    /// [`OwnerToken::liveness`] for a token issued in the PID namespace `ns` (as a segment
+    /// records it): [`Liveness::Unknown`] when that is not this process's namespace.
+    #[must_use]
+    pub fn liveness_in(self, ns: PidNamespace) -> Liveness {
         let Some(pid) = self.pid() else {
             return Liveness::Unowned;
         };
+        if ns.same_as(PidNamespace::current()) == Some(false) {
+            return Liveness::Unknown;
+        }
         let Some(raw) = rustix::process::Pid::from_raw(pid) else {
             return Liveness::Unowned;
         };
-        match rustix::process::test_kill_process(raw) {
-            Ok(()) | Err(rustix::io::Errno::PERM) => {}
-            Err(_) => return Liveness::Dead,
+        let exists = || match rustix::process::test_kill_process(raw) {
+            Ok(()) | Err(rustix::io::Errno::PERM) => Some(true),
+            Err(rustix::io::Errno::SRCH) => Some(false),
+            Err(_) => None,
+        };
+        match exists() {
+            Some(true) => {}
+            Some(false) => return Liveness::Dead,
+            None => return Liveness::Unknown,
         }
-        match start_time(pid) {
-            Some(start) if start & 0xffff_ffff == self.0 >> 32 => Liveness::Alive,
-            // The PID belongs to another process now, or vanished meanwhile.
-            _ => Liveness::Dead,
-        }
+        judge(self, read_stat(pid), exists)
+    }
+}
+
+/// The verdict on `token` whose process exists, from its `/proc/<pid>/stat` (`None`: not
+/// readable). `exists` asks again whether the PID exists, for a stat that vanished.
+fn judge(token: OwnerToken, stat: Option<Stat>, exists: impl Fn() -> Option<bool>) -> Liveness {
+    match stat {
+        // A zombie or a process being torn down has finished running: it never stores again.
+        Some(s) if matches!(s.state, 'Z' | 'X' | 'x') => Liveness::Dead,
+        Some(s) if s.start & 0xffff_ffff == token.0 >> 32 => Liveness::Alive,
+        // The PID belongs to another process now.
+        Some(_) => Liveness::Dead,
+        // Exited between the two looks, or /proc hides it (hidepid=2): never guess "dead".
+        None => match exists() {
+            Some(false) => Liveness::Dead,
+            _ => Liveness::Unknown,
+        },
     }
 }
 
 /// Whether a segment's owner process exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Liveness {
     /// The owner process is running.
     Alive,
-    /// The owner process is gone (or its PID now belongs to another process).
+    /// The owner process is gone, a zombie, or its PID now belongs to another process.
     Dead,
+    /// The owner process cannot be checked from here (another PID namespace, or `/proc`
+    /// hides it): it may be alive, so it is never treated as dead.
+    Unknown,
     /// No owner.
     Unowned,
 }
 
 /// What a reader knows about a segment's writer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum WriterStatus {
     /// The writer runs and refreshed its heartbeat `age` ago, within the threshold.
     Alive {
@@ -106,6 +188,13 @@ pub enum WriterStatus {
     },
     /// The writer process is gone; a new publisher can take the segment over.
     Dead,
+    /// The writer process cannot be checked from here: it runs in another PID namespace, or
+    /// `/proc` hides it (`hidepid`). It may be alive, so it is never taken over; the heartbeat
+    /// `age` is the evidence left (a writer storing or beating keeps it small).
+    Unknown {
+        /// Time since the last heartbeat.
+        age: Duration,
+    },
     /// No writer owns the segment (it exited cleanly, or never claimed it).
     Unowned,
 }
@@ -119,18 +208,36 @@ impl WriterStatus {
         now: Timestamp,
         threshold: Duration,
     ) -> Self {
-        match owner.liveness() {
+        Self::of_in(owner, PidNamespace::UNKNOWN, heartbeat, now, threshold)
+    }
+
+    /// [`WriterStatus::of`] for a writer in the PID namespace `ns` (as the segment records it).
+    #[must_use]
+    pub fn of_in(
+        owner: OwnerToken,
+        ns: PidNamespace,
+        heartbeat: Timestamp,
+        now: Timestamp,
+        threshold: Duration,
+    ) -> Self {
+        let age = now.saturating_duration_since(heartbeat);
+        match owner.liveness_in(ns) {
             Liveness::Unowned => Self::Unowned,
             Liveness::Dead => Self::Dead,
-            Liveness::Alive => {
-                let age = now.saturating_duration_since(heartbeat);
-                if age <= threshold {
-                    Self::Alive { age }
-                } else {
-                    Self::Stale { age }
-                }
-            }
+            Liveness::Unknown => Self::Unknown { age },
+            Liveness::Alive if age <= threshold => Self::Alive { age },
+            Liveness::Alive => Self::Stale { age },
         }
+    }
+
+    /// Whether the writer may be running: alive, stale or unknown (what refuses a takeover
+    /// and a removal without `--force`).
+    #[must_use]
+    pub fn may_be_running(&self) -> bool {
+        matches!(
+            self,
+            Self::Alive { .. } | Self::Stale { .. } | Self::Unknown { .. }
+        )
     }
 }
 
@@ -140,18 +247,38 @@ impl fmt::Display for WriterStatus {
             Self::Alive { age } => write!(f, "alive (heartbeat {age:.1?} ago)"),
             Self::Stale { age } => write!(f, "stale (no heartbeat for {age:.1?})"),
             Self::Dead => f.write_str("dead"),
+            Self::Unknown { age } => write!(
+                f,
+                "unknown (cannot be checked from this PID namespace or /proc; heartbeat \
+                 {age:.1?} ago)"
+            ),
             Self::Unowned => f.write_str("unowned"),
         }
     }
 }
 
-/// The start time of `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`).
-fn start_time(pid: i32) -> Option<u64> {
+/// The fields of `/proc/<pid>/stat` that liveness needs.
+#[derive(Clone, Copy, Debug)]
+struct Stat {
+    /// Field 3: `R`, `S`, `D`, `Z` (zombie), `X` (dead), ...
+    state: char,
+    /// Field 22: start time in clock ticks since boot.
+    start: u64,
+}
+
+/// Reads `/proc/<pid>/stat`; `None` if it cannot be read or parsed.
+fn read_stat(pid: i32) -> Option<Stat> {
     let stat: String = std::fs::read_to_string(std::format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&stat)
+}
+
+fn parse_stat(stat: &str) -> Option<Stat> {
     // The command name (field 2) is in parentheses and may contain spaces or ')': the fields
     // after the last ')' start at field 3.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_ascii_whitespace().nth(22 - 3)?.parse().ok()
+    let mut rest = stat[stat.rfind(')')? + 1..].split_ascii_whitespace();
+    let state = rest.next()?.chars().next()?;
+    let start = rest.nth(22 - 4)?.parse().ok()?;
+    Some(Stat { state, start })
 }
 
 /// How often a writer refreshes its heartbeat: it reads the clock every `every` stores and
@@ -237,6 +364,43 @@ mod tests {
             WriterStatus::Unowned
         );
         assert!(WriterStatus::Dead.to_string().contains("dead"));
+    }
+
+    #[test]
+    fn zombies_are_dead_and_an_unreadable_stat_is_never_dead() {
+        let token = OwnerToken::new(42, 777);
+        let stat = |state| Some(Stat { state, start: 777 });
+        let still_there = || Some(true);
+        assert_eq!(judge(token, stat('S'), still_there), Liveness::Alive);
+        assert_eq!(judge(token, stat('Z'), still_there), Liveness::Dead);
+        assert_eq!(judge(token, stat('X'), still_there), Liveness::Dead);
+        // hidepid=2 or a sandbox: the PID exists but its stat is hidden.
+        assert_eq!(judge(token, None, still_there), Liveness::Unknown);
+        // The stat vanished because the process exited meanwhile.
+        assert_eq!(judge(token, None, || Some(false)), Liveness::Dead);
+        let other = Some(Stat {
+            state: 'S',
+            start: 778,
+        });
+        assert_eq!(judge(token, other, still_there), Liveness::Dead);
+    }
+
+    #[test]
+    fn stat_lines_with_odd_command_names_parse() {
+        let line = "1234 (a) b (c)) Z 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 987654 20 21";
+        let s = parse_stat(line).unwrap();
+        assert_eq!((s.state, s.start), ('Z', 987_654));
+        assert!(parse_stat("garbage").is_none());
+    }
+
+    #[test]
+    fn a_token_from_another_pid_namespace_is_unknown() {
+        let me = OwnerToken::current();
+        let here = PidNamespace::current();
+        assert_ne!(here, PidNamespace::UNKNOWN);
+        assert_eq!(me.liveness_in(here), Liveness::Alive);
+        let elsewhere = PidNamespace::from_raw(here.to_raw() ^ 1);
+        assert_eq!(me.liveness_in(elsewhere), Liveness::Unknown);
     }
 
     #[test]

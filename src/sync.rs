@@ -171,6 +171,25 @@ impl AtomicU64 {
     }
 }
 
+#[allow(dead_code)] // used by the futex handshake (`wait`), which no_std builds leave out
+impl AtomicU32 {
+    #[inline(always)]
+    pub(crate) fn fetch_or(&self, v: u32, order: Ordering) -> u32 {
+        self.0.fetch_or(v, order)
+    }
+
+    #[inline(always)]
+    pub(crate) fn compare_exchange_weak(
+        &self,
+        current: u32,
+        new: u32,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<u32, u32> {
+        self.0.compare_exchange_weak(current, new, success, failure)
+    }
+}
+
 #[cfg(all(feature = "std", not(rtshm_loom), target_has_atomic = "32"))]
 impl AtomicU32 {
     /// The `core` atomic underneath, for the futex syscalls.

@@ -1,80 +1,103 @@
 //! Blocking waits without a syscall on the writer's hot path (DESIGN.md section 10).
 //!
-//! A dedicated 32-bit futex word `notify` and a count of `waiters`. A reader registers, then
-//! re-checks for new data, then sleeps on `notify`; the writer, after every store, checks the
-//! count and bumps `notify` + wakes only when someone waits:
+//! One 32-bit futex word `notify` on the readers' page: bit 0 "a reader may be sleeping"
+//! ([`SLEEPING`]), bits 1..31 a wake epoch. A reader about to sleep sets the bit, re-checks for
+//! new data, then sleeps on the exact word it saw; the writer, after every store, looks at the
+//! word and only when the bit is set clears it, bumps the epoch and wakes **every** sleeper:
 //!
 //! ```text
-//! reader (wait):                               writer (after a store):
-//!   waiters.fetch_add(1, Relaxed)                fence(SeqCst)
-//!   loop:                                        if waiters.load(Relaxed) > 0:
-//!     fence(SeqCst)                                notify.fetch_add(1, Release)
-//!     e = notify.load(Relaxed); fence(Acquire)     futex_wake(notify, all)
-//!     if new data: break
-//!     futex_wait(notify, e, timeout)
-//!   waiters.fetch_sub(1, Relaxed)
+//! reader (wait):                                writer (after a store):
+//!   loop:                                         fence(SeqCst)
+//!     e = notify.fetch_or(SLEEPING) | SLEEPING    n = notify.load(Relaxed)
+//!     fence(SeqCst)                               if n & SLEEPING:
+//!     if new data: break                            CAS n -> (n & !SLEEPING) + 2  (Release)
+//!     futex_wait(notify, e, timeout)                futex_wake(notify, i32::MAX)
 //! ```
 //!
-//! No wake-up is lost: the two `SeqCst` fences are totally ordered (C++20 fence-fence rule).
-//! If the writer's fence comes first, the reader's re-check, after its own fence, sees the new
-//! data. If the reader's fence comes first, the writer's load sees `waiters > 0`, so it bumps
-//! `notify` after the reader read `e`, and `futex_wait(notify, e)` either sees `notify != e` and
-//! returns at once or is woken. A `SeqCst` read-modify-write alone would not order the later
-//! relaxed loads; the fences do. The loom model below checks exactly this handshake.
+//! No wake-up is lost: the two `SeqCst` fences are totally ordered (C++20 fence-fence rule). If
+//! the writer's fence comes first, the reader's re-check, after its own fence, sees the store.
+//! If the reader's fence comes first, the writer's load sees the bit (set before that fence),
+//! so it changes the word after the reader read `e`, and `futex_wait(notify, e)` either sees a
+//! different word and returns at once or is woken. The epoch makes the word differ even when
+//! another reader sets the bit again right after the writer cleared it.
+//!
+//! Nothing is counted, so nothing can be left raised: a reader that sets the bit and dies (or
+//! is killed while sleeping) costs one wake at the next store, which clears the bit; from then
+//! on stores make no syscall again. A reader that may write the readers' page can clear the bit
+//! and so delay other sleepers until their next timeout: the same trust as the page's write
+//! permission gives, no more. The futex wake count is `i32::MAX` (the kernel reads the count as
+//! a signed `int`: `u32::MAX` would be -1 and wake only one sleeper).
 //!
 //! Cost when nobody waits: one `SeqCst` fence and one relaxed load per store, no RMW, no syscall.
 
 use crate::sync::{AtomicU32, Ordering, fence};
 
-/// Writer side, after a store: wakes sleepers if any registered. `wake` issues the futex wake.
+/// Bit 0 of `notify`: a reader may be sleeping on the word.
+pub(crate) const SLEEPING: u32 = 1;
+
+/// The futex wake count that wakes every sleeper (the kernel's `int`; see the module docs).
+pub(crate) const WAKE_ALL: u32 = i32::MAX as u32;
+
+/// Writer side, after a store: wakes sleepers if any may sleep. `wake` issues the futex wake.
+/// Returns whether it did.
 #[inline]
-pub(crate) fn wake_waiters(notify: &AtomicU32, waiters: &AtomicU32, wake: impl FnOnce(&AtomicU32)) {
+pub(crate) fn wake_waiters(notify: &AtomicU32, wake: impl FnOnce(&AtomicU32)) -> bool {
     // SeqCst: pairs with the SeqCst fence in `wait` (fence-fence total order): either this fence
     // is first and the reader's re-check sees the store made before it, or the reader's is first
-    // and the load below sees its registration.
+    // and the load below sees its bit.
     fence(Ordering::SeqCst);
-    if waiters.load(Ordering::Relaxed) > 0 {
-        // Release: the sleeper that sees the new `notify` also sees the store (it re-checks).
-        notify.fetch_add(1, Ordering::Release);
-        wake(notify);
+    let mut n = notify.load(Ordering::Relaxed);
+    if n & SLEEPING == 0 {
+        return false;
     }
+    loop {
+        let next = (n & !SLEEPING).wrapping_add(2);
+        // Release: pairs with the reader's `fetch_or` and SeqCst fence: a reader that reads
+        // this epoch also sees the store that caused it.
+        match notify.compare_exchange_weak(n, next, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(now) if now & SLEEPING == 0 => {
+                // Another party cleared the bit (a concurrent clear by a hostile reader): the
+                // sleepers it concerned are being woken or time out; wake anyway, once.
+                break;
+            }
+            Err(now) => n = now,
+        }
+    }
+    wake(notify);
+    true
 }
 
-/// Reader side: returns `check()`'s first `Some`, registering in `waiters` (when the reader may
-/// write it) and sleeping with `sleep(notify, expected)` in between. `sleep` returns `false`
-/// when the deadline has passed; then `check` runs once more.
+/// Reader side: returns `check()`'s first `Some`, setting the sleeping bit (when the reader may
+/// write `notify`) and sleeping with `sleep(notify, expected)` in between. `sleep` returns
+/// `false` when the deadline has passed; then `check` runs once more. A reader that may not
+/// write the word (`can_register` false) only polls: `sleep` must then nap briefly.
 pub(crate) fn wait<R>(
     notify: &AtomicU32,
-    waiters: Option<&AtomicU32>,
+    can_register: bool,
     mut check: impl FnMut() -> Option<R>,
     mut sleep: impl FnMut(&AtomicU32, u32) -> bool,
 ) -> Option<R> {
     if let Some(r) = check() {
         return Some(r);
     }
-    if let Some(w) = waiters {
-        w.fetch_add(1, Ordering::Relaxed);
-    }
-    let result = loop {
-        // SeqCst: pairs with the SeqCst fence in `wake_waiters` (see the module docs).
+    loop {
+        let expected = if can_register {
+            notify.fetch_or(SLEEPING, Ordering::Relaxed) | SLEEPING
+        } else {
+            notify.load(Ordering::Relaxed)
+        };
+        // SeqCst: pairs with the SeqCst fence in `wake_waiters` (see the module docs). Also the
+        // acquire side of the writer's Release epoch bump read by the `fetch_or` above: after a
+        // wake-up, the re-check below sees the store that caused it.
         fence(Ordering::SeqCst);
-        let expected = notify.load(Ordering::Relaxed);
-        // Acquire: pairs with the Release bump of `notify` in `wake_waiters`: after a wake-up,
-        // the re-check below sees the store that caused it (without this fence the re-check may
-        // read stale data and go back to sleep on the new `notify` value for good; the loom
-        // model finds that).
-        fence(Ordering::Acquire);
         if let Some(r) = check() {
-            break Some(r);
+            return Some(r);
         }
         if !sleep(notify, expected) {
-            break check();
+            return check();
         }
-    };
-    if let Some(w) = waiters {
-        w.fetch_sub(1, Ordering::Relaxed);
     }
-    result
 }
 
 #[cfg(all(test, rtshm_loom))]
@@ -84,6 +107,30 @@ mod loom_model {
 
     use super::*;
     use crate::sync::AtomicU64;
+
+    /// A reader's wait, with `futex_wait` modelled as a spin until `notify` differs from the
+    /// expected word. The kernel compares against the latest value, which an RMW reads (a
+    /// plain relaxed load may keep returning a stale one).
+    fn waiting_reader(data: Arc<AtomicU64>, notify: Arc<AtomicU32>) -> thread::JoinHandle<u64> {
+        thread::spawn(move || {
+            wait(
+                &notify,
+                true,
+                || {
+                    let v = data.load(Ordering::Relaxed);
+                    fence(Ordering::Acquire);
+                    (v != 0).then_some(v)
+                },
+                |notify, expected| {
+                    while notify.fetch_add(0, Ordering::Relaxed) == expected {
+                        loom::thread::yield_now();
+                    }
+                    true
+                },
+            )
+            .unwrap_or(0)
+        })
+    }
 
     /// One store, one waiting reader: the reader always gets the value, either from its
     /// re-check or because the writer's wake changed `notify`. A lost wake-up leaves the reader
@@ -95,33 +142,29 @@ mod loom_model {
         builder.check(|| {
             let data = Arc::new(AtomicU64::new(0));
             let notify = Arc::new(AtomicU32::new(0));
-            let waiters = Arc::new(AtomicU32::new(0));
-            let reader = {
-                let (data, notify, waiters) = (data.clone(), notify.clone(), waiters.clone());
-                thread::spawn(move || {
-                    wait(
-                        &notify,
-                        Some(&waiters),
-                        || {
-                            let v = data.load(Ordering::Relaxed);
-                            fence(Ordering::Acquire);
-                            (v != 0).then_some(v)
-                        },
-                        // futex_wait: returns once `notify` differs from `expected`. The kernel
-                        // compares against the latest value, which an RMW reads (a plain relaxed
-                        // load may keep returning a stale one).
-                        |notify, expected| {
-                            while notify.fetch_add(0, Ordering::Relaxed) == expected {
-                                loom::thread::yield_now();
-                            }
-                            true
-                        },
-                    )
-                })
-            };
+            let reader = waiting_reader(data.clone(), notify.clone());
             data.store(7, Ordering::Release);
-            wake_waiters(&notify, &waiters, |_| {});
-            assert_eq!(reader.join().unwrap(), Some(7));
+            wake_waiters(&notify, |_| {});
+            assert_eq!(reader.join().unwrap(), 7);
+        });
+    }
+
+    /// Two sleeping readers and one store: both wake (the writer's single clear of the bit
+    /// serves every sleeper, and a reader that sets the bit again after the clear sees a new
+    /// epoch).
+    #[test]
+    fn one_store_wakes_every_sleeper() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(2);
+        builder.check(|| {
+            let data = Arc::new(AtomicU64::new(0));
+            let notify = Arc::new(AtomicU32::new(0));
+            let a = waiting_reader(data.clone(), notify.clone());
+            let b = waiting_reader(data.clone(), notify.clone());
+            data.store(9, Ordering::Release);
+            wake_waiters(&notify, |_| {});
+            assert_eq!(a.join().unwrap(), 9);
+            assert_eq!(b.join().unwrap(), 9);
         });
     }
 }

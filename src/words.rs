@@ -69,7 +69,7 @@ pub(crate) const BULK_MIN: usize = 1024;
 #[cfg(not(rtshm_loom))]
 pub(crate) use real::Words;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
-pub(crate) use real::{load_shared, load_words, store_shared, store_words};
+pub(crate) use real::{load_shared, load_shared_prefix, load_words, store_shared, store_words};
 
 #[cfg(not(rtshm_loom))]
 mod real {
@@ -280,13 +280,68 @@ mod real {
             *b = unsafe { AtomicU8::from_ptr(at).load(Ordering::Relaxed) };
         }
     }
+
+    /// Copies the first `dst.len()` bytes of a `whole`-byte shared value at `shared` into
+    /// `dst` (a tool showing the start of a huge value), with accesses its writer's copy of
+    /// the whole value is compatible with: where the whole value takes the bulk path, byte
+    /// loads (the accesses the bulk copy is modelled as) or the bulk copy itself; else the
+    /// same pointer-sized words, and the whole value's tail when the prefix reaches into it.
+    /// Loads only.
+    ///
+    /// # Safety
+    /// As [`load_shared`] for the `whole`-byte value at `shared`; `dst.len() <= whole`.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))] // tools (`shm`) only
+    pub(crate) unsafe fn load_shared_prefix(shared: *const u8, whole: usize, dst: &mut [u8]) {
+        let len = dst.len().min(whole);
+        if len == whole {
+            // SAFETY: the caller's contract, for the whole value.
+            return unsafe { load_shared(shared, dst) };
+        }
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        if whole >= super::BULK_MIN && bulk::available() {
+            if len >= bulk::MIN_LEN {
+                // SAFETY: AVX is available; `shared` is valid for `whole >= len` bytes and
+                // `dst` for `len`; the writer's bulk copy of the whole value is modelled as
+                // byte accesses, so this copy of a part of it accesses bytes the same way.
+                unsafe { bulk::copy(dst.as_mut_ptr(), shared, len) };
+            } else {
+                for (i, b) in dst.iter_mut().enumerate() {
+                    // SAFETY: `i < len <= whole`, inside the value; a byte access, as the
+                    // writer's bulk copy is modelled.
+                    *b = unsafe {
+                        AtomicU8::from_ptr(shared.cast_mut().add(i)).load(Ordering::Relaxed)
+                    };
+                }
+            }
+            return;
+        }
+        let full = whole / WORD * WORD;
+        let in_words = len.min(full);
+        for (i, chunk) in dst[..in_words].chunks_mut(WORD).enumerate() {
+            // SAFETY: word `i` lies inside the whole value's word part (`in_words <= full`,
+            // `full` a multiple of `WORD`), word-aligned: the writer stores it with the same
+            // `AtomicUsize` access.
+            let v = unsafe {
+                AtomicUsize::from_ptr(shared.cast_mut().add(i * WORD).cast())
+                    .load(Ordering::Relaxed)
+            };
+            chunk.copy_from_slice(&v.to_ne_bytes()[..chunk.len()]);
+        }
+        if len > full {
+            let mut tail = [0u8; WORD];
+            // SAFETY: the whole value's tail, `whole - full < WORD` bytes at `shared + full`,
+            // loaded as `load_words` splits it, which is how the writer's copy split it.
+            unsafe { load_words(shared.add(full), &mut tail[..whole - full]) };
+            dst[full..len].copy_from_slice(&tail[..len - full]);
+        }
+    }
 }
 
 /// The x86_64 bulk copy: unaligned 32-byte AVX moves in one `asm!` block (see the module docs).
 #[cfg(all(target_arch = "x86_64", not(miri), not(rtshm_loom)))]
 mod bulk {
     /// The smallest length [`copy`] accepts.
-    const MIN_LEN: usize = 128;
+    pub(super) const MIN_LEN: usize = 128;
 
     static_assertions::const_assert!(super::BULK_MIN >= MIN_LEN);
 

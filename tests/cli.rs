@@ -162,7 +162,7 @@ fn show_prints_the_header_writer_latest_value_and_series_window() {
         "kind         TimeSeries (8 slots)\n".to_owned(),
         "payload      32 bytes, align 8 (value 12 bytes)\n".to_owned(),
         format!("fingerprint  {fingerprint:#018x}\n"),
-        "layout       version 2, data at 131072".to_owned(),
+        "layout       version 3, data at 131072".to_owned(),
         "clock        Monotonic\n".to_owned(),
         format!("writer       alive, pid {}, heartbeat ", pid()),
         "writes       5\n".to_owned(),

@@ -172,7 +172,7 @@ fn subscriber_maps_the_data_read_only() {
 #[test]
 fn bad_names_are_refused_before_touching_the_system() {
     for (bad, err) in [
-        ("a/b", InvalidName::BadByte { byte: b'/', at: 1 }),
+        ("a/b", InvalidName::BadChar { found: '/', at: 1 }),
         ("..", InvalidName::LeadingDot),
         ("", InvalidName::Empty),
     ] {
@@ -340,7 +340,9 @@ fn file_backed_segment_survives_its_publisher_and_refuses_symlinks() {
     std::os::unix::fs::symlink(&path, &link).unwrap();
     assert!(matches!(
         Subscriber::<kind::TimeSeries<u64>>::open_file(&link, OpenOptions::default()),
-        Err(OpenError::Io(_))
+        Err(OpenError::NotAFile {
+            found: "a symbolic link"
+        })
     ));
     assert!(matches!(
         Subscriber::<kind::TimeSeries<u64>>::open_file(dir.join("missing"), OpenOptions::default()),

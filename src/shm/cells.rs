@@ -7,7 +7,7 @@ use crate::Timestamp;
 use crate::layout::{Geometry, Kind};
 use crate::ring::{self, Probe, RingHead};
 use crate::sync::{AtomicU64, Ordering, fence};
-use crate::words::{load_shared, store_shared};
+use crate::words::{load_shared, load_shared_prefix, store_shared};
 
 /// The 8-byte word at `offset` in `segment`'s data.
 pub(super) fn word_at(segment: &Segment, offset: usize) -> &AtomicU64 {
@@ -44,22 +44,24 @@ pub(super) fn probe(segment: &Segment, geometry: &Geometry, p: u64, buf: &mut [u
     })
 }
 
-/// Copies the value of the cell (SeqLock or slot) at `cell` into `buf`, part by part with the
-/// access widths its writer uses: one part for a Pod payload; stamp, sequence number and value
+/// Copies the value of the cell (SeqLock or slot) at `cell` into `buf` (all of it, or as much
+/// as fits), part by part with the access widths its writer uses: one part for a Pod payload; stamp, sequence number and value
 /// for a `Stamped` one (its padding is never read).
 pub(super) fn copy_value(segment: &Segment, geometry: &Geometry, cell: usize, buf: &mut [u8]) {
     let at = cell + geometry.value_in_cell();
     for (offset, len) in parts(geometry) {
         // Within the payload: `validate_raw` checked `value_at + value_size <= payload_size`.
-        let Some(dst) = buf.get_mut(offset..offset + len) else {
+        // A buffer shorter than the value (a tool reading only what it shows) gets the start.
+        let end = buf.len().min(offset + len);
+        let Some(dst) = buf.get_mut(offset..end).filter(|d| !d.is_empty()) else {
             continue;
         };
         // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the data
         // mapping (the geometry was validated against the file length), 8-aligned; the writer
         // stores this part with `store_shared` at the same offset and length (`Payload`'s
-        // parts: the whole `T`, or `Stamped`'s three fields, as `parts` lists them), so the
-        // accesses have the same widths.
-        unsafe { load_shared(segment.data().add(at + offset), dst) }
+        // parts: the whole `T`, or `Stamped`'s three fields, as `parts` lists them), and
+        // `load_shared_prefix` reads all or the start of it with compatible accesses.
+        unsafe { load_shared_prefix(segment.data().add(at + offset), len, dst) }
     }
 }
 

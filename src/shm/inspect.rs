@@ -2,7 +2,6 @@
 
 use core::time::Duration;
 use std::path::Path;
-use std::vec;
 use std::vec::Vec;
 
 use super::cells::{copy_value, first_word, probe, stamp_of, word_at};
@@ -49,12 +48,16 @@ use crate::{Clock, Timestamp};
 /// ```
 ///
 /// # Worst case
-/// [`Inspector::latest`] and [`Inspector::get`] copy at most [`TRY_LOAD_ATTEMPTS`] values;
-/// no lock, no syscall, no allocation (the buffer is allocated at open).
+/// [`Inspector::latest`] and [`Inspector::get`] copy at most [`TRY_LOAD_ATTEMPTS`] values
+/// (each at most [`Inspector::set_read_limit`] bytes); no lock, no syscall, and no allocation
+/// after the first read, which allocates the buffer (nothing is allocated at open, whatever
+/// size a hostile header claims).
 pub struct Inspector {
     segment: Segment,
-    /// The last value read, `payload_size` bytes.
+    /// The last value read: `limit` bytes once a value was read.
     buf: Vec<u8>,
+    /// Bytes of each value that `latest`, `get` and `oldest` read.
+    limit: usize,
 }
 
 /// A value read by an [`Inspector`]: its write number and its bytes.
@@ -107,8 +110,35 @@ impl Inspector {
     }
 
     fn wrap(segment: Segment) -> Self {
-        let buf = vec![0; segment.geometry().payload_size];
-        Self { segment, buf }
+        let limit = segment.geometry().payload_size;
+        Self {
+            segment,
+            buf: Vec::new(),
+            limit,
+        }
+    }
+
+    /// Reads only the first `bytes` bytes of each value with [`Inspector::latest`],
+    /// [`Inspector::get`] and [`Inspector::oldest`] (at most the stored size; the default is
+    /// the whole value). A tool that shows the start of a value reads and allocates only that
+    /// much, however large the header says values are; the part read is consistent (never
+    /// torn), and [`Record::is_whole`] tells whether it is the whole value.
+    pub fn set_read_limit(&mut self, bytes: usize) {
+        self.limit = bytes.min(self.geometry().payload_size);
+    }
+
+    /// The current size of the segment's file. Named and file-backed segments can be
+    /// truncated by anyone who may write them, after which touching the missing pages raises
+    /// `SIGBUS`: a long-running tool compares this with [`Geometry::total_len`] before reading.
+    pub fn file_len(&self) -> std::io::Result<u64> {
+        self.segment.file_len()
+    }
+
+    /// The buffer for a read, sized to the read limit (allocated at the first read).
+    fn take_buf(&mut self) -> Vec<u8> {
+        let mut buf = core::mem::take(&mut self.buf);
+        buf.resize(self.limit, 0);
+        buf
     }
 
     /// The header, as read and validated at open.
@@ -178,7 +208,7 @@ impl Inspector {
     /// Fails with [`Busy`] when every attempt overlapped a store: a writer storing faster
     /// than the copy, or one that died in the middle of a store.
     pub fn latest(&mut self) -> Result<Option<Record<'_>>, Busy> {
-        let mut buf = core::mem::take(&mut self.buf);
+        let mut buf = self.take_buf();
         let number = self.latest_into(&mut buf);
         self.buf = buf;
         Ok(number?.map(|n| self.record(n)))
@@ -189,7 +219,7 @@ impl Inspector {
     /// A SeqLock holds only its latest store: asking for an earlier one gives
     /// [`GetError::Overwritten`] with that store's number as the oldest.
     pub fn get(&mut self, number: u64) -> Result<Record<'_>, GetError> {
-        let mut buf = core::mem::take(&mut self.buf);
+        let mut buf = self.take_buf();
         let read = self.get_into(number, &mut buf);
         self.buf = buf;
         read.map(|()| self.record(number))
@@ -375,18 +405,25 @@ impl<'a> Record<'a> {
         self.bytes
     }
 
-    /// The user's value: the payload, or a time series record's `value`.
+    /// The user's value: the payload, or a time series record's `value` (its start only,
+    /// when the read was limited: see [`Record::is_whole`]).
     #[must_use]
     pub fn value(&self) -> &'a [u8] {
         match self.geometry.kind {
             Kind::SeqLock | Kind::Ring => self.bytes,
             Kind::TimeSeries => {
                 let at = self.geometry.stamped_value_at();
-                self.bytes
-                    .get(at..at + self.geometry.value_size)
-                    .unwrap_or(&[])
+                let end = (at + self.geometry.value_size).min(self.bytes.len());
+                self.bytes.get(at..end).unwrap_or(&[])
             }
         }
+    }
+
+    /// Whether the whole stored value was read (not only its start, as
+    /// [`Inspector::set_read_limit`] allows).
+    #[must_use]
+    pub fn is_whole(&self) -> bool {
+        self.bytes.len() == self.geometry.payload_size
     }
 
     /// A time series record's stamp (`None` for other kinds).

@@ -48,7 +48,9 @@ use std::path::Path;
 use bytemuck::Pod;
 
 pub use inspect::{Inspector, Record};
-pub use list::{Listed, STALE_AFTER, SegmentInfo, list, remove_dead};
+pub use list::{
+    Listed, STALE_AFTER, SegmentInfo, abandoned_builds, list, remove_dead, remove_if_dead,
+};
 pub use name::{InvalidName, SegmentName};
 pub use raw::{RawError, RawPublisher, RawType};
 pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
@@ -64,6 +66,13 @@ pub enum TakeoverError {
     /// The segment's writer is alive: there can be only one.
     WriterAlive {
         /// Its process id.
+        pid: i32,
+    },
+    /// The segment's writer cannot be checked from this process (it runs in another PID
+    /// namespace, or `/proc` hides it): it may be alive, so it is not taken over. Remove the
+    /// segment by hand (`rtshm rm --force`) if you know it is gone.
+    WriterUnknown {
+        /// Its process id, in its own namespace.
         pid: i32,
     },
     /// The existing segment holds a different number of slots than requested.
@@ -86,6 +95,11 @@ impl core::fmt::Display for TakeoverError {
                     "the segment's writer (pid {pid}) is alive; only one writer at a time"
                 )
             }
+            Self::WriterUnknown { pid } => write!(
+                f,
+                "the segment's writer (pid {pid}) cannot be checked from here (another PID \
+                 namespace, or /proc hides it); it may be alive, so it is not taken over"
+            ),
             Self::CapacityMismatch { found, requested } => write!(
                 f,
                 "the existing segment has {found} slots, not the {requested} requested"
@@ -94,7 +108,15 @@ impl core::fmt::Display for TakeoverError {
     }
 }
 
-impl std::error::Error for TakeoverError {}
+impl std::error::Error for TakeoverError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Create(e) => Some(e),
+            Self::Open(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind};
 use crate::ring::{Capacity, Cursor, GetError, Lapped, RingHead, RingRef, Slot};
@@ -179,7 +201,7 @@ pub struct Subscriber<K: Structure> {
 /// How a typed handle validates a segment's header: for `K`, with `schema` if given.
 fn typed<K: Structure>(
     schema: Option<u64>,
-) -> impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, layout::LayoutError> {
+) -> impl Fn(&HeaderLine0, u64) -> Result<Geometry, layout::LayoutError> + Copy {
     move |header, len| layout::validate::<K::Value>(header, len, expected::<K>(schema))
 }
 
@@ -238,7 +260,20 @@ impl<K: Structure> Publisher<K> {
     /// [`Publisher::open_existing`] with options.
     pub fn open_existing_with(name: &str, options: OpenOptions) -> Result<Self, TakeoverError> {
         let validate = typed::<K>(options.schema);
-        Ok(Self::wrap(Writer::open_existing(name, validate, options)?))
+        Ok(Self::wrap(Writer::open_existing(
+            name, validate, None, options,
+        )?))
+    }
+
+    /// Creates the named segment with `capacity` slots, or recovers it: see
+    /// [`Publisher::create_or_recover`](Publisher::<kind::SeqLock<T>>::create_or_recover).
+    fn recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
+        let geometry = Geometry::of::<K::Value>(K::KIND, capacity)
+            .map_err(|e| TakeoverError::Create(CreateError::Layout(e)))?;
+        let fingerprint = expected::<K>(None).fingerprint;
+        let validate = typed::<K>(None);
+        let options = (CreateOptions::default(), OpenOptions::default());
+        Writer::create_or_recover(name, geometry, fingerprint, validate, options).map(Self::wrap)
     }
 
     /// A duplicate of the segment's file descriptor without close-on-exec, to hand a memfd
@@ -383,23 +418,11 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
     }
 
     /// Creates the named segment, or takes it over if it exists and its writer is dead; the
-    /// existing segment must have `capacity` slots.
+    /// existing segment must have `capacity` slots ([`TakeoverError::CapacityMismatch`]
+    /// otherwise, leaving it untouched). See the SeqLock
+    /// [`create_or_recover`](Publisher::<kind::SeqLock<T>>::create_or_recover) for the rules.
     pub fn create_or_recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
-        let this = match Self::create(name, capacity) {
-            Err(CreateError::AlreadyExists) => Self::open_existing(name)?,
-            other => other.map_err(TakeoverError::Create)?,
-        };
-        let found = this.writer.segment.geometry().capacity;
-        if found != capacity {
-            // Leave the existing segment in place for whoever uses it with its capacity.
-            let mut this = this;
-            this.writer.segment.persist();
-            return Err(TakeoverError::CapacityMismatch {
-                found,
-                requested: capacity,
-            });
-        }
-        Ok(this)
+        Self::recover(name, capacity)
     }
 
     /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
@@ -436,11 +459,14 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
 
     /// Creates the named segment, or takes it over if it exists and its writer is dead (the
     /// usual start-up of a node that may have crashed before).
+    ///
+    /// Of several processes racing on one name, exactly one wins; the others get
+    /// [`TakeoverError::WriterAlive`]. A writer that cannot be checked (another PID namespace)
+    /// is never taken over ([`TakeoverError::WriterUnknown`]). An object that a creator killed
+    /// while initialising left under the name (too small for a header, or a header without
+    /// its version, and no live owner) is replaced once the init timeout has passed.
     pub fn create_or_recover(name: &str) -> Result<Self, TakeoverError> {
-        match Self::create(name) {
-            Err(CreateError::AlreadyExists) => Self::open_existing(name),
-            other => other.map_err(TakeoverError::Create),
-        }
+        Self::recover(name, 1)
     }
 
     /// Creates an anonymous memfd segment (`label` names it in `/proc/<pid>/fd`); share it with

@@ -2,7 +2,7 @@
 
 use core::fmt;
 use std::borrow::ToOwned;
-use std::format;
+use std::path::{Path, PathBuf};
 use std::string::String;
 
 /// A segment name: 1 to 200 bytes of `[A-Za-z0-9._-]`, not starting with `.` (so never `.` or
@@ -30,11 +30,11 @@ pub enum InvalidName {
     },
     /// The name starts with `.`.
     LeadingDot,
-    /// The name contains a byte outside `[A-Za-z0-9._-]`, such as `/`.
-    BadByte {
-        /// The offending byte.
-        byte: u8,
-        /// Its position.
+    /// The name contains a character outside `[A-Za-z0-9._-]`, such as `/` or `é`.
+    BadChar {
+        /// The offending character.
+        found: char,
+        /// Its position, in bytes.
         at: usize,
     },
 }
@@ -49,10 +49,9 @@ impl fmt::Display for InvalidName {
                 SegmentName::MAX_LEN
             ),
             Self::LeadingDot => f.write_str("segment name must not start with '.'"),
-            Self::BadByte { byte, at } => write!(
+            Self::BadChar { found, at } => write!(
                 f,
-                "segment name has {:?} at byte {at}; use only A-Z a-z 0-9 . _ -",
-                char::from(byte)
+                "segment name has {found:?} at byte {at}; use only A-Z a-z 0-9 . _ -"
             ),
         }
     }
@@ -76,14 +75,11 @@ impl SegmentName {
         if bytes[0] == b'.' {
             return Err(InvalidName::LeadingDot);
         }
-        if let Some(at) = bytes
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')))
+        if let Some((at, found)) = name
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         {
-            return Err(InvalidName::BadByte {
-                byte: bytes[at],
-                at,
-            });
+            return Err(InvalidName::BadChar { found, at });
         }
         Ok(Self(name.to_owned()))
     }
@@ -94,9 +90,9 @@ impl SegmentName {
         &self.0
     }
 
-    /// The POSIX shm object name: `/` followed by the name.
-    pub(crate) fn shm_path(&self) -> String {
-        format!("/{}", self.0)
+    /// The file of the POSIX shm object: `/dev/shm/<name>` (where Linux keeps them).
+    pub(crate) fn path(&self) -> PathBuf {
+        Path::new(super::segment::SHM_DIR).join(&self.0)
     }
 }
 
@@ -132,11 +128,11 @@ mod tests {
         assert_eq!(SegmentName::new(".."), Err(InvalidName::LeadingDot));
         assert_eq!(
             SegmentName::new("a/b"),
-            Err(InvalidName::BadByte { byte: b'/', at: 1 })
+            Err(InvalidName::BadChar { found: '/', at: 1 })
         );
         assert_eq!(
             SegmentName::new("a..b/"),
-            Err(InvalidName::BadByte { byte: b'/', at: 4 })
+            Err(InvalidName::BadChar { found: '/', at: 4 })
         );
         assert_eq!(
             SegmentName::new(&"x".repeat(201)),
@@ -144,14 +140,20 @@ mod tests {
         );
         assert!(SegmentName::new(&"x".repeat(200)).is_ok());
         assert_eq!(
-            SegmentName::new("cam_0.rgb-1").unwrap().shm_path(),
-            "/cam_0.rgb-1"
+            SegmentName::new("cam_0.rgb-1").unwrap().path(),
+            Path::new("/dev/shm/cam_0.rgb-1")
         );
-        assert!(SegmentName::new("é").is_err());
         assert!(
-            InvalidName::BadByte { byte: b'/', at: 1 }
+            InvalidName::BadChar { found: '/', at: 1 }
                 .to_string()
                 .contains("'/'")
         );
+    }
+
+    #[test]
+    fn non_ascii_names_are_refused_with_the_character_itself() {
+        let e = SegmentName::new("café").unwrap_err();
+        assert_eq!(e, InvalidName::BadChar { found: 'é', at: 3 });
+        assert!(e.to_string().contains("'é' at byte 3"), "{e}");
     }
 }

@@ -65,7 +65,8 @@ impl RawType {
     /// The header check of a handle for this type.
     pub(crate) fn validator(
         &self,
-    ) -> Result<impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>, LayoutError> {
+    ) -> Result<impl Fn(&HeaderLine0, u64) -> Result<Geometry, LayoutError> + Copy, LayoutError>
+    {
         let shape = self.shape()?;
         let expected = Expected {
             kind: self.kind,
@@ -193,7 +194,28 @@ impl RawPublisher {
         let validate = ty
             .validator()
             .map_err(|e| TakeoverError::Open(super::OpenError::Invalid(e)))?;
-        Ok(Self::wrap(Writer::open_existing(name, validate, options)?))
+        Ok(Self::wrap(Writer::open_existing(
+            name, validate, None, options,
+        )?))
+    }
+
+    /// Creates the named segment holding `ty` with `capacity` slots (1 for a SeqLock), or
+    /// takes it over from a dead writer (it must then hold `capacity` slots), or replaces what
+    /// a creator killed while initialising left: the rules of
+    /// [`Publisher::create_or_recover`](super::Publisher::<super::kind::SeqLock<u8>>::create_or_recover).
+    pub fn create_or_recover(
+        name: &str,
+        ty: RawType,
+        capacity: usize,
+        options: (CreateOptions, OpenOptions),
+    ) -> Result<Self, TakeoverError> {
+        let geometry = ty
+            .geometry(capacity)
+            .map_err(|e| TakeoverError::Create(CreateError::Layout(e)))?;
+        let validate = ty
+            .validator()
+            .map_err(|e| TakeoverError::Open(super::OpenError::Invalid(e)))?;
+        Writer::create_or_recover(name, geometry, ty.schema, validate, options).map(Self::wrap)
     }
 
     fn wrap(writer: Writer) -> Self {

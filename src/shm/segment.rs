@@ -7,6 +7,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
+use std::string::String;
 use std::time::{Duration, Instant};
 
 use rustix::fs::{Mode, OFlags};
@@ -16,9 +17,9 @@ use super::name::{InvalidName, SegmentName};
 use crate::Timestamp;
 use crate::layout::{
     self, DATA_OFFSET, EPOCH_OFFSET, Geometry, HEARTBEAT_OFFSET, HeaderLine0, LAYOUT_PAGE,
-    LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, READERS_OFFSET, WAITERS_OFFSET,
+    LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET,
 };
-use crate::liveness::{OwnerToken, WriterStatus};
+use crate::liveness::{OwnerToken, PidNamespace, WriterStatus};
 use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use crate::time::Clock;
 use crate::words::{load_words, store_words};
@@ -91,6 +92,19 @@ pub enum CreateError {
     PermissionDenied,
     /// The requested layout is invalid (capacity) or too large.
     Layout(LayoutError),
+    /// [`CreateOptions::mode`] has bits other than read and write permissions.
+    InvalidMode {
+        /// The mode given.
+        mode: u32,
+    },
+    /// The file system (the `/dev/shm` tmpfs, or memory for a memfd) has no room for the
+    /// segment: its pages are reserved at creation, so that no later store can fault.
+    NoSpace {
+        /// Bytes the segment needs.
+        needed: u64,
+        /// Bytes available, when known.
+        available: Option<u64>,
+    },
     /// Another I/O error.
     Io(io::Error),
 }
@@ -104,6 +118,17 @@ impl fmt::Display for CreateError {
             ),
             Self::PermissionDenied => f.write_str("permission denied creating the segment"),
             Self::Layout(e) => write!(f, "invalid segment layout: {e}"),
+            Self::InvalidMode { mode } => write!(
+                f,
+                "file mode {mode:#o} has bits other than read/write permissions (at most 0o666)"
+            ),
+            Self::NoSpace { needed, available } => {
+                write!(f, "no space for the segment: it needs {needed} bytes")?;
+                match available {
+                    Some(a) => write!(f, ", {a} are available"),
+                    None => Ok(()),
+                }
+            }
             Self::Io(e) => write!(f, "creating the segment failed: {e}"),
         }
     }
@@ -130,6 +155,16 @@ pub enum OpenError {
     NotFound,
     /// The process may not open the segment.
     PermissionDenied,
+    /// The name is not a regular file (a symbolic link, a FIFO, a directory...): never a
+    /// segment, and never followed or opened in a way that could block.
+    NotAFile {
+        /// What it is instead.
+        found: &'static str,
+    },
+    /// This 32-bit target loads the segment's 64-bit words atomically, which Rust allows only
+    /// on writable memory: the process needs write permission to the segment (it still never
+    /// writes the data).
+    NeedsWriteAccess,
     /// The segment is not what was asked for, or is corrupt: the exact reason, with the values
     /// found and expected.
     Invalid(LayoutError),
@@ -143,6 +178,13 @@ impl fmt::Display for OpenError {
             Self::InvalidName(e) => write!(f, "invalid segment name: {e}"),
             Self::NotFound => f.write_str("no segment of that name exists"),
             Self::PermissionDenied => f.write_str("permission denied opening the segment"),
+            Self::NotAFile { found } => {
+                write!(f, "the name is {found}, not a segment (a regular file)")
+            }
+            Self::NeedsWriteAccess => f.write_str(
+                "on this 32-bit target a reader needs write permission to the segment: Rust \
+                 allows 64-bit atomic loads only on writable memory (the reader never writes)",
+            ),
             Self::Invalid(e) => e.fmt(f),
             Self::Io(e) => write!(f, "opening the segment failed: {e}"),
         }
@@ -163,7 +205,8 @@ impl std::error::Error for OpenError {
 /// Options for creating a segment.
 #[derive(Clone, Copy, Debug)]
 pub struct CreateOptions {
-    /// File mode of the segment (default `0o600`: the creating user only).
+    /// File mode of the segment (default `0o600`: the creating user only). Only read and
+    /// write bits (at most `0o666`); applied exactly, whatever the process's umask.
     pub mode: u32,
     /// The clock domain recorded in the header (default monotonic).
     pub clock: Clock,
@@ -200,6 +243,9 @@ impl Default for OpenOptions {
     }
 }
 
+/// The directory where Linux keeps named POSIX shared memory (what `shm_open` opens).
+pub(crate) const SHM_DIR: &str = "/dev/shm";
+
 /// What backs a segment.
 pub(crate) enum Backing {
     /// A named POSIX shm object (`/dev/shm/<name>`).
@@ -208,6 +254,17 @@ pub(crate) enum Backing {
     Memfd,
     /// A regular file (a recorder that survives restarts).
     File(PathBuf),
+}
+
+impl Backing {
+    /// The file's path (`None` for a memfd).
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            Self::Shm(name) => Some(name.path()),
+            Self::File(path) => Some(path.clone()),
+            Self::Memfd => None,
+        }
+    }
 }
 
 /// A mapped segment: the creator's read-write mapping, or a reader's read-only one.
@@ -235,6 +292,10 @@ fn create_error(e: rustix::io::Errno) -> CreateError {
     match e {
         rustix::io::Errno::EXIST => CreateError::AlreadyExists,
         rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => CreateError::PermissionDenied,
+        rustix::io::Errno::NOSPC | rustix::io::Errno::FBIG => CreateError::NoSpace {
+            needed: 0,
+            available: None,
+        },
         e => CreateError::Io(io_error(e)),
     }
 }
@@ -243,8 +304,56 @@ fn open_error(e: rustix::io::Errno) -> OpenError {
     match e {
         rustix::io::Errno::NOENT => OpenError::NotFound,
         rustix::io::Errno::ACCESS | rustix::io::Errno::PERM => OpenError::PermissionDenied,
+        // O_NOFOLLOW on a symbolic link.
+        rustix::io::Errno::LOOP => OpenError::NotAFile {
+            found: "a symbolic link",
+        },
+        rustix::io::Errno::ISDIR => OpenError::NotAFile {
+            found: "a directory",
+        },
+        // O_NONBLOCK open of a FIFO without a reader, or of a socket.
+        rustix::io::Errno::NXIO => OpenError::NotAFile {
+            found: "a FIFO or socket",
+        },
         e => OpenError::Io(io_error(e)),
     }
+}
+
+/// What a file that is not a regular file is, for [`OpenError::NotAFile`].
+fn non_regular(mode: u32) -> Option<&'static str> {
+    use rustix::fs::FileType;
+    match FileType::from_raw_mode(mode as _) {
+        FileType::RegularFile => None,
+        FileType::Directory => Some("a directory"),
+        FileType::Symlink => Some("a symbolic link"),
+        FileType::Fifo => Some("a FIFO"),
+        FileType::Socket => Some("a socket"),
+        FileType::CharacterDevice => Some("a character device"),
+        FileType::BlockDevice => Some("a block device"),
+        FileType::Unknown => Some("not a regular file"),
+    }
+}
+
+/// Checks that `fd` is a regular file, and returns its size.
+pub(crate) fn regular_len(fd: &OwnedFd) -> Result<u64, OpenError> {
+    let st = rustix::fs::fstat(fd).map_err(|e| OpenError::Io(io_error(e)))?;
+    if let Some(found) = non_regular(st.st_mode as u32) {
+        return Err(OpenError::NotAFile { found });
+    }
+    Ok(u64::try_from(st.st_size).unwrap_or(0))
+}
+
+/// Opens `path` as a segment file: never following a symbolic link, never blocking (a FIFO
+/// opens at once and is then refused), close-on-exec, and only if it is a regular file.
+pub(crate) fn open_regular(path: &Path, flags: OFlags) -> Result<OwnedFd, OpenError> {
+    let fd = rustix::fs::open(
+        path,
+        flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(open_error)?;
+    regular_len(&fd)?;
+    Ok(fd)
 }
 
 /// Who opens a segment to read it.
@@ -258,68 +367,149 @@ enum Reader {
     Tool,
 }
 
-/// Opens with `rw` or `ro` flags as `reader` does. Returns the descriptor and whether it is
-/// writable.
-fn open_as<F>(
-    reader: Reader,
-    open: impl Fn(F) -> Result<OwnedFd, OpenError>,
-    rw: F,
-    ro: F,
-) -> Result<(OwnedFd, bool), OpenError> {
+/// Opens `path` as `reader` does. Returns the descriptor and whether it is writable.
+fn open_as(path: &Path, reader: Reader) -> Result<(OwnedFd, bool), OpenError> {
     if reader == Reader::Tool && cfg!(not(target_pointer_width = "32")) {
-        return Ok((open(ro)?, false));
+        return Ok((open_regular(path, OFlags::RDONLY)?, false));
     }
-    match open(rw) {
+    match open_regular(path, OFlags::RDWR) {
         Ok(fd) => Ok((fd, true)),
-        Err(OpenError::PermissionDenied) => Ok((open(ro)?, false)),
+        Err(OpenError::PermissionDenied) => Ok((open_regular(path, OFlags::RDONLY)?, false)),
         Err(e) => Err(e),
     }
 }
 
-/// Opens the named shm object `name` as `reader`.
-fn open_shm(name: &SegmentName, reader: Reader) -> Result<(OwnedFd, bool), OpenError> {
-    let path = name.shm_path();
-    let open = |flags| rustix::shm::open(path.as_str(), flags, Mode::empty()).map_err(open_error);
-    open_as(
-        reader,
-        open,
-        rustix::shm::OFlags::RDWR,
-        rustix::shm::OFlags::RDONLY,
-    )
+/// Refuses a file mode with more than read and write bits.
+fn check_mode(mode: u32) -> Result<(), CreateError> {
+    if mode & !0o666 != 0 {
+        return Err(CreateError::InvalidMode { mode });
+    }
+    Ok(())
 }
 
-/// Opens the file `path` (`O_NOFOLLOW`) as `reader`.
-fn open_path(path: &Path, reader: Reader) -> Result<(OwnedFd, bool), OpenError> {
-    let open = |flags| {
-        rustix::fs::open(
-            path,
-            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(open_error)
+/// How a new segment's name appears once it is complete.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Publish {
+    /// Only if the name is free (`link`): a second creator gets `AlreadyExists`.
+    Exclusive,
+    /// Replacing what the name holds (`rename`): an abandoned object, checked by the caller
+    /// under its lifecycle lock.
+    Replace,
+}
+
+/// The prefix of the file a named or file-backed segment is built in before its name appears.
+/// `rtshm gc` removes those whose creator died.
+pub(crate) const BUILDING_PREFIX: &str = ".rtshm-new-";
+
+/// A unique name for a segment being built by this process: `.rtshm-new-<pid>-<n>`.
+fn building_name() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{BUILDING_PREFIX}{}-{n}", std::process::id())
+}
+
+/// Reserves `len` bytes for `fd` so that no later store can fault (SIGBUS on a full tmpfs):
+/// the header page, the readers' page and the data, each as far as they are ever touched.
+fn reserve(fd: &OwnedFd, len: usize, geometry: &Geometry) -> Result<(), CreateError> {
+    let page = rustix::param::page_size();
+    let touched = [
+        (0, page),
+        (READERS_OFFSET, page),
+        (DATA_OFFSET, geometry.data_len),
+    ];
+    let needed: u64 = touched.iter().map(|&(_, n)| n as u64).sum();
+    // Refuse at once what cannot fit, rather than fill the file system first.
+    let available = match rustix::fs::fstatvfs(fd) {
+        Ok(st) if st.f_blocks > 0 => Some(st.f_bavail.saturating_mul(st.f_frsize)),
+        // A memfd lives in an unlimited internal mount: memory is its limit.
+        _ => {
+            let info = rustix::system::sysinfo();
+            let units = (info.totalram as u64).saturating_add(info.totalswap as u64);
+            Some(units.saturating_mul(u64::from(info.mem_unit)))
+        }
     };
-    open_as(reader, open, OFlags::RDWR, OFlags::RDONLY)
+    if available.is_some_and(|a| needed > a) {
+        return Err(CreateError::NoSpace { needed, available });
+    }
+    rustix::fs::ftruncate(fd, len as u64).map_err(create_error)?;
+    for (offset, n) in touched {
+        match rustix::fs::fallocate(
+            fd,
+            rustix::fs::FallocateFlags::empty(),
+            offset as u64,
+            n as u64,
+        ) {
+            Ok(()) => {}
+            // A file system that cannot reserve: nothing more to do than the size.
+            Err(rustix::io::Errno::OPNOTSUPP) => return Ok(()),
+            Err(rustix::io::Errno::NOSPC) => {
+                return Err(CreateError::NoSpace { needed, available });
+            }
+            Err(e) => return Err(create_error(e)),
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive `flock` on a segment's file, held while a publisher takes it over, a tool
+/// removes it, or an abandoned one is replaced: these exclude each other. Released on drop.
+pub(crate) struct LifecycleLock<'a>(BorrowedFd<'a>);
+
+impl<'a> LifecycleLock<'a> {
+    /// Takes the lock on `fd`, trying until `deadline` (its holders keep it for microseconds;
+    /// a holder that dies releases it). `None` if it stayed held.
+    pub(crate) fn acquire(fd: BorrowedFd<'a>, deadline: Instant) -> Option<Self> {
+        loop {
+            match rustix::fs::flock(fd, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Some(Self(fd)),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+impl Drop for LifecycleLock<'_> {
+    fn drop(&mut self) {
+        let _ = rustix::fs::flock(self.0, rustix::fs::FlockOperation::Unlock);
+    }
+}
+
+/// Whether `path` still names the file open as `fd` (not removed or replaced meanwhile).
+pub(crate) fn still_named(fd: BorrowedFd<'_>, path: &Path) -> bool {
+    match (rustix::fs::fstat(fd), rustix::fs::lstat(path)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
 }
 
 impl Segment {
-    /// Creates a named POSIX shm segment for `geometry` (O_CREAT | O_EXCL).
+    /// Creates a named POSIX shm segment for `geometry`: built under a hidden name, then
+    /// published whole under `name` (see [`Segment::create_file`]).
     pub(crate) fn create(
         name: &str,
         geometry: Geometry,
         fingerprint: u64,
         options: CreateOptions,
+        publish: Publish,
     ) -> Result<Self, CreateError> {
         let name = SegmentName::new(name).map_err(CreateError::InvalidName)?;
-        let fd = rustix::shm::open(
-            name.shm_path().as_str(),
-            rustix::shm::OFlags::CREATE | rustix::shm::OFlags::EXCL | rustix::shm::OFlags::RDWR,
-            Mode::from_raw_mode(options.mode),
+        let path = name.path();
+        Self::create_at(
+            Backing::Shm(name),
+            &path,
+            geometry,
+            fingerprint,
+            options,
+            publish,
         )
-        .map_err(create_error)?;
-        Self::init(Backing::Shm(name), fd, geometry, fingerprint, options)
     }
 
-    /// Creates an anonymous memfd segment; `label` shows in `/proc/<pid>/fd`.
+    /// Creates an anonymous memfd segment; `label` shows in `/proc/<pid>/fd`. Its size is
+    /// sealed (`F_SEAL_SHRINK | F_SEAL_GROW`): nobody holding the descriptor can truncate it.
     pub(crate) fn create_memfd(
         label: &str,
         geometry: Geometry,
@@ -327,38 +517,91 @@ impl Segment {
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let label = SegmentName::new(label).map_err(CreateError::InvalidName)?;
+        check_mode(options.mode)?;
         let fd = rustix::fs::memfd_create(
             format!("rtshm:{label}").as_str(),
-            rustix::fs::MemfdFlags::CLOEXEC,
+            rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
         )
         .map_err(create_error)?;
-        Self::init(Backing::Memfd, fd, geometry, fingerprint, options)
+        let segment = Self::init(Backing::Memfd, fd, geometry, fingerprint, options)?;
+        use rustix::fs::SealFlags;
+        rustix::fs::fcntl_add_seals(
+            &segment.fd,
+            SealFlags::SHRINK | SealFlags::GROW | SealFlags::SEAL,
+        )
+        .map_err(|e| CreateError::Io(io_error(e)))?;
+        Ok(segment)
     }
 
-    /// Creates a file-backed segment at `path` (O_CREAT | O_EXCL | O_NOFOLLOW).
+    /// Creates a file-backed segment at `path` (`O_NOFOLLOW`).
     pub(crate) fn create_file(
         path: &Path,
         geometry: Geometry,
         fingerprint: u64,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
-        let fd = rustix::fs::open(
+        let backing = Backing::File(path.to_owned());
+        Self::create_at(
+            backing,
             path,
-            OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::RDWR | OFlags::CLOEXEC,
-            Mode::from_raw_mode(options.mode),
-        )
-        .map_err(create_error)?;
-        Self::init(
-            Backing::File(path.to_owned()),
-            fd,
             geometry,
             fingerprint,
             options,
+            Publish::Exclusive,
         )
     }
 
-    /// Sizes the new object `fd`, maps it, writes the header and publishes the layout version
-    /// last. On failure the object is removed again.
+    /// Builds the segment in a hidden file next to `path`, complete (size reserved, header
+    /// with owner and version written), then gives it its name in one step: `link` (fails if
+    /// the name exists) or `rename` (replaces it). So the name never shows a half-made
+    /// segment, and a creator killed while building leaves only the hidden file, which
+    /// `remove_dead` (and `rtshm gc`) collects.
+    fn create_at(
+        backing: Backing,
+        path: &Path,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+        publish: Publish,
+    ) -> Result<Self, CreateError> {
+        check_mode(options.mode)?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let (building, fd) = loop {
+            let building = dir.join(building_name());
+            match rustix::fs::open(
+                &building,
+                OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::RDWR | OFlags::CLOEXEC,
+                Mode::from_raw_mode(options.mode as _),
+            ) {
+                Ok(fd) => break (building, fd),
+                // Left by an earlier process with this PID: take the next number.
+                Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(create_error(e)),
+            }
+        };
+        let built = (|| {
+            // The umask must not narrow the mode asked for.
+            rustix::fs::fchmod(&fd, Mode::from_raw_mode(options.mode as _))
+                .map_err(create_error)?;
+            let mut segment = Self::init(backing, fd, geometry, fingerprint, options)?;
+            let named = match publish {
+                Publish::Exclusive => rustix::fs::link(&building, path),
+                Publish::Replace => rustix::fs::rename(&building, path),
+            };
+            named.map_err(create_error)?;
+            segment.unlink_on_drop = true;
+            Ok(segment)
+        })();
+        // After a `rename` the hidden name is gone already.
+        let _ = std::fs::remove_file(&building);
+        built
+    }
+
+    /// Sizes the new object `fd` (reserving its pages), maps it, writes the header with this
+    /// process as the owner, and publishes the layout version last.
     fn init(
         backing: Backing,
         fd: OwnedFd,
@@ -366,45 +609,15 @@ impl Segment {
         fingerprint: u64,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
-        let mut this_backing = Some(backing);
-        let cleanup = |backing: &mut Option<Backing>, e: CreateError| {
-            if let Some(b) = backing.take() {
-                unlink(&b);
-            }
-            e
-        };
-        if let Err(e) = rustix::fs::ftruncate(&fd, geometry.total_len as u64) {
-            return Err(cleanup(&mut this_backing, CreateError::Io(io_error(e))));
-        }
-        let map = match Mapping::new(&fd, 0, geometry.total_len, true) {
-            Ok(m) => m,
-            Err(e) => return Err(cleanup(&mut this_backing, CreateError::Io(e))),
-        };
+        reserve(&fd, geometry.total_len, &geometry)?;
+        let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(CreateError::Io)?;
         let created = Clock::Realtime.now().unwrap_or(Timestamp::ZERO);
         let header = layout::header_for(&geometry, fingerprint, options.clock, created.as_nanos());
         let published = HeaderLine0 {
             layout_version: LAYOUT_VERSION,
             ..header
         };
-        // SAFETY: the mapping is page-aligned and holds the header; readers access the header
-        // only through `load_words` and the version word through an `AtomicUsize`, the same
-        // widths at the same offsets. The data pages are zero (fresh `ftruncate`), which is the
-        // initial state of every structure.
-        unsafe {
-            store_words(map.as_ptr(), bytemuck::bytes_of(&header));
-            let bytes = bytemuck::bytes_of(&published);
-            let word = bytes[VERSION_WORD..VERSION_WORD + size_of::<usize>()]
-                .try_into()
-                .map(usize::from_ne_bytes)
-                .unwrap_or(0);
-            // Release: pairs with the Acquire fence in `read_header`: a reader that sees the
-            // version sees every header word stored above.
-            AtomicUsize::from_ptr(map.as_ptr().add(VERSION_WORD).cast())
-                .store(word, Ordering::Release);
-        }
-        let backing = this_backing.take().unwrap_or(Backing::Memfd);
-        let unlink_on_drop = !matches!(backing, Backing::Memfd);
-        Ok(Self {
+        let this = Self {
             backing,
             fd,
             head: map,
@@ -412,8 +625,33 @@ impl Segment {
             readers: None,
             geometry,
             header: published,
-            unlink_on_drop,
-        })
+            unlink_on_drop: false,
+        };
+        // The owner comes before the version: whoever sees the segment sees its live writer,
+        // so no second publisher can take it for unowned.
+        this.owner()
+            .store(OwnerToken::current().to_raw(), Ordering::Relaxed);
+        this.pid_ns()
+            .store(PidNamespace::current().to_raw(), Ordering::Relaxed);
+        this.heartbeat()
+            .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
+        // SAFETY: the mapping is page-aligned and holds the header; readers access the header
+        // only through `load_words` and the version word through an `AtomicUsize`, the same
+        // widths at the same offsets. The data pages are zero (fresh `ftruncate`), which is the
+        // initial state of every structure.
+        unsafe {
+            let map = this.head.as_ptr();
+            store_words(map, bytemuck::bytes_of(&header));
+            let bytes = bytemuck::bytes_of(&published);
+            let word = bytes[VERSION_WORD..VERSION_WORD + size_of::<usize>()]
+                .try_into()
+                .map(usize::from_ne_bytes)
+                .unwrap_or(0);
+            // Release: pairs with the Acquire fence in `read_header`: a reader that sees the
+            // version sees every header word stored above, the owner included.
+            AtomicUsize::from_ptr(map.add(VERSION_WORD).cast()).store(word, Ordering::Release);
+        }
+        Ok(this)
     }
 
     /// Opens the named segment `name` for a subscriber, which validates the header with
@@ -424,7 +662,7 @@ impl Segment {
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let (fd, can_write) = open_shm(&name, Reader::Subscriber)?;
+        let (fd, can_write) = open_as(&name.path(), Reader::Subscriber)?;
         Self::attach_as(Backing::Shm(name), fd, can_write, false, validate, options)
     }
 
@@ -434,7 +672,7 @@ impl Segment {
         validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
-        let (fd, can_write) = open_path(path, Reader::Subscriber)?;
+        let (fd, can_write) = open_as(path, Reader::Subscriber)?;
         let backing = Backing::File(path.to_owned());
         Self::attach_as(backing, fd, can_write, false, validate, options)
     }
@@ -446,6 +684,7 @@ impl Segment {
         validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
+        regular_len(&fd)?;
         let can_write = rustix::fs::fcntl_getfl(&fd)
             .map(|fl| fl.contains(OFlags::RDWR))
             .unwrap_or(false);
@@ -457,13 +696,13 @@ impl Segment {
     /// readers' page.
     pub(crate) fn open_raw(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let (fd, can_write) = open_shm(&name, Reader::Tool)?;
+        let (fd, can_write) = open_as(&name.path(), Reader::Tool)?;
         Self::attach_raw(Backing::Shm(name), fd, can_write, options)
     }
 
     /// Opens the file-backed segment at `path` like [`Segment::open_raw`].
     pub(crate) fn open_file_raw(path: &Path, options: OpenOptions) -> Result<Self, OpenError> {
-        let (fd, can_write) = open_path(path, Reader::Tool)?;
+        let (fd, can_write) = open_as(path, Reader::Tool)?;
         Self::attach_raw(Backing::File(path.to_owned()), fd, can_write, options)
     }
 
@@ -492,12 +731,7 @@ impl Segment {
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let fd = rustix::shm::open(
-            name.shm_path().as_str(),
-            rustix::shm::OFlags::RDWR,
-            Mode::empty(),
-        )
-        .map_err(open_error)?;
+        let fd = open_regular(&name.path(), OFlags::RDWR)?;
         Self::attach_as(Backing::Shm(name), fd, true, true, validate, options)
     }
 
@@ -509,12 +743,14 @@ impl Segment {
         validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
+        // 32-bit targets load the 64-bit words (sequences, owner, heartbeat) with atomics,
+        // which Rust allows only on writable memory: refuse rather than map them read-only.
+        if cfg!(target_pointer_width = "32") && !can_write {
+            return Err(OpenError::NeedsWriteAccess);
+        }
         let deadline = Instant::now() + options.init_timeout;
         let (head, header, len) = loop {
-            let len = rustix::fs::fstat(&fd)
-                .map_err(|e| OpenError::Io(io_error(e)))?
-                .st_size;
-            let len = u64::try_from(len).unwrap_or(0);
+            let len = regular_len(&fd)?;
             if len >= DATA_OFFSET as u64 {
                 let head = Mapping::new(&fd, 0, LAYOUT_PAGE, false).map_err(OpenError::Io)?;
                 let header = read_header(&head);
@@ -547,7 +783,7 @@ impl Segment {
         }
         // 32-bit targets: the header's 64-bit words (owner, heartbeat) are loaded too, so the
         // header page is remapped read-write for the same reason as the data below.
-        let head = if cfg!(target_pointer_width = "32") && can_write {
+        let head = if cfg!(target_pointer_width = "32") {
             drop(head);
             Mapping::new(&fd, 0, LAYOUT_PAGE, true).map_err(OpenError::Io)?
         } else {
@@ -556,7 +792,7 @@ impl Segment {
         // `core::sync::atomic` allows only loads no wider than a pointer on read-only memory, and
         // the sequences are 64-bit: on 32-bit targets readers map the data read-write (they
         // still never store to it).
-        let data_writable = cfg!(target_pointer_width = "32") && can_write;
+        let data_writable = cfg!(target_pointer_width = "32");
         let data = Mapping::new(&fd, DATA_OFFSET, geometry.data_len, data_writable)
             .map_err(OpenError::Io)?;
         let readers = if can_write {
@@ -632,14 +868,16 @@ impl Segment {
             .is_some_and(|m| m.len() == LAYOUT_PAGE)
     }
 
-    /// The writer's status: alive (heartbeat within `threshold`), stale, dead or unowned.
+    /// The writer's status: alive (heartbeat within `threshold`), stale, dead, unknown or
+    /// unowned.
     pub(crate) fn writer_status(&self, threshold: Duration) -> WriterStatus {
         let owner = OwnerToken::from_raw(self.owner().load(Ordering::Relaxed));
+        let ns = PidNamespace::from_raw(self.pid_ns().load(Ordering::Relaxed));
         let beat = Timestamp::from_nanos(self.heartbeat().load(Ordering::Relaxed));
-        WriterStatus::of(owner, beat, Timestamp::now(), threshold)
+        WriterStatus::of_in(owner, ns, beat, Timestamp::now(), threshold)
     }
 
-    /// A 64-bit word of the writer line (owner, epoch, heartbeat).
+    /// A 64-bit word of the writer line (owner, epoch, heartbeat, PID namespace).
     fn writer_word(&self, offset: usize) -> &AtomicU64 {
         // SAFETY: the offsets are 8-aligned inside the header page, mapped while `self` lives;
         // the words are accessed only atomically (readers only load them).
@@ -661,20 +899,18 @@ impl Segment {
         self.writer_word(HEARTBEAT_OFFSET)
     }
 
-    /// The futex word readers sleep on (header page: read-only for readers).
-    pub(crate) fn notify(&self) -> &AtomicU32 {
-        // SAFETY: `NOTIFY_OFFSET` is 4-aligned inside the header page, mapped while `self`
-        // lives; it is accessed only atomically (readers load and futex-wait on it).
-        unsafe { AtomicU32::from_ptr(self.head.as_ptr().add(NOTIFY_OFFSET).cast()) }
+    /// The owner's PID namespace.
+    pub(crate) fn pid_ns(&self) -> &AtomicU64 {
+        self.writer_word(PID_NS_OFFSET)
     }
 
-    /// The waiter count: writable for the creator and for readers that mapped the readers'
-    /// page read-write; `None` for readers that could not.
-    pub(crate) fn waiters(&self) -> Option<&AtomicU32> {
+    /// The futex word readers sleep on (readers' page): writable for the creator and for
+    /// readers that mapped the readers' page read-write; `None` for readers that could not.
+    fn notify(&self) -> Option<&AtomicU32> {
         let page = match (&self.data, &self.readers) {
             // The creator's mapping covers the whole segment.
-            // SAFETY: `WAITERS_OFFSET` lies inside it.
-            (None, _) => unsafe { self.head.as_ptr().add(WAITERS_OFFSET) },
+            // SAFETY: `NOTIFY_OFFSET` lies inside it.
+            (None, _) => unsafe { self.head.as_ptr().add(NOTIFY_OFFSET) },
             (Some(_), Some(readers)) => readers.as_ptr(),
             (Some(_), None) => return None,
         };
@@ -682,38 +918,37 @@ impl Segment {
         Some(unsafe { AtomicU32::from_ptr(page.cast()) })
     }
 
-    /// Writer side after a store: wakes registered readers (no syscall when there are none).
+    /// Writer side after a store: wakes every sleeping reader (no syscall when none sleeps).
     /// Returns whether it issued a wake.
+    #[inline]
     pub(crate) fn wake_readers(&self) -> bool {
-        let mut woke = false;
-        if let Some(waiters) = self.waiters() {
-            crate::wait::wake_waiters(self.notify(), waiters, |notify| {
-                woke = true;
-                let _ = rustix::thread::futex::wake(
-                    notify.as_core(),
-                    rustix::thread::futex::Flags::empty(),
-                    u32::MAX,
-                );
-            });
-        }
-        woke
+        let Some(notify) = self.notify() else {
+            return false;
+        };
+        crate::wait::wake_waiters(notify, |notify| {
+            let _ = rustix::thread::futex::wake(
+                notify.as_core(),
+                rustix::thread::futex::Flags::empty(),
+                crate::wait::WAKE_ALL,
+            );
+        })
     }
 
-    /// Reader side: waits until `check` returns `Some`, or `timeout` passes.
+    /// Reader side: waits until `check` returns `Some`, or `timeout` passes. A reader that
+    /// may not write the readers' page cannot ask to be woken: it polls every 2 ms.
     pub(crate) fn wait_for<R>(
         &self,
         timeout: Duration,
         check: impl FnMut() -> Option<R>,
     ) -> Option<R> {
         let deadline = Instant::now().checked_add(timeout);
-        let waiters = self.waiters();
-        // Unregistered readers are never woken: they poll.
-        let poll = if waiters.is_some() {
+        let notify = self.notify();
+        let poll = if notify.is_some() {
             Duration::MAX
         } else {
             Duration::from_millis(2)
         };
-        crate::wait::wait(self.notify(), waiters, check, |notify, expected| {
+        let sleep = |notify: &AtomicU32, expected| {
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
                 None => Duration::MAX,
@@ -735,7 +970,41 @@ impl Segment {
                 Some(&ts),
             );
             true
+        };
+        match notify {
+            Some(word) => crate::wait::wait(word, true, check, sleep),
+            None => {
+                // Never woken: nap on a private word that nobody changes.
+                let idle = AtomicU32::new(0);
+                crate::wait::wait(&idle, false, check, sleep)
+            }
+        }
+    }
+
+    /// The current size of the segment's file.
+    pub(crate) fn file_len(&self) -> io::Result<u64> {
+        regular_len(&self.fd).map_err(|e| match e {
+            OpenError::Io(e) => e,
+            e => io::Error::other(format!("{e}")),
         })
+    }
+
+    /// Takes the lifecycle lock (see [`LifecycleLock`]) and checks that the segment still has
+    /// its name. `Ok(None)`: it was removed or replaced meanwhile.
+    pub(crate) fn lock_named(
+        &self,
+        deadline: Instant,
+    ) -> Result<Option<LifecycleLock<'_>>, OpenError> {
+        let lock = LifecycleLock::acquire(self.fd.as_fd(), deadline).ok_or_else(|| {
+            OpenError::Io(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "another process holds the segment's lifecycle lock (removing or recovering it)",
+            ))
+        })?;
+        match self.backing.path() {
+            Some(path) if !still_named(self.fd.as_fd(), &path) => Ok(None),
+            _ => Ok(Some(lock)),
+        }
     }
 
     /// After a successful takeover: the new owner removes the segment on drop, as its creator
@@ -750,23 +1019,14 @@ impl Segment {
     }
 }
 
-/// Removes the object behind `backing` from its namespace (a memfd has none).
-fn unlink(backing: &Backing) {
-    match backing {
-        Backing::Shm(name) => {
-            let _ = rustix::shm::unlink(name.shm_path().as_str());
-        }
-        Backing::File(path) => {
-            let _ = std::fs::remove_file(path);
-        }
-        Backing::Memfd => {}
-    }
-}
-
 impl Drop for Segment {
     fn drop(&mut self) {
-        if self.unlink_on_drop {
-            unlink(&self.backing);
+        // Only if the name still means this segment: after a `rm --force` and a new creation,
+        // the name belongs to someone else.
+        if let (true, Some(path)) = (self.unlink_on_drop, self.backing.path())
+            && still_named(self.fd.as_fd(), &path)
+        {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
@@ -793,8 +1053,59 @@ fn read_header(head: &Mapping) -> HeaderLine0 {
     header
 }
 
-/// Removes the segment `name` (its memory lives on until every mapping is gone).
+/// Removes the segment `name` whatever its state (its memory lives on until every mapping is
+/// gone). [`remove_dead`](super::remove_dead) removes only segments whose writer died.
 pub fn remove(name: &str) -> Result<(), OpenError> {
     let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-    rustix::shm::unlink(name.shm_path().as_str()).map_err(open_error)
+    rustix::fs::unlink(name.path()).map_err(open_error)
+}
+
+/// Why [`Segment::replace_abandoned`] did not replace the object under a name.
+pub(crate) enum Abandoned {
+    /// Building the new segment failed.
+    Create(CreateError),
+    /// The object under the name could not be opened (not a regular file, no permission...).
+    Open(OpenError),
+    /// The object has an owner that may be running (the PID).
+    Owned(i32),
+}
+
+impl Segment {
+    /// Replaces the object under `name` with a new segment for `geometry`, if the object is
+    /// still abandoned (see [`super::list::FileState::is_abandoned`]) once this process holds
+    /// its lifecycle lock. `Ok(None)`: the name changed meanwhile, or another process holds the
+    /// lock (it is replacing or removing it); the caller starts over.
+    pub(crate) fn replace_abandoned(
+        name: &str,
+        geometry: Geometry,
+        fingerprint: u64,
+        options: CreateOptions,
+    ) -> Result<Option<Self>, Abandoned> {
+        let valid =
+            SegmentName::new(name).map_err(|e| Abandoned::Create(CreateError::InvalidName(e)))?;
+        let path = valid.path();
+        let fd = match open_regular(&path, OFlags::RDONLY) {
+            Ok(fd) => fd,
+            Err(OpenError::NotFound) => return Ok(None),
+            Err(e) => return Err(Abandoned::Open(e)),
+        };
+        let Some(_lock) = LifecycleLock::acquire(fd.as_fd(), Instant::now()) else {
+            return Ok(None);
+        };
+        if !still_named(fd.as_fd(), &path) {
+            return Ok(None);
+        }
+        let state =
+            super::list::FileState::read(&fd).map_err(|e| Abandoned::Open(OpenError::Io(e)))?;
+        if !state.is_abandoned() {
+            return match state.running_owner() {
+                Some(pid) => Err(Abandoned::Owned(pid)),
+                // Initialised meanwhile: the caller opens it the usual way.
+                None => Ok(None),
+            };
+        }
+        Self::create(name, geometry, fingerprint, options, Publish::Replace)
+            .map(Some)
+            .map_err(Abandoned::Create)
+    }
 }

@@ -7,13 +7,16 @@
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
+use std::time::Instant;
 
 use super::TakeoverError;
 use super::cells::{slot_offset, stored_stamp, word_at};
 use super::name::SegmentName;
-use super::segment::{CreateError, CreateOptions, OpenOptions, Segment};
+use super::segment::{
+    Abandoned, CreateError, CreateOptions, OpenError, OpenOptions, Publish, Segment,
+};
 use crate::layout::{Geometry, HeaderLine0, Kind, LayoutError};
-use crate::liveness::{Heartbeat, Liveness, OwnerToken};
+use crate::liveness::{Heartbeat, Liveness, OwnerToken, PidNamespace};
 use crate::ring::RingHead;
 use crate::seqlock::{self, WRITER_FLAG_OFFSET};
 use crate::series::NonMonotonic;
@@ -50,32 +53,57 @@ impl Writer {
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let segment = match place {
-            Place::Shm(name) => Segment::create(name, geometry, fingerprint, options)?,
+            Place::Shm(name) => {
+                Segment::create(name, geometry, fingerprint, options, Publish::Exclusive)?
+            }
             Place::Memfd(label) => Segment::create_memfd(label, geometry, fingerprint, options)?,
             Place::File(path) => Segment::create_file(path, geometry, fingerprint, options)?,
         };
         Ok(Self::claim(segment))
     }
 
-    /// Takes over the named segment (validated with `validate`) from a writer that died or
-    /// exited; fails with [`TakeoverError::WriterAlive`] while the owner process runs.
+    /// Takes over the named segment (validated with `validate`, and holding `capacity` slots
+    /// if given) from a writer that died or exited; fails with [`TakeoverError::WriterAlive`]
+    /// while the owner process runs or cannot be checked. Nothing in the segment changes
+    /// unless the takeover succeeds.
     pub(crate) fn open_existing(
         name: &str,
         validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        capacity: Option<usize>,
         options: OpenOptions,
     ) -> Result<Self, TakeoverError> {
         let mut segment =
             Segment::open_writer(name, validate, options).map_err(TakeoverError::Open)?;
+        // Excludes a `remove_dead` (or `rtshm gc`) of this segment: it either unlinked the
+        // name before (then the takeover fails) or finds the new owner after.
+        let deadline = Instant::now() + options.init_timeout;
+        let Some(lock) = segment.lock_named(deadline).map_err(TakeoverError::Open)? else {
+            return Err(TakeoverError::Open(OpenError::NotFound));
+        };
         let me = OwnerToken::current().to_raw();
+        let ns = PidNamespace::from_raw(segment.pid_ns().load(Ordering::Relaxed));
         let owner = segment.owner();
         // Acquire: see the structure as the previous owner left it.
         let mut current = owner.load(Ordering::Acquire);
         loop {
             let token = OwnerToken::from_raw(current);
-            if token.liveness() == Liveness::Alive {
-                return Err(TakeoverError::WriterAlive {
-                    pid: token.pid().unwrap_or(0),
-                });
+            match token.liveness_in(ns) {
+                Liveness::Alive => {
+                    return Err(TakeoverError::WriterAlive {
+                        pid: token.pid().unwrap_or(0),
+                    });
+                }
+                Liveness::Unknown => {
+                    return Err(TakeoverError::WriterUnknown {
+                        pid: token.pid().unwrap_or(0),
+                    });
+                }
+                _ => {}
+            }
+            // Checked before anything changes: a mismatch leaves owner and epoch as they are.
+            let found = segment.geometry().capacity;
+            if let Some(requested) = capacity.filter(|&c| c != found) {
+                return Err(TakeoverError::CapacityMismatch { found, requested });
             }
             // AcqRel: exactly one of several racing publishers wins the segment.
             match owner.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
@@ -83,9 +111,56 @@ impl Writer {
                 Err(now) => current = now,
             }
         }
+        segment
+            .pid_ns()
+            .store(PidNamespace::current().to_raw(), Ordering::Relaxed);
         segment.epoch().fetch_add(1, Ordering::Relaxed);
+        drop(lock);
         segment.adopt();
         Ok(Self::claim(segment))
+    }
+
+    /// Creates the named segment, or takes it over from a dead writer, or replaces what a
+    /// creator that died while initialising left under the name (an object too small for a
+    /// header, or a header without its version, with no live owner, still so after the init
+    /// timeout). Exactly one of several processes racing on one name wins; the others get
+    /// [`TakeoverError::WriterAlive`].
+    pub(crate) fn create_or_recover(
+        name: &str,
+        geometry: Geometry,
+        fingerprint: u64,
+        validate: impl Fn(&HeaderLine0, u64) -> Result<Geometry, LayoutError> + Copy,
+        options: (CreateOptions, OpenOptions),
+    ) -> Result<Self, TakeoverError> {
+        let (create, open) = options;
+        // Each round ends in a result unless the name changed under it (removed, replaced):
+        // a bounded number of rounds, each bounded by the init timeout.
+        for _ in 0..8 {
+            match Self::create(Place::Shm(name), geometry, fingerprint, create) {
+                Err(CreateError::AlreadyExists) => {}
+                other => return other.map_err(TakeoverError::Create),
+            }
+            match Self::open_existing(name, validate, Some(geometry.capacity), open) {
+                Err(TakeoverError::Open(OpenError::NotFound)) => {}
+                Err(TakeoverError::Open(OpenError::Invalid(
+                    LayoutError::NotInitialized | LayoutError::TooSmall { .. },
+                ))) => {
+                    let replaced = Segment::replace_abandoned(name, geometry, fingerprint, create)
+                        .map_err(|e| match e {
+                            Abandoned::Create(e) => TakeoverError::Create(e),
+                            Abandoned::Open(e) => TakeoverError::Open(e),
+                            Abandoned::Owned(pid) => TakeoverError::WriterAlive { pid },
+                        })?;
+                    if let Some(segment) = replaced {
+                        return Ok(Self::claim(segment));
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(TakeoverError::Open(OpenError::Io(std::io::Error::other(
+            "the segment was removed or replaced while recovering it, 8 times in a row",
+        ))))
     }
 
     /// Claims the structure's writer (repairing what a dead writer left, see DESIGN.md section
@@ -118,10 +193,8 @@ impl Writer {
                 }
             }
         }
-        // Release: a reader that sees this owner also sees the repaired structure.
-        this.segment
-            .owner()
-            .store(OwnerToken::current().to_raw(), Ordering::Release);
+        // The owner word is already this process's: written before the version by the creator,
+        // or won by the compare-and-swap of a takeover. It is never stored blindly.
         this.heartbeat();
         this
     }

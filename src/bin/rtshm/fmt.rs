@@ -47,21 +47,24 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (era * 400 + yoe + u64::from(m <= 2), m, d)
 }
 
-/// The one-word writer status: `alive`, `stale`, `dead`, `unowned`.
+/// The one-word writer status: `alive`, `stale`, `dead`, `unknown`, `unowned`.
 pub fn status_word(s: &WriterStatus) -> &'static str {
     match s {
         WriterStatus::Alive { .. } => "alive",
         WriterStatus::Stale { .. } => "stale",
         WriterStatus::Dead => "dead",
         WriterStatus::Unowned => "unowned",
+        _ => "unknown",
     }
 }
 
 /// The heartbeat age of a live or stale writer.
 pub fn heartbeat_age(s: &WriterStatus) -> Option<Duration> {
     match s {
-        WriterStatus::Alive { age } | WriterStatus::Stale { age } => Some(*age),
-        WriterStatus::Dead | WriterStatus::Unowned => None,
+        WriterStatus::Alive { age }
+        | WriterStatus::Stale { age }
+        | WriterStatus::Unknown { age } => Some(*age),
+        _ => None,
     }
 }
 

@@ -193,6 +193,7 @@ fn stream(
     let mut left = options.count.unwrap_or(u64::MAX);
     let mut last_value = Instant::now();
     while left > 0 && !stop.load(Ordering::Relaxed) {
+        check_size(view)?;
         let step = follower.poll(view, left, |r| write_value(out, r, options.format))?;
         if step.missed > 0 {
             eprintln!(
@@ -239,6 +240,21 @@ fn write_value(out: &mut impl Write, r: &Record<'_>, format: Format) -> io::Resu
     }
 }
 
+/// Fails if the segment's file was truncated: reading its missing pages would kill the
+/// process with `SIGBUS`. (A truncation between this check and the next read still can: named
+/// and file segments trust whoever may write them; see the README.)
+fn check_size(view: &Inspector) -> io::Result<()> {
+    let needed = view.geometry().total_len as u64;
+    let len = view.file_len()?;
+    if len < needed {
+        return Err(io::Error::other(format!(
+            "the segment was truncated to {len} bytes (it needs {needed}): stopped before \
+             reading the missing pages"
+        )));
+    }
+    Ok(())
+}
+
 /// `watch`'s options.
 pub struct WatchOptions {
     pub interval: Duration,
@@ -270,7 +286,16 @@ pub fn watch(
     let (mut mark, mut mark_written) = (Instant::now(), view.written());
     let mut refreshes = 0u64;
     let mut hz = None;
+    // Only the start of each value is shown: read no more (a hostile header may claim GiBs).
+    let g = *view.geometry();
+    let value_at = if g.kind == Kind::TimeSeries {
+        g.stamped_value_at()
+    } else {
+        0
+    };
+    view.set_read_limit(value_at + 64);
     while !stop.load(Ordering::Relaxed) {
+        check_size(view)?;
         let step = follower.poll(view, u64::MAX, |_| Ok(()))?;
         totals.read += step.read;
         totals.missed += step.missed;

@@ -13,9 +13,11 @@ mod follow;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use rtshm::layout::LayoutError;
 use rtshm::liveness::WriterStatus;
 use rtshm::shm::{self, Inspector, Listed, OpenError, OpenOptions, SegmentInfo};
 
@@ -99,6 +101,10 @@ enum Command {
         /// Give up (exit code 1) when no new value arrives for this many seconds.
         #[arg(long)]
         timeout: Option<f64>,
+        /// Refuse (exit code 1) segments whose values are larger than this many bytes, rather
+        /// than allocate and copy what a hostile or mistaken header claims.
+        #[arg(long, default_value_t = 64 << 20)]
+        max_bytes: usize,
     },
     /// Remove segments. A segment whose writer is alive is kept unless --force.
     Rm {
@@ -142,9 +148,24 @@ impl From<io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    // SIGINT and SIGTERM end the process at any point (an open, a removal...), except inside
+    // `watch` and `dump`, which finish their report and exit 0 (see `follow`).
+    let looping = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+        let (stop, looping) = (Arc::clone(&stop), Arc::clone(&looping));
+        // SAFETY: the handler only loads and stores atomics and calls `_exit`, all
+        // async-signal-safe.
+        let registered = unsafe {
+            signal_hook::low_level::register(signal, move || {
+                if looping.load(Ordering::Relaxed) {
+                    stop.store(true, Ordering::Relaxed);
+                } else {
+                    signal_hook::low_level::exit(128 + signal);
+                }
+            })
+        };
+        if let Err(e) = registered {
             eprintln!("rtshm: cannot handle signal {signal}: {e}");
         }
     }
@@ -169,6 +190,7 @@ fn main() -> ExitCode {
                 iterations,
                 screen: io::stdout().is_terminal(),
             };
+            looping.store(true, Ordering::Relaxed);
             follow::watch(&mut out, &mut view, &name, &options, &stop).map_err(Failure::from)
         }),
         Command::Dump {
@@ -177,6 +199,7 @@ fn main() -> ExitCode {
             format,
             from,
             timeout,
+            max_bytes,
         } => open(&name).and_then(|mut view| {
             let timeout = match timeout.map(Duration::try_from_secs_f64) {
                 None => None,
@@ -189,6 +212,17 @@ fn main() -> ExitCode {
                 from,
                 timeout,
             };
+            let size = view.geometry().payload_size;
+            if size > max_bytes {
+                return Err(Failure::new(
+                    FAILED,
+                    format!(
+                        "values of '{name}' are {size} bytes, above --max-bytes {max_bytes}: \
+                         raise it to dump them"
+                    ),
+                ));
+            }
+            looping.store(true, Ordering::Relaxed);
             follow::dump(&mut out, &mut view, &options, &stop)
         }),
         Command::Rm { names, force } => rm(&mut out, &names, force),
@@ -360,10 +394,25 @@ fn list_json(seg: &Listed) -> String {
     ])
 }
 
+/// The most `show` prints of a value, even with `--bytes 0`.
+const SHOW_MAX: usize = 1 << 20;
+
 fn show(out: &mut impl Write, name: &str, bytes: usize, sample: Duration) -> Result<u8, Failure> {
     let mut view = open(name)?;
     let h = *view.header();
     let g = *view.geometry();
+    // Read only what is shown: a time series' stamp and sequence number, then `bytes` bytes
+    // of the value.
+    let value_at = match g.kind {
+        rtshm::layout::Kind::TimeSeries => g.stamped_value_at(),
+        _ => 0,
+    };
+    let shown = if bytes == 0 {
+        SHOW_MAX
+    } else {
+        bytes.min(SHOW_MAX)
+    };
+    view.set_read_limit(value_at.saturating_add(shown));
     let status = view.writer_status(shm::STALE_AFTER);
     let now_ns = rtshm::Clock::Realtime
         .now()
@@ -448,28 +497,20 @@ fn rm(out: &mut impl Write, names: &[String], force: bool) -> Result<u8, Failure
             continue;
         }
         let Some(seg) = listed.iter().find(|s| &s.name == name) else {
-            let why = if std::path::Path::new("/dev/shm").join(name).exists() {
-                "not an rtshm segment; not removed"
-            } else {
-                "no such segment"
-            };
-            refuse(&mut code, FAILED, why.to_owned());
+            refuse(&mut code, FAILED, not_listed(name));
             continue;
         };
-        if let Ok(info) = &seg.info {
-            let alive = matches!(
-                info.writer,
-                WriterStatus::Alive { .. } | WriterStatus::Stale { .. }
+        // The owner word is read whatever the header's state: a live writer's segment with a
+        // corrupt header is still its segment.
+        if seg.writer.may_be_running() && !force {
+            let pid = seg.writer_pid.unwrap_or(0);
+            let word = fmt::status_word(&seg.writer);
+            refuse(
+                &mut code,
+                PARTIAL,
+                format!("writer pid {pid} is {word}; not removed (--force removes it)"),
             );
-            if alive && !force {
-                let pid = info.writer_pid.unwrap_or(0);
-                refuse(
-                    &mut code,
-                    PARTIAL,
-                    format!("writer pid {pid} is alive; not removed (--force removes it)"),
-                );
-                continue;
-            }
+            continue;
         }
         match shm::remove(name) {
             Ok(()) => writeln!(out, "removed {name}")?,
@@ -479,35 +520,69 @@ fn rm(out: &mut impl Write, names: &[String], force: bool) -> Result<u8, Failure
     Ok(code)
 }
 
+/// Why `rm` does not find `name` among the listed segments.
+fn not_listed(name: &str) -> String {
+    let path = std::path::Path::new("/dev/shm").join(name);
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return "no such segment".to_owned();
+    };
+    if !meta.file_type().is_file() {
+        return "not an rtshm segment (not a regular file); not removed".to_owned();
+    }
+    match std::fs::File::open(&path) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => "permission denied: this user \
+            cannot read it to check that it is an rtshm segment (run as its owner or as root); \
+            not removed"
+            .to_owned(),
+        _ => "not an rtshm segment; not removed".to_owned(),
+    }
+}
+
 fn gc(out: &mut impl Write, dry_run: bool) -> Result<u8, Failure> {
     let listed = list_segments()?;
-    let mut code = OK;
-    let mut removed = 0;
+    let mut candidates = Vec::new();
     for seg in &listed {
-        let info = match &seg.info {
-            Ok(info) if info.writer == WriterStatus::Dead => info,
-            Ok(_) => continue,
-            Err(e) => {
+        let why = match (&seg.info, seg.writer) {
+            (_, WriterStatus::Dead) => match seg.writer_pid {
+                Some(pid) => format!("writer pid {pid} is dead"),
+                None => "writer is dead".to_owned(),
+            },
+            // A creator died before finishing it (no live owner: checked again on removal).
+            (Err(LayoutError::NotInitialized), w) if !w.may_be_running() => {
+                "never initialised by its creator".to_owned()
+            }
+            (Err(e), _) => {
                 eprintln!("rtshm: {}: kept, invalid header: {e}", seg.name);
                 continue;
             }
+            (Ok(_), _) => continue,
         };
-        let why = match info.writer_pid {
-            Some(pid) => format!("writer pid {pid} is dead"),
-            None => "writer is dead".to_owned(),
-        };
+        candidates.push((seg.name.clone(), why));
+    }
+    let builds =
+        shm::abandoned_builds().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
+    for name in builds {
+        candidates.push((name, "a creator died while building it".to_owned()));
+    }
+    let mut code = OK;
+    let mut removed = 0;
+    for (name, why) in &candidates {
         if dry_run {
-            writeln!(out, "would remove {} ({why})", seg.name)?;
+            writeln!(out, "would remove {name} ({why})")?;
             removed += 1;
             continue;
         }
-        match shm::remove(&seg.name) {
-            Ok(()) => {
-                writeln!(out, "removed {} ({why})", seg.name)?;
+        // Checked again under the segment's lifecycle lock, which a publisher taking it over
+        // holds too: a segment taken over meanwhile is kept.
+        match shm::remove_if_dead(name) {
+            Ok(true) => {
+                writeln!(out, "removed {name} ({why})")?;
                 removed += 1;
             }
+            Ok(false) => eprintln!("rtshm: {name}: kept, it changed (taken over or in use)"),
+            Err(OpenError::NotFound) => {}
             Err(e) => {
-                eprintln!("rtshm: {}: not removed: {e}", seg.name);
+                eprintln!("rtshm: {name}: not removed: {e}");
                 code = PARTIAL;
             }
         }
