@@ -550,6 +550,12 @@ pub enum LayoutError {
         found: u64,
         /// The fingerprint of the type asked for.
         expected: u64,
+        /// The size and alignment of the values the segment stores.
+        found_shape: Shape,
+        /// The size and alignment of the values asked for.
+        expected_shape: Shape,
+        /// The name of the type asked for (empty for a type known only at run time).
+        expected_type: &'static str,
     },
     /// The capacity in the header is invalid.
     Capacity(crate::ring::CapacityError),
@@ -591,11 +597,32 @@ impl fmt::Display for LayoutError {
                 Some(k) => write!(f, "segment holds a {k}, not a {expected}"),
                 None => write!(f, "segment kind {found} is unknown (expected a {expected})"),
             },
-            Self::TypeMismatch { found, expected } => write!(
-                f,
-                "segment payload fingerprint {found:#018x} does not match the requested type's \
-                 {expected:#018x}: the processes disagree on the value type"
-            ),
+            Self::TypeMismatch {
+                found,
+                expected,
+                found_shape: fs,
+                expected_shape: es,
+                expected_type,
+            } => {
+                let ty = TypeName(expected_type);
+                if fs == es {
+                    write!(
+                        f,
+                        "segment stores values of the same shape as {ty} ({} bytes, align {}) \
+                         but of another type (fingerprint {found:#018x}, not {expected:#018x}): \
+                         fields in another order, or another type of that size",
+                        es.size, es.align
+                    )
+                } else {
+                    write!(
+                        f,
+                        "segment stores {}-byte values aligned to {} (fingerprint \
+                         {found:#018x}), not {ty} ({} bytes, align {}, fingerprint \
+                         {expected:#018x}): the processes disagree on the value type",
+                        fs.size, fs.align, es.size, es.align
+                    )
+                }
+            }
             Self::PayloadMismatch { found, expected } => write!(
                 f,
                 "segment stores {}-byte values aligned to {} ({} bytes of user value), not the \
@@ -620,6 +647,19 @@ impl fmt::Display for LayoutError {
 
 impl core::error::Error for LayoutError {}
 
+/// A requested type's name in an error message.
+struct TypeName(&'static str);
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("the requested type")
+        } else {
+            write!(f, "`{}`", self.0)
+        }
+    }
+}
+
 /// Validates a header snapshot against the file length and what the opener expects, and
 /// returns the geometry to use. `V` is the stored value type (`T`, or `Stamped<T>`).
 ///
@@ -632,7 +672,8 @@ pub fn validate<V: Payload>(
     file_len: u64,
     expected: Expected,
 ) -> Result<Geometry, LayoutError> {
-    check_expected(header, file_len, expected, Shape::of::<V>())?;
+    let name = core::any::type_name::<V>();
+    check_expected(header, file_len, expected, Shape::of::<V>(), name)?;
     check_geometry(header, file_len, |capacity| {
         Geometry::of::<V>(expected.kind, capacity)
     })
@@ -647,7 +688,7 @@ pub fn validate_shape(
     expected: Expected,
     shape: Shape,
 ) -> Result<Geometry, LayoutError> {
-    check_expected(header, file_len, expected, shape)?;
+    check_expected(header, file_len, expected, shape, "")?;
     check_geometry(header, file_len, |capacity| {
         Geometry::of_raw(
             expected.kind,
@@ -665,6 +706,7 @@ fn check_expected(
     file_len: u64,
     expected: Expected,
     shape: Shape,
+    type_name: &'static str,
 ) -> Result<(), LayoutError> {
     check_identity(header, file_len)?;
     if header.kind != expected.kind as u32 {
@@ -677,6 +719,9 @@ fn check_expected(
         return Err(LayoutError::TypeMismatch {
             found: header.fingerprint,
             expected: expected.fingerprint,
+            found_shape: Shape::in_header(header),
+            expected_shape: shape,
+            expected_type: type_name,
         });
     }
     let found = Shape::in_header(header);
@@ -899,7 +944,7 @@ mod tests {
                 expected: Kind::SeqLock
             })
         );
-        assert_eq!(
+        assert!(matches!(
             check(
                 h,
                 len,
@@ -909,10 +954,11 @@ mod tests {
                 }
             ),
             Err(LayoutError::TypeMismatch {
-                found: e.fingerprint,
-                expected: 5
-            })
-        );
+                found,
+                expected: 5,
+                ..
+            }) if found == e.fingerprint
+        ));
         assert!(matches!(
             check(
                 HeaderLine0 {

@@ -4,8 +4,10 @@
 //! query is a binary search: O(log capacity) probes, no allocation.
 //!
 //! Every query works on one snapshot of the writer position, and every probe is lap-checked (the
-//! ring's per-slot sequence). A probe that finds its slot overwritten restarts the query on a
-//! fresh snapshot; after [`TRY_LOAD_ATTEMPTS`] restarts the query gives up with [`Busy`]. A query
+//! ring's per-slot sequence). A probe that finds its slot overwritten moves the low end of the
+//! window past it and goes on; a query restarts on a fresh snapshot only when the writer lapped
+//! the whole snapshot, or overwrote the value picked before it was read; after
+//! [`TRY_LOAD_ATTEMPTS`] restarts the query gives up with [`Busy`]. A query
 //! racing a writer therefore returns an answer that was correct for some snapshot, never a torn
 //! or out-of-window sample.
 //!
@@ -341,16 +343,23 @@ impl<T: Pod> Stamps for SeriesRef<'_, T> {
 /// a new search if one of them is overwritten in between.
 #[inline]
 fn search(src: &impl Stamps, t: Timestamp) -> Result<Search, Busy> {
-    'restart: for _ in 0..TRY_LOAD_ATTEMPTS {
+    for _ in 0..TRY_LOAD_ATTEMPTS {
         let hi = src.written();
-        let lo = hi.saturating_sub(src.capacity());
+        let mut lo = hi.saturating_sub(src.capacity());
+        let start = lo;
         let (mut a, mut b) = (lo, hi);
         let (mut before, mut after) = (None, None);
         while a < b {
             let mid = a + (b - a) / 2;
             let Some(stamp) = src.stamp(mid) else {
-                sync::spin_loop();
-                continue 'restart;
+                // Write `mid` was complete in the snapshot, so the writer has lapped it: it and
+                // every older write are gone. The window now starts after it; the search goes
+                // on there (restarting would lose the same race again when the answer is the
+                // oldest value, as it is for a query before the window).
+                lo = mid + 1;
+                a = lo;
+                before = None;
+                continue;
             };
             if stamp < t {
                 before = Some((mid, stamp));
@@ -359,6 +368,11 @@ fn search(src: &impl Stamps, t: Timestamp) -> Result<Search, Busy> {
                 after = Some((mid, stamp));
                 b = mid;
             }
+        }
+        if lo > start && lo >= hi {
+            // The writer lapped the whole snapshot during the search: take a new one.
+            sync::spin_loop();
+            continue;
         }
         return Ok(Search {
             before,
@@ -693,5 +707,59 @@ impl<T: Pod> fmt::Debug for SeriesRef<'_, T> {
         f.debug_struct("SeriesRef")
             .field("ring", &self.ring)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod lapping_tests {
+    use core::cell::Cell;
+
+    use super::*;
+
+    /// A series of 64 stamps `n * 1000` whose writer pushes while a query probes: every
+    /// `every`-th probe moves the oldest held write `lost` (and the newest) forward by one.
+    struct Lapping {
+        lost: Cell<u64>,
+        probes: Cell<u64>,
+        every: u64,
+    }
+
+    impl Stamps for Lapping {
+        fn written(&self) -> u64 {
+            self.lost.get() + 64
+        }
+
+        fn capacity(&self) -> u64 {
+            64
+        }
+
+        fn stamp(&self, n: u64) -> Option<Timestamp> {
+            let lost = self.lost.get();
+            self.probes.set(self.probes.get() + 1);
+            if self.probes.get().is_multiple_of(self.every) {
+                self.lost.set(lost + 1);
+            }
+            (n >= lost && n < lost + 64).then(|| Timestamp::from_nanos(n * 1000))
+        }
+    }
+
+    #[test]
+    fn a_query_for_the_oldest_value_under_a_lapping_writer_moves_on_instead_of_failing() {
+        // A binary search of 64 values probes 6 or 7 times: the writer laps its low end once
+        // or twice during each, as a fast writer does. (Before, a lapped probe restarted the
+        // whole search, which met the same race again until `Busy`.)
+        let series = Lapping {
+            lost: Cell::new(64),
+            probes: Cell::new(0),
+            every: 4,
+        };
+        // Before the window: the answer is the oldest value still held when it is read.
+        let mut read = None;
+        let found = closest_with(&series, Timestamp::from_nanos(0), Duration::MAX, |n| {
+            read = Some(n);
+            n >= series.lost.get()
+        });
+        assert_eq!(found, Ok(true));
+        assert!(read.is_some_and(|n| n >= 64));
     }
 }

@@ -210,9 +210,19 @@ fn wrong_type_gets_type_mismatch_with_both_fingerprints() {
     let n = name("wrongtype");
     let _p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
     match Subscriber::<kind::SeqLock<i32>>::open(&n) {
-        Err(OpenError::Invalid(LayoutError::TypeMismatch { found, expected })) => {
+        Err(OpenError::Invalid(
+            e @ LayoutError::TypeMismatch {
+                found, expected, ..
+            },
+        )) => {
             assert_eq!(found, layout::fingerprint::<u32>());
             assert_eq!(expected, layout::fingerprint::<i32>());
+            // The README's promise: sizes, alignments and the type's name, not two hashes.
+            let text = e.to_string();
+            assert!(
+                text.contains("same shape as `i32` (4 bytes, align 4)"),
+                "{text}"
+            );
         }
         other => panic!("{:?}", other.err()),
     }

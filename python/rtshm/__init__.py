@@ -37,6 +37,7 @@ GIL.
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable, Iterator, Literal, NamedTuple, Optional
 
@@ -100,8 +101,9 @@ class Sample(NamedTuple):
 class WriterStatus(NamedTuple):
     """The writer's liveness: ``state`` is ``"alive"`` (heartbeat within the threshold),
     ``"stale"`` (process running, no heartbeat for longer), ``"dead"`` (process gone: the
-    segment can be taken over) or ``"unowned"`` (no writer); ``age`` is the heartbeat's age in
-    seconds (alive and stale only)."""
+    segment can be taken over), ``"unknown"`` (the process cannot be checked from here: another
+    PID namespace, or a hidden /proc; never taken over) or ``"unowned"`` (no writer); ``age`` is
+    the heartbeat's age in seconds (alive, stale and unknown only)."""
 
     state: str
     age: Optional[float]
@@ -117,9 +119,21 @@ def _spec(dtype: Any, kind: str, schema: Optional[int]) -> tuple[np.dtype, str, 
     """The dtype, the kind, and the native arguments describing them: (kind, size, alignment,
     schema id)."""
     dtype = np.dtype(dtype)
+    if dtype.hasobject:
+        raise ValueError(
+            f"dtype {dtype} holds Python objects: shared memory holds plain numbers only"
+        )
     kind = _check_kind(kind)
     schema = dtype_schema(dtype) if schema is None else schema
     return dtype, kind, (kind, dtype.itemsize, dtype.alignment, schema)
+
+
+def _deadline(timeout: float) -> float:
+    """The monotonic deadline of a wait of ``timeout`` seconds; ``ValueError`` for a timeout
+    that is not a duration (negative, NaN, infinite), as an open's timeout raises."""
+    if not math.isfinite(timeout) or timeout < 0:
+        raise ValueError(f"{timeout} is not a duration in seconds")
+    return time.monotonic() + timeout
 
 
 def _capacity(kind: str, capacity: Optional[int]) -> int:
@@ -239,15 +253,22 @@ class Publisher(_Typed):
         capacity: Optional[int] = None,
         *,
         schema: Optional[int] = None,
+        mode: int = 0o600,
+        clock: Literal["monotonic", "realtime"] = "monotonic",
+        timeout: float = 1.0,
     ) -> "Publisher":
         """Creates the segment, or takes it over if it exists and its writer is dead: the
-        usual start-up of a node that may have crashed before."""
-        from .errors import AlreadyExistsError
-
-        try:
-            return cls.create(name, dtype, kind, capacity, schema=schema)
-        except AlreadyExistsError:
-            return cls.open_existing(name, dtype, kind, schema=schema)
+        usual start-up of a node that may have crashed before. Of processes racing on one
+        name exactly one wins (the others get :class:`WriterAliveError`); an existing segment
+        must hold ``capacity`` slots (``RtshmError`` otherwise, leaving it untouched)."""
+        dtype, kind, spec = _spec(dtype, kind, schema)
+        if clock not in ("monotonic", "realtime"):
+            raise ValueError("clock must be 'monotonic' or 'realtime'")
+        capacity = _capacity(kind, capacity)
+        native = _native.RawWriter.create_or_recover(
+            name, *spec, capacity, mode, clock == "realtime", timeout
+        )
+        return cls(native, name, dtype, kind)
 
     def store(self, value: Any) -> int:
         """Stores ``value`` (anything numpy converts to the dtype: a record, a tuple, an
@@ -300,6 +321,13 @@ class Publisher(_Typed):
 
     def __repr__(self) -> str:
         return f"<rtshm.Publisher {self._name!r} {self._kind} of {self._dtype}>"
+
+
+class _Closed:
+    """Stands in for a closed subscriber's native reader."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("the subscriber is closed")
 
 
 class Subscriber(_Typed):
@@ -381,7 +409,7 @@ class Subscriber(_Typed):
         completes; returns the value and its version. Raises :class:`TimedOutError` after
         ``timeout`` seconds."""
         self._need("seqlock", "wait_newer")
-        deadline = time.monotonic() + timeout
+        deadline = _deadline(timeout)
         while True:
             remaining = max(0.0, deadline - time.monotonic())
             if self._native.wait_beyond(version, remaining) is None:
@@ -499,6 +527,17 @@ class Subscriber(_Typed):
         """The number of takeovers the segment has seen."""
         return self._native.epoch()
 
+    def close(self) -> None:
+        """Unmaps the segment now (never removes it). Idempotent; any later read raises
+        ``RuntimeError``."""
+        self._native = _Closed()
+
+    def __enter__(self) -> "Subscriber":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"<rtshm.Subscriber {self._name!r} {self._kind} of {self._dtype}>"
 
@@ -552,7 +591,7 @@ class Cursor:
     def wait_next(self, timeout: float) -> Any:
         """Blocks (GIL released) until the next value is written and returns it. Raises
         :class:`TimedOutError` after ``timeout`` seconds, :class:`LappedError` on a lap."""
-        deadline = time.monotonic() + timeout
+        deadline = _deadline(timeout)
         while True:
             value = self.next()
             if value is not None:

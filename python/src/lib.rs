@@ -80,7 +80,9 @@ fn layout_error(py: Python<'_>, e: LayoutError) -> PyErr {
             &[("found", found.into()), ("expected", expected.into())],
         ),
         LayoutError::KindMismatch { .. } => error(py, "KindMismatchError", message, &[]),
-        LayoutError::TypeMismatch { found, expected } => error(
+        LayoutError::TypeMismatch {
+            found, expected, ..
+        } => error(
             py,
             "TypeMismatchError",
             message,
@@ -108,8 +110,8 @@ fn create_error(py: Python<'_>, e: CreateError) -> PyErr {
         CreateError::AlreadyExists => error(py, "AlreadyExistsError", message, &[]),
         CreateError::PermissionDenied => error(py, "PermissionDeniedError", message, &[]),
         CreateError::InvalidName(_) => error(py, "InvalidNameError", message, &[]),
-        // Bad arguments (capacity, alignment), not a bad segment.
-        CreateError::Layout(_) => PyValueError::new_err(message),
+        // Bad arguments (capacity, alignment, mode), not a bad segment.
+        CreateError::Layout(_) | CreateError::InvalidMode { .. } => PyValueError::new_err(message),
         _ => error(py, "RtshmError", message, &[]),
     }
 }
@@ -204,6 +206,19 @@ fn seconds(s: f64) -> PyResult<Duration> {
         .map_err(|_| PyValueError::new_err(format!("{s} is not a duration in seconds")))
 }
 
+/// Options of a create with file mode `mode`, stamps from `CLOCK_REALTIME` if asked.
+fn create_options(mode: u32, realtime_clock: bool) -> CreateOptions {
+    CreateOptions {
+        mode,
+        clock: if realtime_clock {
+            Clock::Realtime
+        } else {
+            Clock::Monotonic
+        },
+        ..CreateOptions::default()
+    }
+}
+
 fn raw_type(kind: &str, size: usize, align: usize, schema: u64) -> PyResult<RawType> {
     Ok(RawType {
         kind: kind_of(kind)?,
@@ -291,17 +306,35 @@ impl RawWriter {
         realtime_clock: bool,
     ) -> PyResult<Self> {
         let ty = raw_type(kind, size, align, schema)?;
-        let options = CreateOptions {
-            mode,
-            clock: if realtime_clock {
-                Clock::Realtime
-            } else {
-                Clock::Monotonic
-            },
-            ..CreateOptions::default()
-        };
+        let options = create_options(mode, realtime_clock);
         let inner =
             RawPublisher::create(name, ty, capacity, options).map_err(|e| create_error(py, e))?;
+        Ok(Self { inner: Some(inner) })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (name, kind, size, align, schema, capacity, mode, realtime_clock, timeout))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a flat call from the Python layer"
+    )]
+    fn create_or_recover(
+        py: Python<'_>,
+        name: &str,
+        kind: &str,
+        size: usize,
+        align: usize,
+        schema: u64,
+        capacity: usize,
+        mode: u32,
+        realtime_clock: bool,
+        timeout: f64,
+    ) -> PyResult<Self> {
+        let ty = raw_type(kind, size, align, schema)?;
+        let create = create_options(mode, realtime_clock);
+        let open = open_options(schema, timeout)?;
+        let inner = RawPublisher::create_or_recover(name, ty, capacity, (create, open))
+            .map_err(|e| takeover_error(py, e))?;
         Ok(Self { inner: Some(inner) })
     }
 
@@ -523,6 +556,7 @@ fn status(status: WriterStatus) -> (&'static str, Option<f64>) {
         WriterStatus::Alive { age } => ("alive", Some(age.as_secs_f64())),
         WriterStatus::Stale { age } => ("stale", Some(age.as_secs_f64())),
         WriterStatus::Dead => ("dead", None),
+        WriterStatus::Unknown { age } => ("unknown", Some(age.as_secs_f64())),
         _ => ("unowned", None),
     }
 }

@@ -233,3 +233,48 @@ def test_kind_specific_calls_on_the_wrong_kind_raise_type_error(name):
             sub.closest(0, 1)
         with pytest.raises(ValueError):
             pub.push((1, (0, 0, 0), (0, 0, 0), 0), stamp=5)
+
+
+# ---- lifecycle hardening (issue 18) ----------------------------------------------------------
+
+
+def test_create_or_recover_checks_the_capacity_and_leaves_a_mismatch_untouched(name):
+    with rtshm.Publisher.create_or_recover(name, np.uint32, "ring", 4) as pub:
+        pub.persist()
+    with pytest.raises(rtshm.RtshmError, match="4 slots, not the 8"):
+        rtshm.Publisher.create_or_recover(name, np.uint32, "ring", 8)
+    sub = rtshm.Subscriber.open(name, np.uint32, "ring")
+    assert sub.epoch == 0 and sub.writer_status().state == "unowned"
+    with rtshm.Publisher.create_or_recover(name, np.uint32, "ring", 4) as pub:
+        assert pub.epoch == 1
+
+
+def test_object_dtypes_are_refused_at_create(name):
+    with pytest.raises(ValueError, match="Python objects"):
+        rtshm.Publisher.create(name, np.dtype(object))
+
+
+def test_a_huge_ring_is_refused_for_lack_of_space_not_created(name):
+    with pytest.raises(rtshm.RtshmError, match="no space"):
+        rtshm.Publisher.create(name, np.dtype((np.uint8, 1 << 20)), "ring", 1 << 26)
+
+
+def test_subscribers_close_and_work_as_context_managers(name):
+    with rtshm.Publisher.create(name, np.float64) as pub:
+        pub.store(1.5)
+        with rtshm.Subscriber.open(name, np.float64) as sub:
+            assert sub.load() == 1.5
+        with pytest.raises(RuntimeError, match="closed"):
+            sub.load()
+        sub.close()  # idempotent
+
+
+def test_a_nan_timeout_is_a_value_error_in_waits_as_in_opens(name):
+    with rtshm.Publisher.create(name, np.float64):
+        with pytest.raises(ValueError):
+            rtshm.Subscriber.open(name, np.float64, timeout=float("nan"))
+        sub = rtshm.Subscriber.open(name, np.float64)
+        with pytest.raises(ValueError):
+            sub.wait_newer(0, float("nan"))
+        with pytest.raises(ValueError):
+            sub.wait_newer(0, -1.0)
