@@ -285,6 +285,8 @@ fn a_subscriber_killed_while_waiting_costs_one_wake_then_no_syscall() {
 
 #[test]
 fn a_killed_but_unreaped_writer_is_dead_and_taken_over() {
+    // Its dead writer's segment must not be collected by another test's `remove_dead`.
+    let _guard = serial();
     let n = name("zombie");
     let child = spawn_child("hold", &n);
     let pid = child.id();
