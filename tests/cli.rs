@@ -431,3 +431,168 @@ fn missing_and_invalid_names_give_a_clear_message_and_a_non_zero_exit() {
     let o = run(&["frobnicate"]);
     assert_code(&o, 2);
 }
+
+// ---- hostile conditions (issue 18) --------------------------------------------------------
+
+#[test]
+fn a_fifo_under_a_segment_name_never_hangs_the_cli() {
+    let _guard = serial();
+    let n = shm_name("cli-fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        format!("/dev/shm/{n}").as_str(),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    for args in [
+        vec!["show", n.as_str()],
+        vec!["dump", n.as_str(), "--count", "1"],
+        vec!["watch", n.as_str(), "--iterations", "1"],
+    ] {
+        // `finish` fails the test if the command hangs.
+        let o = run(&args);
+        assert_code(&o, 1);
+        assert!(
+            stderr(&o).contains("is a FIFO, not a segment"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    std::fs::remove_file(format!("/dev/shm/{n}")).unwrap();
+}
+
+#[test]
+fn sigterm_and_sigint_end_the_cli_outside_its_loops_too() {
+    let _guard = serial();
+    let n = shm_name("cli-signal");
+    let _p = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    for (signal, code) in [
+        (rustix::process::Signal::TERM, 143),
+        (rustix::process::Signal::INT, 130),
+    ] {
+        // `show` sleeps 10 s to measure the write rate: not a loop that checks a flag.
+        let child = bin()
+            .args(["show", &n, "--sample-ms", "10000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let o = finish(child);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_code(&o, code);
+    }
+}
+
+#[test]
+fn rm_refuses_a_live_writers_segment_even_with_an_invalid_header() {
+    let _guard = serial();
+    let n = shm_name("cli-rm-invalid");
+    let mut p = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    p.persist();
+    // A patched layout version: the header no longer validates, the owner word still names us.
+    poke(&n, 8, &99u32.to_le_bytes());
+    let o = run(&["rm", &n]);
+    assert_code(&o, 3);
+    assert!(
+        stderr(&o).contains(&format!("writer pid {} is alive", pid())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(exists(&n));
+    assert_code(&run(&["rm", &n, "--force"]), 0);
+    assert!(!exists(&n));
+}
+
+#[test]
+fn rm_as_another_user_says_permission_denied() {
+    let _guard = serial();
+    let root = rustix::process::geteuid().is_root();
+    let setpriv = std::path::Path::new("/usr/bin/setpriv").exists();
+    if !root || !setpriv {
+        eprintln!("skipped: needs root and setpriv to run rtshm as another user");
+        return;
+    }
+    let n = shm_name("cli-rm-other");
+    let _p = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let o = Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_rtshm"))
+        .args(["rm", &n])
+        .output()
+        .unwrap();
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
+    assert!(exists(&n));
+}
+
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn show_reads_only_what_it_shows_of_a_huge_value() {
+    let _guard = serial();
+    // A 1 GiB SeqLock value in a sparse file, with one completed store (sequence 2).
+    let n = shm_name("cli-huge");
+    let size = 1usize << 30;
+    let g = layout::Geometry::of_raw(layout::Kind::SeqLock, size, 8, size, 1).unwrap();
+    let mut h = layout::header_for(&g, 1, rtshm::Clock::Monotonic, 0);
+    h.layout_version = layout::LAYOUT_VERSION;
+    let file = std::fs::File::create(format!("/dev/shm/{n}")).unwrap();
+    file.set_len(g.total_len as u64).unwrap();
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(bytemuck::bytes_of(&h), 0).unwrap();
+    file.write_all_at(&2u64.to_ne_bytes(), layout::DATA_OFFSET as u64)
+        .unwrap();
+    let used = || {
+        let st = rustix::fs::statvfs("/dev/shm").unwrap();
+        (st.f_blocks - st.f_bfree) * st.f_frsize
+    };
+    let before = used();
+    let o = run(&["show", &n, "--bytes", "16", "--sample-ms", "0"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("latest       #0"), "{}", stdout(&o));
+    let grown = used().saturating_sub(before);
+    assert!(grown < 64 << 20, "show made /dev/shm grow by {grown} bytes");
+    let o = run(&["dump", &n, "--count", "1"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("above --max-bytes"), "{}", stderr(&o));
+    std::fs::remove_file(format!("/dev/shm/{n}")).unwrap();
+}
+
+#[test]
+fn watch_stops_with_an_error_when_the_segment_is_truncated() {
+    let _guard = serial();
+    let n = shm_name("cli-truncate");
+    let mut ring = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
+    ring.push(&1);
+    let mut child = bin()
+        .args(["watch", &n, "--interval-ms", "20"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(format!("/dev/shm/{n}"))
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+    let o = finish(child);
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("truncated to 4096 bytes"),
+        "{}",
+        stderr(&o)
+    );
+    // The publisher's own next access would fault (the README's limit): not dropped.
+    std::mem::forget(ring);
+    std::fs::remove_file(format!("/dev/shm/{n}")).unwrap();
+}
