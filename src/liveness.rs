@@ -267,8 +267,13 @@ struct Stat {
 }
 
 /// Reads `/proc/<pid>/stat`; `None` if it cannot be read or parsed.
+///
+/// The path is spelled `/proc/./<pid>/stat`: the kernel resolves it like `/proc/<pid>/stat`,
+/// but qemu-user (ARM tests, cross) does not recognise it as the emulated process's own file,
+/// which it fakes per thread with a start time of its own. Through the real file every thread
+/// and every other process read the same start time.
 fn read_stat(pid: i32) -> Option<Stat> {
-    let stat: String = std::fs::read_to_string(std::format!("/proc/{pid}/stat")).ok()?;
+    let stat: String = std::fs::read_to_string(std::format!("/proc/./{pid}/stat")).ok()?;
     parse_stat(&stat)
 }
 

@@ -265,9 +265,7 @@ class Publisher(_Typed):
         if clock not in ("monotonic", "realtime"):
             raise ValueError("clock must be 'monotonic' or 'realtime'")
         capacity = _capacity(kind, capacity)
-        native = _native.RawWriter.create_or_recover(
-            name, *spec, capacity, mode, clock == "realtime", timeout
-        )
+        native = _native.RawWriter.create(name, *spec, capacity, mode, clock == "realtime", timeout)
         return cls(native, name, dtype, kind)
 
     def store(self, value: Any) -> int:

@@ -16,6 +16,7 @@ class RawWriter:
         capacity: int,
         mode: int,
         realtime_clock: bool,
+        recover_timeout: Optional[float] = None,
     ) -> RawWriter: ...
     @staticmethod
     def open_existing(

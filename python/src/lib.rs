@@ -288,8 +288,10 @@ impl RawWriter {
 
 #[pymethods]
 impl RawWriter {
+    /// Creates the segment; with `recover_timeout` (seconds), takes over or replaces an
+    /// existing one as `RawPublisher::create_or_recover` does.
     #[staticmethod]
-    #[pyo3(signature = (name, kind, size, align, schema, capacity, mode, realtime_clock))]
+    #[pyo3(signature = (name, kind, size, align, schema, capacity, mode, realtime_clock, recover_timeout=None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "a flat call from the Python layer"
@@ -304,37 +306,20 @@ impl RawWriter {
         capacity: usize,
         mode: u32,
         realtime_clock: bool,
-    ) -> PyResult<Self> {
-        let ty = raw_type(kind, size, align, schema)?;
-        let options = create_options(mode, realtime_clock);
-        let inner =
-            RawPublisher::create(name, ty, capacity, options).map_err(|e| create_error(py, e))?;
-        Ok(Self { inner: Some(inner) })
-    }
-
-    #[staticmethod]
-    #[pyo3(signature = (name, kind, size, align, schema, capacity, mode, realtime_clock, timeout))]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "a flat call from the Python layer"
-    )]
-    fn create_or_recover(
-        py: Python<'_>,
-        name: &str,
-        kind: &str,
-        size: usize,
-        align: usize,
-        schema: u64,
-        capacity: usize,
-        mode: u32,
-        realtime_clock: bool,
-        timeout: f64,
+        recover_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let ty = raw_type(kind, size, align, schema)?;
         let create = create_options(mode, realtime_clock);
-        let open = open_options(schema, timeout)?;
-        let inner = RawPublisher::create_or_recover(name, ty, capacity, (create, open))
-            .map_err(|e| takeover_error(py, e))?;
+        let inner = match recover_timeout {
+            None => {
+                RawPublisher::create(name, ty, capacity, create).map_err(|e| create_error(py, e))?
+            }
+            Some(timeout) => {
+                let open = open_options(schema, timeout)?;
+                RawPublisher::create_or_recover(name, ty, capacity, (create, open))
+                    .map_err(|e| takeover_error(py, e))?
+            }
+        };
         Ok(Self { inner: Some(inner) })
     }
 

@@ -565,6 +565,11 @@ impl Segment {
         publish: Publish,
     ) -> Result<Self, CreateError> {
         check_mode(options.mode)?;
+        // The name is taken: fail before building (and reserving) a segment to throw away.
+        // `link` below still decides, should the name appear meanwhile.
+        if publish == Publish::Exclusive && std::fs::symlink_metadata(path).is_ok() {
+            return Err(CreateError::AlreadyExists);
+        }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -617,16 +622,7 @@ impl Segment {
             layout_version: LAYOUT_VERSION,
             ..header
         };
-        let this = Self {
-            backing,
-            fd,
-            head: map,
-            data: None,
-            readers: None,
-            geometry,
-            header: published,
-            unlink_on_drop: false,
-        };
+        let this = Self::writable(backing, fd, map, geometry, published);
         // The owner comes before the version: whoever sees the segment sees its live writer,
         // so no second publisher can take it for unowned.
         this.owner()
@@ -652,6 +648,27 @@ impl Segment {
             AtomicUsize::from_ptr(map.add(VERSION_WORD).cast()).store(word, Ordering::Release);
         }
         Ok(this)
+    }
+
+    /// A writer's handle: `map` covers the whole segment, read-write. Not unlinked on drop
+    /// until a creation publishes it or a takeover succeeds.
+    fn writable(
+        backing: Backing,
+        fd: OwnedFd,
+        map: Mapping,
+        geometry: Geometry,
+        header: HeaderLine0,
+    ) -> Self {
+        Self {
+            backing,
+            fd,
+            head: map,
+            data: None,
+            readers: None,
+            geometry,
+            header,
+            unlink_on_drop: false,
+        }
     }
 
     /// Opens the named segment `name` for a subscriber, which validates the header with
@@ -770,16 +787,7 @@ impl Segment {
             drop(head);
             let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(OpenError::Io)?;
             // Not unlinked on drop until the takeover succeeds (`Segment::adopt`).
-            return Ok(Self {
-                backing,
-                fd,
-                head: map,
-                data: None,
-                readers: None,
-                geometry,
-                header,
-                unlink_on_drop: false,
-            });
+            return Ok(Self::writable(backing, fd, map, geometry, header));
         }
         // 32-bit targets: the header's 64-bit words (owner, heartbeat) are loaded too, so the
         // header page is remapped read-write for the same reason as the data below.
