@@ -37,7 +37,8 @@ Exit codes:
   0  success (also after Ctrl-C in watch and dump)
   1  failure: no such segment, an invalid or unreadable segment, an I/O error
   2  usage error: bad arguments or an invalid segment name
-  3  partial: list, rm or gc finished, but some segment was corrupt or could not be removed";
+  3  partial: list, rm or gc finished, but some segment was corrupt or could not be removed
+  130/143  interrupted by SIGINT/SIGTERM (outside watch and dump)";
 
 /// Inspect rtshm shared-memory segments (under /dev/shm).
 #[derive(Parser)]
