@@ -5,7 +5,7 @@
 //! The writer stores at 1 kHz (a typical sensor rate; it sleeps in between), so that it does
 //! not take a core from the readers. A second group pits one reader against a writer that
 //! stores flat out, where a SeqLock reader overlaps a store on almost every attempt and a Ring
-//! reader almost never does (DESIGN.md section 5).
+//! reader almost never does (ARCHITECTURE.md, "Ring").
 
 // The baselines and harness use plain std atomics; the one-module rule is for src/.
 #![allow(clippy::disallowed_types)]

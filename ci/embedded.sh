@@ -4,9 +4,9 @@
 # enables, with a critical-section implementation such as cortex-m's) there.
 set -euo pipefail
 export CARGO_TARGET_DIR=target/embedded
-cargo build --no-default-features --target thumbv7em-none-eabihf
-cargo build --no-default-features --target thumbv7em-none-eabihf --features portable-atomic/critical-section
-cargo build --no-default-features --target thumbv6m-none-eabi --features portable-atomic/critical-section
+cargo build -p rtshm --no-default-features --target thumbv7em-none-eabihf
+cargo build -p rtshm --no-default-features --target thumbv7em-none-eabihf --features critical-section
+cargo build -p rtshm --no-default-features --target thumbv6m-none-eabi --features critical-section
 # RISC-V 32 with the A extension: 32-bit CAS, no 64-bit atomics.
-cargo build --no-default-features --target riscv32imac-unknown-none-elf
-cargo build --no-default-features --target riscv32imac-unknown-none-elf --features portable-atomic/critical-section
+cargo build -p rtshm --no-default-features --target riscv32imac-unknown-none-elf
+cargo build -p rtshm --no-default-features --target riscv32imac-unknown-none-elf --features critical-section

@@ -9,10 +9,10 @@ cargo clippy --lib --no-default-features -- -D warnings
 RUSTFLAGS="--cfg rtshm_loom" CARGO_TARGET_DIR=target/loom \
     cargo clippy --release --tests -- -D warnings
 
-# DESIGN.md section 3: shared payload bytes are copied only with atomics. clippy.toml forbids the
+# ARCHITECTURE.md, "Memory-model rules": shared payload bytes are copied only with atomics. clippy.toml forbids the
 # free functions; this also catches the pointer methods and memcpy (comments excluded).
 if grep -rnE 'read_volatile|write_volatile|copy_nonoverlapping|ptr::copy|\.copy_to|\.copy_from\(|memcpy' src/ \
     | grep -vE '^[^:]+:[0-9]+:\s*(//|\*)'; then
-    echo "error: non-atomic copy primitive in src/ (see DESIGN.md section 3)" >&2
+    echo "error: non-atomic copy primitive in src/ (see ARCHITECTURE.md, "Memory-model rules")" >&2
     exit 1
 fi

@@ -21,5 +21,5 @@ for target in "${targets[@]}"; do
     echo "--- cargo test --target $target (qemu-user)"
     # Cross-process tests start the test binary again as a child through the runner variable
     # exported above, which the tests read as cross's images make them do (tests/common).
-    cargo test --target "$target"
+    cargo test -p rtshm --target "$target"
 done

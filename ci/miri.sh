@@ -5,4 +5,4 @@ set -euo pipefail
 # Isolation off: tests read the real monotonic and realtime clocks.
 export MIRIFLAGS="${MIRIFLAGS:-} -Zmiri-disable-isolation"
 cargo +nightly miri setup
-cargo +nightly miri test
+cargo +nightly miri test -p rtshm

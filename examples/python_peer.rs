@@ -1,4 +1,4 @@
-//! The Rust side of the Python interop tests (`python/tests/test_interop.py`), and an example
+//! The Rust side of the Python interop tests (`ffi/python/tests/test_interop.py`), and an example
 //! of a Rust program sharing a segment with Python: both name the schema
 //! `schema_id("rtshm-example/Pose64@1")`, and the Python dtype with `align=True` has this
 //! struct's `repr(C)` layout.

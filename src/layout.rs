@@ -173,7 +173,7 @@ pub const HEARTBEAT_OFFSET: usize = WRITER_LINE_OFFSET + 16;
 /// ([`PidNamespace`](crate::liveness::PidNamespace)): its PID means something only there.
 pub const PID_NS_OFFSET: usize = WRITER_LINE_OFFSET + 24;
 /// Byte offset of `notify`, the 32-bit futex word readers sleep on (readers' page): bit 0 "a
-/// reader may be sleeping", bits 1..31 the wake epoch (DESIGN.md section 10).
+/// reader may be sleeping", bits 1..31 the wake epoch (ARCHITECTURE.md, "Blocking waits").
 pub const NOTIFY_OFFSET: usize = READERS_OFFSET;
 
 /// A 64-bit FNV-1a hash of `bytes`, continuing from `hash`.

@@ -1,4 +1,4 @@
-//! Blocking waits without a syscall on the writer's hot path (DESIGN.md section 10).
+//! Blocking waits without a syscall on the writer's hot path (ARCHITECTURE.md, "Blocking waits").
 //!
 //! One 32-bit futex word `notify` on the readers' page: bit 0 "a reader may be sleeping"
 //! ([`SLEEPING`]), bits 1..31 a wake epoch. A reader about to sleep sets the bit, re-checks for

@@ -163,8 +163,9 @@ impl Writer {
         ))))
     }
 
-    /// Claims the structure's writer (repairing what a dead writer left, see DESIGN.md section
-    /// 9), records this process as the owner, and beats the heart once.
+    /// Claims the structure's writer (repairing what a dead writer left, see ARCHITECTURE.md,
+    /// "Liveness and takeover") and beats the heart once. The owner word is already this
+    /// process's.
     fn claim(segment: Segment) -> Self {
         let mut this = Self {
             segment,

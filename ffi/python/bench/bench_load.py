@@ -1,5 +1,5 @@
 """Times a 64-byte record load from Python (``Subscriber.load`` of a seqlock, and a ring's
-``latest``) with ``timeit``, for BENCHMARKS.md. Run: ``python python/bench/bench_load.py``."""
+``latest``) with ``timeit``, for BENCHMARKS.md. Run: ``python ffi/python/bench/bench_load.py``."""
 
 import os
 import timeit

@@ -1,4 +1,5 @@
-//! Text output: durations, dates, hex and JSON, by hand (no formatting dependencies).
+//! Text output: durations, dates and hex, by hand (no formatting dependencies); JSON is
+//! `serde_json`'s.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -113,41 +114,6 @@ pub fn hex_dump(bytes: &[u8], limit: usize, indent: &str) -> String {
     out
 }
 
-/// A JSON string literal.
-pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// A JSON object from `(key, already-encoded value)` pairs.
-pub fn json_object(fields: &[(&str, String)]) -> String {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}:{v}", json_str(k)))
-        .collect();
-    format!("{{{}}}", body.join(","))
-}
-
-/// A JSON value for an optional number.
-pub fn json_opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(|| "null".to_owned(), |v| v.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,15 +131,6 @@ mod tests {
         assert_eq!(duration(Duration::from_micros(12_300)), "12.3 ms");
         assert_eq!(duration(Duration::from_millis(4_200)), "4.2 s");
         assert_eq!(duration(Duration::from_secs(180)), "3 min");
-    }
-
-    #[test]
-    fn json_strings_are_escaped() {
-        assert_eq!(json_str("a\"b\\c\n\u{1}"), r#""a\"b\\c\n\u0001""#);
-        assert_eq!(
-            json_object(&[("n", "1".into()), ("s", json_str("x"))]),
-            r#"{"n":1,"s":"x"}"#
-        );
     }
 
     #[test]

@@ -1,0 +1,64 @@
+//! `rtshm gc`: removes the segments whose writer died, and what dead creators left.
+
+use std::io::Write;
+
+use rtshm::layout::LayoutError;
+use rtshm::liveness::WriterStatus;
+use rtshm::shm::{self, OpenError};
+
+use crate::{FAILED, Failure, OK, PARTIAL, list_segments};
+
+pub(crate) fn run(out: &mut impl Write, dry_run: bool) -> Result<u8, Failure> {
+    let listed = list_segments()?;
+    let mut candidates = Vec::new();
+    for seg in &listed {
+        let why = match (&seg.info, seg.writer) {
+            (_, WriterStatus::Dead) => match seg.writer_pid {
+                Some(pid) => format!("writer pid {pid} is dead"),
+                None => "writer is dead".to_owned(),
+            },
+            // A creator died before finishing it (no live owner: checked again on removal).
+            (Err(LayoutError::NotInitialized), w) if !w.may_be_running() => {
+                "never initialised by its creator".to_owned()
+            }
+            (Err(e), _) => {
+                eprintln!("rtshm: {}: kept, invalid header: {e}", seg.name);
+                continue;
+            }
+            (Ok(_), _) => continue,
+        };
+        candidates.push((seg.name.clone(), why));
+    }
+    let builds =
+        shm::abandoned_builds().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
+    for name in builds {
+        candidates.push((name, "a creator died while building it".to_owned()));
+    }
+    let mut code = OK;
+    let mut removed = 0;
+    for (name, why) in &candidates {
+        if dry_run {
+            writeln!(out, "would remove {name} ({why})")?;
+            removed += 1;
+            continue;
+        }
+        // Checked again under the segment's lifecycle lock, which a publisher taking it over
+        // holds too: a segment taken over meanwhile is kept.
+        match shm::remove_if_dead(name) {
+            Ok(true) => {
+                writeln!(out, "removed {name} ({why})")?;
+                removed += 1;
+            }
+            Ok(false) => eprintln!("rtshm: {name}: kept, it changed (taken over or in use)"),
+            Err(OpenError::NotFound) => {}
+            Err(e) => {
+                eprintln!("rtshm: {name}: not removed: {e}");
+                code = PARTIAL;
+            }
+        }
+    }
+    if removed == 0 {
+        writeln!(out, "no segment with a dead writer")?;
+    }
+    Ok(code)
+}
