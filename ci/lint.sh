@@ -5,11 +5,12 @@ set -euo pipefail
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --all-features -- -D warnings
-cargo clippy --lib --no-default-features -- -D warnings
+cargo clippy -p rtshm --lib --no-default-features -- -D warnings
 RUSTFLAGS="--cfg rtshm_loom" CARGO_TARGET_DIR=target/loom \
-    cargo clippy --release --tests -- -D warnings
+    cargo clippy -p rtshm --release --tests -- -D warnings
 
-# ARCHITECTURE.md, "Memory-model rules": shared payload bytes are copied only with atomics. clippy.toml forbids the
+# ARCHITECTURE.md, "Memory-model rules": shared payload bytes are copied only with atomics.
+# clippy.toml forbids the
 # free functions; this also catches the pointer methods and memcpy (comments excluded).
 if grep -rnE 'read_volatile|write_volatile|copy_nonoverlapping|ptr::copy|\.copy_to|\.copy_from\(|memcpy' src/ \
     | grep -vE '^[^:]+:[0-9]+:\s*(//|\*)'; then

@@ -78,10 +78,7 @@ fn main() {
 
 /// Pushes `count` poses, one every millisecond, then keeps the segment until stdin closes.
 fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let options = CreateOptions {
-        schema: Some(SCHEMA),
-        ..CreateOptions::default()
-    };
+    let options = CreateOptions::new().schema(SCHEMA);
     let mut publisher = Publisher::<kind::Ring<Pose64>>::create_with(name, CAPACITY, options)?;
     for i in 0..count {
         publisher.push(&pose(i));
@@ -95,10 +92,7 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Reads `count` poses from the first, checking each.
 fn read(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let options = OpenOptions {
-        schema: Some(SCHEMA),
-        ..OpenOptions::default()
-    };
+    let options = OpenOptions::new().schema(SCHEMA);
     let deadline = Instant::now() + Duration::from_secs(10);
     let subscriber = loop {
         match Subscriber::<kind::Ring<Pose64>>::open_with(name, options) {

@@ -53,14 +53,26 @@ pub trait PixelFormat: sealed::Sealed + Copy + Send + Sync + 'static {
 
 /// 8-bit grey: one byte per pixel.
 #[derive(Clone, Copy, Debug)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a pixel-format marker, never constructed"
+)]
 pub struct Mono8;
 
 /// 8-bit RGB: three bytes per pixel, red first.
 #[derive(Clone, Copy, Debug)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a pixel-format marker, never constructed"
+)]
 pub struct Rgb8;
 
 /// 8-bit RGBA: four bytes per pixel, red first, alpha last.
 #[derive(Clone, Copy, Debug)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a pixel-format marker, never constructed"
+)]
 pub struct Rgba8;
 
 impl sealed::Sealed for Mono8 {}

@@ -287,6 +287,10 @@ impl Policy for MonotonicNs {
 
 /// Keys in `[min, max]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a closed interval: its two ends, a promise"
+)]
 pub struct Range {
     /// The smallest valid key.
     pub min: Timestamp,
@@ -311,6 +315,10 @@ impl Policy for Range {
 /// Keys at most `tolerance` from `reference` (e.g. the newest sample, or the current frame's
 /// stamp).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a centre and a radius, a promise"
+)]
 pub struct Proximity {
     /// The time keys must be near.
     pub reference: Timestamp,
@@ -334,6 +342,10 @@ impl Policy for Proximity {
 
 /// Several policies at once (a tuple of 2 to 4): see [`all_of`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a transparent wrapper of a tuple of policies"
+)]
 pub struct AllOf<T>(pub T);
 
 /// A policy that passes when each of `policies` (a tuple of 2 to 4) passes; the first rejection

@@ -60,6 +60,7 @@ pub const SLOTS_OFFSET: usize = DATA_OFFSET + size_of::<RingHead>();
 /// The structure a segment holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Kind {
     /// A [`SeqLock`] of one value.
     SeqLock = 1,
@@ -107,6 +108,10 @@ impl fmt::Display for Kind {
 /// order (rtshm runs on little-endian targets only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "the on-disk header format: a repr(C) layout changed only with the layout version"
+)]
 pub struct HeaderLine0 {
     /// [`MAGIC`].
     pub magic: u64,
@@ -247,6 +252,7 @@ pub fn fingerprint<T: Payload>() -> u64 {
 
 /// The shape of the values a segment stores, as its header records them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Shape {
     /// `size_of` the stored value (`T`, or `Stamped<T>` for a time series).
     pub size: usize,
@@ -319,6 +325,7 @@ impl Shape {
 
 /// Where everything lives in a segment, computed from (validated) header fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Geometry {
     /// The structure.
     pub kind: Kind,
@@ -505,6 +512,10 @@ impl Geometry {
 
 /// What the opener expects to find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "what an opener expects is exactly a kind and a fingerprint"
+)]
 pub struct Expected {
     /// The structure.
     pub kind: Kind,
@@ -1166,15 +1177,15 @@ mod tests {
         mod a {
             #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
             #[repr(C)]
-            pub struct Imu(pub [f32; 6]);
+            pub(super) struct Imu(pub(super) [f32; 6]);
         }
         mod b {
             #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
             #[repr(C)]
-            pub struct Imu(pub [f32; 6]);
+            pub(super) struct Imu(pub(super) [f32; 6]);
             #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
             #[repr(C)]
-            pub struct Gps(pub [f32; 6]);
+            pub(super) struct Gps(pub(super) [f32; 6]);
         }
         assert_eq!(fingerprint::<a::Imu>(), fingerprint::<b::Imu>());
         assert_eq!(

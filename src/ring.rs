@@ -208,6 +208,15 @@ impl<T: Payload> Default for Slot<T> {
     }
 }
 
+impl<T> core::fmt::Debug for Slot<T> {
+    /// The sequence only: the value may be being written (reading it takes the protocol).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Slot")
+            .field("seq", &self.seq.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
 // SAFETY: the slot's value is only accessed through atomic word copies and the sequence is an
 // atomic; `T: Payload` values carry no references, so sharing `&Slot<T>` is free of data races.
 unsafe impl<T: Payload + Send> Sync for Slot<T> {}
@@ -227,6 +236,15 @@ pub struct RingHead {
 }
 
 static_assertions::const_assert_eq!(core::mem::size_of::<RingHead>(), 128);
+
+impl core::fmt::Debug for RingHead {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RingHead")
+            .field("head", &self.head.load(Ordering::Relaxed))
+            .field("writer", &self.writer.load(Ordering::Relaxed))
+            .finish()
+    }
+}
 
 // SAFETY: an all-zero head is a new one: write number 0, no writer claimed.
 #[cfg(not(rtshm_loom))]
@@ -790,6 +808,7 @@ impl<T: Payload> fmt::Debug for RingRef<'_, T> {
 
 /// [`RingRef::get`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum GetError {
     /// That write has not happened yet.
     NotYet {
@@ -890,6 +909,10 @@ pub struct Cursor<'a, T> {
 /// The cursor has moved on to the oldest value still held; `missed` values were skipped, so the
 /// `missed` counts of successive errors add up to exactly the number of values lost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "the exact count lost is the whole report, a promise"
+)]
 pub struct Lapped {
     /// Values lost.
     pub missed: u64,

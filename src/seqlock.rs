@@ -174,6 +174,10 @@ impl fmt::Display for Version {
 
 /// [`SeqLock::writer`] failed: another [`SeqWriter`] for this lock exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit error; callers match on it by name"
+)]
 pub struct WriterTaken;
 
 impl fmt::Display for WriterTaken {
@@ -189,6 +193,10 @@ impl core::error::Error for WriterTaken {}
 ///
 /// Retry later, or call [`SeqLock::load`] where waiting for the writer is acceptable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit error; callers match on it by name"
+)]
 pub struct Busy;
 
 impl fmt::Display for Busy {

@@ -102,6 +102,10 @@ impl<T: Lerp, const N: usize> Lerp for [T; N] {
 
 /// [`SeriesWriter::push`] refused a stamp earlier than the last one pushed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "the two stamps are the whole report, a promise"
+)]
 pub struct NonMonotonic {
     /// The stamp of the last value pushed.
     pub last: Timestamp,

@@ -20,6 +20,10 @@ use crate::time::Timestamp;
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[repr(C)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a repr(C) layout shared with other processes and languages"
+)]
 pub struct Stamped<T> {
     /// When the value was sampled.
     pub stamp: Timestamp,

@@ -362,10 +362,7 @@ fn what_a_creator_killed_while_initialising_left_is_recovered_and_collected() {
         kill(child);
         let opened = Subscriber::<Value>::open_with(
             &n,
-            OpenOptions {
-                init_timeout: Duration::from_millis(50),
-                ..OpenOptions::default()
-            },
+            OpenOptions::new().init_timeout(Duration::from_millis(50)),
         );
         assert!(matches!(
             opened,
@@ -502,10 +499,7 @@ fn symlinks_fifos_directories_and_sockets_are_refused_without_blocking() {
 
 #[test]
 fn crafted_and_damaged_files_get_their_errors() {
-    let quick = OpenOptions {
-        init_timeout: Duration::from_millis(20),
-        ..OpenOptions::default()
-    };
+    let quick = OpenOptions::new().init_timeout(Duration::from_millis(20));
     // Empty object, header without version: not initialised, never a hang.
     let n = name("empty");
     plant(&n, &[], 0);
@@ -597,20 +591,14 @@ fn no_space_is_an_error_at_creation_not_a_sigbus_later() {
 #[test]
 fn modes_are_applied_exactly_and_only_read_write_bits_are_accepted() {
     let n = name("mode");
-    let options = CreateOptions {
-        mode: 0o644,
-        ..CreateOptions::default()
-    };
+    let options = CreateOptions::new().mode(0o644);
     // Whatever the umask.
     let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let p = Publisher::<Value>::create_with(&n, options);
     rustix::process::umask(old);
     let _p = p.unwrap();
     assert_eq!(fs::metadata(path(&n)).unwrap().mode() & 0o7777, 0o644);
-    let bad = CreateOptions {
-        mode: 0o7777,
-        ..CreateOptions::default()
-    };
+    let bad = CreateOptions::new().mode(0o7777);
     assert!(matches!(
         Publisher::<Value>::create_with(&name("mode-bad"), bad),
         Err(CreateError::InvalidMode { mode: 0o7777 })

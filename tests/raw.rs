@@ -28,14 +28,8 @@ fn raw(kind: Kind, size: usize, align: usize) -> RawType {
 
 fn with_schema() -> (CreateOptions, OpenOptions) {
     (
-        CreateOptions {
-            schema: Some(SCHEMA),
-            ..CreateOptions::default()
-        },
-        OpenOptions {
-            schema: Some(SCHEMA),
-            ..OpenOptions::default()
-        },
+        CreateOptions::new().schema(SCHEMA),
+        OpenOptions::new().schema(SCHEMA),
     )
 }
 

@@ -191,10 +191,7 @@ fn bad_names_are_refused_before_touching_the_system() {
 fn open_u32(n: &str) -> Result<Subscriber<kind::SeqLock<u32>>, OpenError> {
     Subscriber::<kind::SeqLock<u32>>::open_with(
         n,
-        OpenOptions {
-            init_timeout: Duration::from_millis(50),
-            ..OpenOptions::default()
-        },
+        OpenOptions::new().init_timeout(Duration::from_millis(50)),
     )
 }
 
@@ -231,19 +228,14 @@ fn wrong_type_gets_type_mismatch_with_both_fingerprints() {
 #[test]
 fn explicit_schema_ids_must_match() {
     let n = name("schema");
-    let opts = shm::CreateOptions {
-        schema: Some(0x1234),
-        ..Default::default()
-    };
+    let opts = shm::CreateOptions::new().schema(0x1234);
     let _p = Publisher::<kind::SeqLock<u32>>::create_with(&n, opts).unwrap();
     let open = |schema| {
-        Subscriber::<kind::SeqLock<u32>>::open_with(
-            &n,
-            OpenOptions {
-                schema,
-                ..Default::default()
-            },
-        )
+        Subscriber::<kind::SeqLock<u32>>::open_with(&n, {
+            let mut options = OpenOptions::new();
+            options.schema = schema;
+            options
+        })
     };
     if let Err(e) = open(Some(0x1234)) {
         panic!("open with the schema id: {e}");

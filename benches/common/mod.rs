@@ -8,7 +8,7 @@ use criterion::Criterion;
 
 /// Criterion settings for this suite: short warm-up and measurement, so that a full
 /// `cargo bench` stays within a few minutes per bench file on a shared machine.
-pub fn criterion() -> Criterion {
+pub(crate) fn criterion() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
@@ -16,13 +16,13 @@ pub fn criterion() -> Criterion {
 }
 
 /// A segment name unique to this process and `what`.
-pub fn segment_name(what: &str) -> String {
+pub(crate) fn segment_name(what: &str) -> String {
     format!("rtshm-bench-{}-{what}", std::process::id())
 }
 
 /// The CPUs this process was allowed to run on when first asked (before any pinning: a thread
 /// inherits its creator's affinity, so later threads of a pinned thread would see only its CPU).
-pub fn cpu_list() -> &'static [usize] {
+pub(crate) fn cpu_list() -> &'static [usize] {
     static CPUS: OnceLock<Vec<usize>> = OnceLock::new();
     CPUS.get_or_init(|| match rustix::thread::sched_getaffinity(None) {
         Ok(allowed) => (0..rustix::thread::CpuSet::MAX_CPU)
@@ -35,7 +35,7 @@ pub fn cpu_list() -> &'static [usize] {
 /// Pins the calling thread to the `cpu`-th CPU of [`cpu_list`] (modulo its length), so that the
 /// two sides of a cross-core measurement really run on two cores. Best effort: a failure leaves
 /// the thread where the scheduler puts it.
-pub fn pin_to(cpu: usize) {
+pub(crate) fn pin_to(cpu: usize) {
     let cpus = cpu_list();
     if cpus.is_empty() {
         return;
@@ -46,19 +46,19 @@ pub fn pin_to(cpu: usize) {
 }
 
 /// The number of CPUs this process may run on.
-pub fn cpus() -> usize {
+pub(crate) fn cpus() -> usize {
     cpu_list().len().max(1)
 }
 
 /// `len` bytes starting at a chosen offset within a page, filled with `fill`.
-pub struct PageOffset {
+pub(crate) struct PageOffset {
     storage: Vec<u8>,
     start: usize,
     len: usize,
 }
 
 impl PageOffset {
-    pub fn new(len: usize, page_offset: usize, fill: u8) -> Self {
+    pub(crate) fn new(len: usize, page_offset: usize, fill: u8) -> Self {
         let storage = vec![fill; len + 2 * 4096];
         let start = storage.as_ptr().align_offset(4096) + page_offset % 4096;
         Self {
@@ -68,11 +68,11 @@ impl PageOffset {
         }
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.storage[self.start..self.start + self.len]
     }
 
-    pub fn copy_from(&mut self, src: &[u8]) {
+    pub(crate) fn copy_from(&mut self, src: &[u8]) {
         self.storage[self.start..self.start + self.len].copy_from_slice(src);
     }
 }

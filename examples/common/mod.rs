@@ -13,7 +13,7 @@ use rtshm::{Timestamp, Version};
 /// One inertial measurement.
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 #[repr(C)]
-pub struct Imu {
+pub(crate) struct Imu {
     /// `CLOCK_MONOTONIC` nanoseconds at sampling.
     pub stamp_ns: u64,
     /// Linear acceleration, m/s^2.
@@ -25,7 +25,7 @@ pub struct Imu {
 /// A planar robot pose.
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 #[repr(C)]
-pub struct Pose {
+pub(crate) struct Pose {
     /// Position, metres.
     pub xyz: [f64; 3],
     /// Heading, radians.
@@ -45,7 +45,7 @@ impl rtshm::Lerp for Pose {
 }
 
 /// Starts this example again with `args` (the child's role).
-pub fn spawn_self(args: &[&str]) -> Child {
+pub(crate) fn spawn_self(args: &[&str]) -> Child {
     let exe = std::env::current_exe().expect("example path");
     Command::new(exe)
         .args(args)
@@ -54,12 +54,12 @@ pub fn spawn_self(args: &[&str]) -> Child {
 }
 
 /// A segment name unique to this run, so that demos never collide.
-pub fn demo_name(what: &str) -> String {
+pub(crate) fn demo_name(what: &str) -> String {
     format!("rtshm-demo-{what}-{}", std::process::id())
 }
 
 /// Parses an optional positive number of seconds from `arg`.
-pub fn seconds(arg: Option<String>, default: u64) -> u64 {
+pub(crate) fn seconds(arg: Option<String>, default: u64) -> u64 {
     match arg.map(|s| s.parse::<u64>()) {
         None => default,
         Some(Ok(s)) if s > 0 => s,
@@ -71,7 +71,7 @@ pub fn seconds(arg: Option<String>, default: u64) -> u64 {
 }
 
 /// Stores one sample per millisecond for `seconds`, then removes the segment.
-pub fn publish_imu(name: &str, seconds: u64) {
+pub(crate) fn publish_imu(name: &str, seconds: u64) {
     let mut publisher = match Publisher::<kind::SeqLock<Imu>>::create(name) {
         Ok(p) => p,
         Err(e) => {
@@ -97,7 +97,7 @@ pub fn publish_imu(name: &str, seconds: u64) {
 }
 
 /// Prints the latest sample every 100 ms for `seconds`.
-pub fn subscribe_imu(name: &str, seconds: u64) {
+pub(crate) fn subscribe_imu(name: &str, seconds: u64) {
     let subscriber = open_when_ready::<kind::SeqLock<Imu>>(name);
     let start = Instant::now();
     let mut last = Version::INITIAL;
@@ -131,7 +131,7 @@ pub fn subscribe_imu(name: &str, seconds: u64) {
 }
 
 /// Opens `name`, waiting up to 5 s for the publisher process to create it.
-pub fn open_when_ready<K: rtshm::shm::Structure>(name: &str) -> Subscriber<K> {
+pub(crate) fn open_when_ready<K: rtshm::shm::Structure>(name: &str) -> Subscriber<K> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match Subscriber::<K>::open(name) {

@@ -27,10 +27,7 @@ fn path() -> &'static PathBuf {
 }
 
 fn options() -> OpenOptions {
-    OpenOptions {
-        init_timeout: Duration::ZERO,
-        ..OpenOptions::default()
-    }
+    OpenOptions::new().init_timeout(Duration::ZERO)
 }
 
 /// Asserts that opening `file` had the outcome `validate` (applied to its header, if it has

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rtshm::liveness::WriterStatus;
 
 /// A duration for people: `850 us`, `12.3 ms`, `4.2 s`, `3 min`, `5 h`.
-pub fn duration(d: Duration) -> String {
+pub(crate) fn duration(d: Duration) -> String {
     let s = d.as_secs_f64();
     if s < 1e-3 {
         format!("{} us", d.as_micros())
@@ -23,7 +23,7 @@ pub fn duration(d: Duration) -> String {
 }
 
 /// `CLOCK_REALTIME` nanoseconds as UTC, ISO 8601: `2026-11-25T10:31:02Z`.
-pub fn utc(ns: u64) -> String {
+pub(crate) fn utc(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
     let (days, rest) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
@@ -49,7 +49,7 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 }
 
 /// The one-word writer status: `alive`, `stale`, `dead`, `unknown`, `unowned`.
-pub fn status_word(s: &WriterStatus) -> &'static str {
+pub(crate) fn status_word(s: &WriterStatus) -> &'static str {
     match s {
         WriterStatus::Alive { .. } => "alive",
         WriterStatus::Stale { .. } => "stale",
@@ -60,7 +60,7 @@ pub fn status_word(s: &WriterStatus) -> &'static str {
 }
 
 /// The heartbeat age of a live or stale writer.
-pub fn heartbeat_age(s: &WriterStatus) -> Option<Duration> {
+pub(crate) fn heartbeat_age(s: &WriterStatus) -> Option<Duration> {
     match s {
         WriterStatus::Alive { age }
         | WriterStatus::Stale { age }
@@ -70,7 +70,7 @@ pub fn heartbeat_age(s: &WriterStatus) -> Option<Duration> {
 }
 
 /// Lowercase hex, no separators.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(s, "{b:02x}");
@@ -79,7 +79,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// An `xxd`-like dump of at most `limit` bytes (0: all), 16 per line, indented by `indent`.
-pub fn hex_dump(bytes: &[u8], limit: usize, indent: &str) -> String {
+pub(crate) fn hex_dump(bytes: &[u8], limit: usize, indent: &str) -> String {
     let shown = if limit == 0 {
         bytes.len()
     } else {

@@ -248,10 +248,7 @@ fn main() -> ExitCode {
 
 /// Opens `name` read-only, with the CLI's wording for each failure.
 fn open(name: &str) -> Result<Inspector, Failure> {
-    let options = OpenOptions {
-        init_timeout: Duration::from_millis(100),
-        ..OpenOptions::default()
-    };
+    let options = OpenOptions::new().init_timeout(Duration::from_millis(100));
     Inspector::open_with(name, options).map_err(|e| match e {
         OpenError::NotFound => Failure::new(
             FAILED,

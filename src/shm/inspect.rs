@@ -60,6 +60,16 @@ pub struct Inspector {
     limit: usize,
 }
 
+impl core::fmt::Debug for Inspector {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Inspector")
+            .field("name", &self.name())
+            .field("geometry", self.geometry())
+            .field("read_limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A value read by an [`Inspector`]: its write number and its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Record<'a> {

@@ -138,6 +138,17 @@ pub mod kind {
     pub struct Ring<T>(PhantomData<T>);
     /// A segment holding a [`TimeSeries`](crate::TimeSeries) of `T`.
     pub struct TimeSeries<T>(PhantomData<T>);
+
+    macro_rules! debug_as_name {
+        ($($t:ident),*) => {$(
+            impl<T> core::fmt::Debug for $t<T> {
+                fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    write!(f, "{}<{}>", stringify!($t), core::any::type_name::<T>())
+                }
+            }
+        )*};
+    }
+    debug_as_name!(SeqLock, Ring, TimeSeries);
 }
 
 mod sealed {
@@ -191,11 +202,30 @@ pub struct Publisher<K: Structure> {
     _kind: PhantomData<K>,
 }
 
+impl<K: Structure> core::fmt::Debug for Publisher<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("name", &self.name())
+            .field("kind", &self.writer.segment.geometry().kind)
+            .field("epoch", &self.epoch())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A reader of a segment: maps the data read-only and reads with bounded operations.
 pub struct Subscriber<K: Structure> {
     segment: Segment,
     counters: Counters,
     _kind: PhantomData<K>,
+}
+
+impl<K: Structure> core::fmt::Debug for Subscriber<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("name", &self.name())
+            .field("kind", &self.segment.geometry().kind)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How a typed handle validates a segment's header: for `K`, with `schema` if given.
@@ -548,6 +578,10 @@ impl<T: Pod> Subscriber<kind::SeqLock<T>> {
 
 /// A wait ended because its timeout passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit error; callers match on it by name"
+)]
 pub struct TimedOut;
 
 impl core::fmt::Display for TimedOut {

@@ -20,6 +20,7 @@ pub struct SegmentName(String);
 
 /// Why a segment name was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InvalidName {
     /// The name is empty.
     Empty,

@@ -21,9 +21,13 @@ use crate::{Timestamp, Version};
 ///
 /// A segment created from a `RawType` is the segment a typed [`Publisher`](super::Publisher)
 /// creates for a `#[repr(C)]` type of the same size and alignment with
-/// `CreateOptions { schema: Some(schema), .. }`: typed and raw handles open each other's
+/// `CreateOptions::new().schema(schema)`: typed and raw handles open each other's
 /// segments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a run-time type is exactly these four facts; the header records no more"
+)]
 pub struct RawType {
     /// The structure.
     pub kind: Kind,
@@ -135,7 +139,7 @@ impl std::error::Error for RawError {}
 /// publisher.push(bytemuck::bytes_of(&[1.5f32, -2.0]))?;
 ///
 /// // A Rust reader of the same layout names the same schema.
-/// let options = OpenOptions { schema: Some(schema_id("xy@1")), ..OpenOptions::default() };
+/// let options = OpenOptions::new().schema(schema_id("xy@1"));
 /// let reader = Subscriber::<kind::Ring<[f32; 2]>>::open_with(&name, options)?;
 /// assert_eq!(reader.latest()?, Some((0, [1.5, -2.0])));
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -202,8 +202,18 @@ impl std::error::Error for OpenError {
     }
 }
 
-/// Options for creating a segment.
+/// Options for creating a segment: start from [`CreateOptions::new`] (or `default()`) and set
+/// what differs. New options may be added, so the struct cannot be built with a literal.
+///
+/// ```
+/// use rtshm::Clock;
+/// use rtshm::shm::CreateOptions;
+///
+/// let options = CreateOptions::new().mode(0o640).clock(Clock::Realtime);
+/// assert_eq!(options.mode, 0o640);
+/// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct CreateOptions {
     /// File mode of the segment (default `0o600`: the creating user only). Only read and
     /// write bits (at most `0o666`); applied exactly, whatever the process's umask.
@@ -215,18 +225,49 @@ pub struct CreateOptions {
     pub schema: Option<u64>,
 }
 
-impl Default for CreateOptions {
-    fn default() -> Self {
+impl CreateOptions {
+    /// The defaults: mode `0o600`, monotonic clock, the type's own fingerprint.
+    #[must_use]
+    pub const fn new() -> Self {
         Self {
             mode: 0o600,
             clock: Clock::Monotonic,
             schema: None,
         }
     }
+
+    /// With file mode `mode` (read and write bits only).
+    #[must_use]
+    pub const fn mode(mut self, mode: u32) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// With `clock` recorded as the clock domain of the stamps.
+    #[must_use]
+    pub const fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// With the explicit schema id `id` instead of the type's fingerprint.
+    #[must_use]
+    pub const fn schema(mut self, id: u64) -> Self {
+        self.schema = Some(id);
+        self
+    }
 }
 
-/// Options for opening a segment.
+impl Default for CreateOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Options for opening a segment: start from [`OpenOptions::new`] (or `default()`) and set what
+/// differs. New options may be added, so the struct cannot be built with a literal.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct OpenOptions {
     /// How long to wait for a segment that its creator is still initializing (default 1 s).
     pub init_timeout: Duration,
@@ -234,12 +275,35 @@ pub struct OpenOptions {
     pub schema: Option<u64>,
 }
 
-impl Default for OpenOptions {
-    fn default() -> Self {
+impl OpenOptions {
+    /// The defaults: wait up to 1 s for an initializing creator, expect the type's own
+    /// fingerprint.
+    #[must_use]
+    pub const fn new() -> Self {
         Self {
             init_timeout: Duration::from_secs(1),
             schema: None,
         }
+    }
+
+    /// Waiting up to `timeout` for a creator that is still initializing the segment.
+    #[must_use]
+    pub const fn init_timeout(mut self, timeout: Duration) -> Self {
+        self.init_timeout = timeout;
+        self
+    }
+
+    /// Expecting the explicit schema id `id` instead of the type's fingerprint.
+    #[must_use]
+    pub const fn schema(mut self, id: u64) -> Self {
+        self.schema = Some(id);
+        self
+    }
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -1,10 +1,10 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
-pub mod series_model;
+pub(crate) mod series_model;
 
 /// Scales an iteration count down under Miri and emulation (`RTSHM_TEST_SCALE=small`).
-pub fn scaled(full: u64) -> u64 {
+pub(crate) fn scaled(full: u64) -> u64 {
     if cfg!(miri) {
         (full / 1000).max(20)
     } else if std::env::var("RTSHM_TEST_SCALE").as_deref() == Ok("small") {
@@ -15,7 +15,7 @@ pub fn scaled(full: u64) -> u64 {
 }
 
 /// The seed for a randomized test: `RTSHM_SEED` if set (to replay a failure), else a fixed one.
-pub fn seed(default: u64) -> u64 {
+pub(crate) fn seed(default: u64) -> u64 {
     std::env::var("RTSHM_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -23,7 +23,7 @@ pub fn seed(default: u64) -> u64 {
 }
 
 /// Runs `f` and, if it panics, prints the seed that reproduces the failure.
-pub fn with_seed(seed: u64, f: impl FnOnce(u64)) {
+pub(crate) fn with_seed(seed: u64, f: impl FnOnce(u64)) {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(seed)));
     if let Err(e) = r {
         eprintln!("randomized test failed; replay with RTSHM_SEED={seed}");
@@ -52,7 +52,7 @@ fn runner() -> String {
 /// Starts this test binary again as a child that runs only the test `child_process_entry`, with
 /// `RTSHM_CHILD=role:arg`, through [`runner`] under emulation. The child's stdout (libtest's
 /// report) is dropped.
-pub fn spawn_child(role: &str, arg: &str) -> std::process::Child {
+pub(crate) fn spawn_child(role: &str, arg: &str) -> std::process::Child {
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().expect("test binary path");
     let runner = runner();
@@ -81,7 +81,7 @@ pub fn spawn_child(role: &str, arg: &str) -> std::process::Child {
 /// Runs a loom model, exploring `preemptions` preemptions per execution unless
 /// `LOOM_MAX_PREEMPTIONS` says otherwise.
 #[cfg(rtshm_loom)]
-pub fn loom_model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
+pub(crate) fn loom_model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(preemptions);
@@ -90,12 +90,12 @@ pub fn loom_model(preemptions: usize, f: impl Fn() + Sync + Send + 'static) {
 }
 
 /// A shared-memory segment name unique to this process and test.
-pub fn shm_name(test: &str) -> String {
+pub(crate) fn shm_name(test: &str) -> String {
     format!("rtshm-test-{}-{test}", std::process::id())
 }
 
 /// Overwrites bytes of an existing named segment, as a hostile or buggy process could.
-pub fn poke(name: &str, offset: u64, bytes: &[u8]) {
+pub(crate) fn poke(name: &str, offset: u64, bytes: &[u8]) {
     use std::io::{Seek, SeekFrom, Write};
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -6,10 +6,10 @@ use core::time::Duration;
 use rtshm::{InterpolationError, Stamped, Timestamp};
 
 /// Brute force over the samples held, oldest first.
-pub struct Model(pub Vec<Stamped<f64>>);
+pub(crate) struct Model(pub Vec<Stamped<f64>>);
 
 impl Model {
-    pub fn closest(&self, t: Timestamp, max: Duration) -> Option<Stamped<f64>> {
+    pub(crate) fn closest(&self, t: Timestamp, max: Duration) -> Option<Stamped<f64>> {
         let best = self.0.iter().map(|s| t.abs_diff(s.stamp)).min()?;
         // The earlier stamp among those at the best distance.
         let stamp = self
@@ -28,7 +28,7 @@ impl Model {
         pick.copied().filter(|_| best <= max)
     }
 
-    pub fn pair(
+    pub(crate) fn pair(
         &self,
         t: Timestamp,
     ) -> Result<(Stamped<f64>, Stamped<f64>, f64), InterpolationError> {
@@ -53,7 +53,7 @@ impl Model {
         Ok((b, a, alpha))
     }
 
-    pub fn range(&self, t0: Timestamp, t1: Timestamp) -> Vec<Stamped<f64>> {
+    pub(crate) fn range(&self, t0: Timestamp, t1: Timestamp) -> Vec<Stamped<f64>> {
         self.0
             .iter()
             .filter(|s| t0 <= s.stamp && s.stamp <= t1)

@@ -155,6 +155,7 @@ fn get_error(py: Python<'_>, e: GetError) -> PyErr {
         }
         GetError::NotYet { written } => error(py, "NotYetError", message, &[("written", written)]),
         GetError::Busy => busy(py),
+        _ => error(py, "RtshmError", message, &[]),
     }
 }
 
@@ -198,6 +199,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::SeqLock => "seqlock",
         Kind::Ring => "ring",
         Kind::TimeSeries => "timeseries",
+        _ => "unknown",
     }
 }
 
@@ -208,15 +210,12 @@ fn seconds(s: f64) -> PyResult<Duration> {
 
 /// Options of a create with file mode `mode`, stamps from `CLOCK_REALTIME` if asked.
 fn create_options(mode: u32, realtime_clock: bool) -> CreateOptions {
-    CreateOptions {
-        mode,
-        clock: if realtime_clock {
-            Clock::Realtime
-        } else {
-            Clock::Monotonic
-        },
-        ..CreateOptions::default()
-    }
+    let clock = if realtime_clock {
+        Clock::Realtime
+    } else {
+        Clock::Monotonic
+    };
+    CreateOptions::new().mode(mode).clock(clock)
 }
 
 fn raw_type(kind: &str, size: usize, align: usize, schema: u64) -> PyResult<RawType> {
@@ -230,10 +229,9 @@ fn raw_type(kind: &str, size: usize, align: usize, schema: u64) -> PyResult<RawT
 
 /// Options of an open that waits up to `timeout` seconds for an initializing creator.
 fn open_options(schema: u64, timeout: f64) -> PyResult<OpenOptions> {
-    Ok(OpenOptions {
-        init_timeout: seconds(timeout)?,
-        schema: Some(schema),
-    })
+    Ok(OpenOptions::new()
+        .init_timeout(seconds(timeout)?)
+        .schema(schema))
 }
 
 /// The bytes of `buf`, a C-contiguous buffer of `len` bytes, to read from.
@@ -434,7 +432,7 @@ impl RawReader {
     fn value_offset(&self) -> usize {
         match self.inner.kind() {
             Kind::TimeSeries => self.inner.geometry().stamped_value_at(),
-            Kind::SeqLock | Kind::Ring => 0,
+            _ => 0,
         }
     }
 
