@@ -36,7 +36,7 @@ pub const SLOTS_OFFSET: usize = DATA_OFFSET + size_of::<RingHead>();
 #[repr(u32)]
 #[non_exhaustive]
 pub enum Kind {
-    /// A [`SeqLock`] of one value.
+    /// A [`SeqLock`](crate::SeqLock) of one value.
     SeqLock = 1,
     /// A [`Ring`](crate::Ring) of values.
     Ring = 2,
