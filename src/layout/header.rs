@@ -93,7 +93,7 @@ pub struct HeaderLine0 {
     pub layout_version: u32,
     /// [`Kind`] as `u32`.
     pub kind: u32,
-    /// The payload type's fingerprint ([`fingerprint`] or a schema id).
+    /// The payload type's fingerprint ([`fingerprint`](super::fingerprint) or a schema id).
     pub fingerprint: u64,
     /// `size_of` the stored value type (`T`, or `Stamped<T>` for a time series).
     pub payload_size: u32,
