@@ -17,3 +17,14 @@ if grep -rnE 'read_volatile|write_volatile|copy_nonoverlapping|ptr::copy|\.copy_
     echo "error: non-atomic copy primitive in src/ (see ARCHITECTURE.md, "Memory-model rules")" >&2
     exit 1
 fi
+
+# ARCHITECTURE.md lists the labels of the synchronisation points; each must mark both of its
+# sides in src/ (a label left on one side means a partner moved away).
+labels=$(grep -o '`[a-z-]*`' ARCHITECTURE.md | tr -d '`' | grep -E '^(seqlock|ring|writer|owner|header|wait)-' | sort -u)
+for label in $labels; do
+    n=$(grep -rn "SYNC POINT.*\b$label\b" src/ | wc -l)
+    if [ "$n" -lt 2 ]; then
+        echo "error: SYNC POINT $label marks $n side(s) in src/ (ARCHITECTURE.md, \"Memory-model rules\")" >&2
+        exit 1
+    fi
+done

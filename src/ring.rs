@@ -286,7 +286,8 @@ impl RingHead {
         let mut next = self.head.load(Ordering::Relaxed);
         if next <= MAX_WRITE && seq(next).load(Ordering::Relaxed) == 2 * next + 2 {
             next += 1;
-            // Release: as the head store in `push_with`.
+            // SYNC POINT ring-head-publish (writer, repairing a takeover). Release: as the
+            // writer's side of ring-head-publish.
             self.head.store(next, Ordering::Release);
         }
         Ok(next)
@@ -309,15 +310,16 @@ impl RingHead {
         // shared memory must not panic the writer.
         let odd = w.wrapping_mul(2).wrapping_add(1);
         seq.store(odd, Ordering::Relaxed);
-        // Release: pairs with the second Acquire fence in `probe_slot`: a reader that copies
-        // any word stored below then sees `seq >= 2w + 1` and reports a lap.
+        // SYNC POINT ring-slot-begin (writer). Release: pairs with the reader's side of
+        // ring-slot-begin: a reader that copies any word stored below then sees
+        // `seq >= 2w + 1` and reports a lap.
         fence(Ordering::Release);
         store();
-        // Release: pairs with the first Acquire fence in `probe_slot`: a reader that loads
-        // `2w + 2` sees every word stored above.
+        // SYNC POINT ring-slot-publish (writer). Release: pairs with the reader's side of
+        // ring-slot-publish: a reader that loads `2w + 2` sees every word stored above.
         seq.store(odd.wrapping_add(1), Ordering::Release);
-        // Release: pairs with the Acquire fence in `written`: a reader that sees `head = w + 1`
-        // sees slot `w` complete.
+        // SYNC POINT ring-head-publish (writer). Release: pairs with the reader's side of
+        // ring-head-publish: a reader that sees `head = w + 1` sees slot `w` complete.
         self.head.store(w.wrapping_add(1), Ordering::Release);
     }
 }
@@ -512,8 +514,8 @@ pub(crate) fn probe_slot(seq: &AtomicU64, p: u64, read: impl FnOnce()) -> Probe 
     }
     let want = 2 * p + 2;
     let s1 = seq.load(Ordering::Relaxed);
-    // Acquire: pairs with the Release store of `2w + 2` in `push`: every word of write `p`
-    // is visible to the copy below.
+    // SYNC POINT ring-slot-publish (reader). Acquire: pairs with the writer's side of
+    // ring-slot-publish: every word of write `p` is visible to the copy below.
     fence(Ordering::Acquire);
     if s1 != want {
         return if s1 < want - 1 {
@@ -525,8 +527,9 @@ pub(crate) fn probe_slot(seq: &AtomicU64, p: u64, read: impl FnOnce()) -> Probe 
         };
     }
     read();
-    // Acquire: pairs with the Release fence after the store of `2w + 1` in `push`: if the
-    // copy saw any word of a later write, the load below sees that write's odd sequence.
+    // SYNC POINT ring-slot-begin (reader). Acquire: pairs with the writer's side of
+    // ring-slot-begin: if the copy saw any word of a later write, the load below sees that
+    // write's odd sequence.
     fence(Ordering::Acquire);
     let s2 = seq.load(Ordering::Relaxed);
     if s2 == s1 {
@@ -634,8 +637,8 @@ impl<'a, T: Payload> RingRef<'a, T> {
     #[must_use]
     pub fn written(&self) -> u64 {
         let h = self.head.head.load(Ordering::Relaxed);
-        // Acquire: pairs with the Release store of `head` in `RingWriter::push`: the slots of
-        // all writes below `h` are complete for this thread.
+        // SYNC POINT ring-head-publish (reader). Acquire: pairs with the writer's side of
+        // ring-head-publish: the slots of all writes below `h` are complete for this thread.
         fence(Ordering::Acquire);
         h
     }

@@ -217,15 +217,16 @@ impl core::error::Error for Busy {}
 #[inline(always)]
 fn read_once(seq: &AtomicU64, copy: impl FnOnce()) -> Option<u64> {
     let s1 = seq.load(Ordering::Relaxed);
-    // Acquire: pairs with the final Release store of `seq` in `store_exclusive`: every word
-    // of the store that produced `s1` is visible to the copy below.
+    // SYNC POINT seqlock-publish (reader). Acquire: pairs with the writer's side of
+    // seqlock-publish: every word of the store that produced `s1` is visible to the copy below.
     fence(Ordering::Acquire);
     if s1 & 1 == 1 {
         return None;
     }
     copy();
-    // Acquire: pairs with the Release fence after the odd store in `store_exclusive`: if the
-    // copy saw any word of a later store, the load below sees that store's odd sequence.
+    // SYNC POINT seqlock-begin (reader). Acquire: pairs with the writer's side of
+    // seqlock-begin: if the copy saw any word of a later store, the load below sees that
+    // store's odd sequence.
     fence(Ordering::Acquire);
     let s2 = seq.load(Ordering::Relaxed);
     (s1 == s2).then_some(s1)
@@ -267,7 +268,7 @@ static_assertions::const_assert_eq!(
 #[inline(always)]
 pub(crate) fn write_with(seq: &AtomicU64, store: impl FnOnce()) -> Version {
     // Relaxed: only the (single) writer stores `seq`, and it already sees its own or, via
-    // the claim's Acquire, the previous writer's last store.
+    // the claim side of SYNC POINT writer-claim, the previous writer's last store.
     let s = seq.load(Ordering::Relaxed);
     // An odd `s` means an earlier writer died mid-store (possible only for a lock in shared
     // memory). Keep it odd: adding 1 would make its torn data look valid.
@@ -275,13 +276,14 @@ pub(crate) fn write_with(seq: &AtomicU64, store: impl FnOnce()) -> Version {
     if odd != s {
         seq.store(odd, Ordering::Relaxed);
     }
-    // Release: pairs with the second Acquire fence in `read_once`: a reader that loads any
-    // word stored below then loads `seq >= odd` after its fence, and rejects the copy.
+    // SYNC POINT seqlock-begin (writer). Release: pairs with the reader's side of
+    // seqlock-begin: a reader that loads any word stored below then loads `seq >= odd` after
+    // its fence, and rejects the copy.
     fence(Ordering::Release);
     store();
     let done = odd.wrapping_add(1);
-    // Release: pairs with the first Acquire fence in `read_once`: a reader that loads `done`
-    // sees every word stored above.
+    // SYNC POINT seqlock-publish (writer). Release: pairs with the reader's side of
+    // seqlock-publish: a reader that loads `done` sees every word stored above.
     seq.store(done, Ordering::Release);
     Version::from_seq(done)
 }
@@ -289,8 +291,8 @@ pub(crate) fn write_with(seq: &AtomicU64, store: impl FnOnce()) -> Version {
 /// Claims a writer flag (a lock's or a ring's): fails with [`WriterTaken`] while it is set.
 #[inline]
 pub(crate) fn claim_flag(flag: &AtomicBool) -> Result<(), WriterTaken> {
-    // Acquire: pairs with the Release store in `release_flag`, so this writer sees the
-    // sequences the previous writer left.
+    // SYNC POINT writer-claim (claim). Acquire: pairs with the release side of writer-claim,
+    // so this writer sees the sequences the previous writer left.
     if flag.swap(true, Ordering::Acquire) {
         Err(WriterTaken)
     } else {
@@ -301,8 +303,8 @@ pub(crate) fn claim_flag(flag: &AtomicBool) -> Result<(), WriterTaken> {
 /// Releases a writer flag taken by [`claim_flag`].
 #[inline]
 pub(crate) fn release_flag(flag: &AtomicBool) {
-    // Release: pairs with the Acquire swap in `claim_flag`: the next writer sees this
-    // writer's last sequence stores.
+    // SYNC POINT writer-claim (release). Release: pairs with the claim side of writer-claim:
+    // the next writer sees this writer's last sequence stores.
     flag.store(false, Ordering::Release);
 }
 

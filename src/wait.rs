@@ -42,9 +42,10 @@ pub(crate) const WAKE_ALL: u32 = i32::MAX as u32;
 /// Returns whether it did.
 #[inline]
 pub(crate) fn wake_waiters(notify: &AtomicU32, wake: impl FnOnce(&AtomicU32)) -> bool {
-    // SeqCst: pairs with the SeqCst fence in `wait` (fence-fence total order): either this fence
-    // is first and the reader's re-check sees the store made before it, or the reader's is first
-    // and the load below sees its bit.
+    // SYNC POINT wait-handshake (writer). SeqCst: pairs with the reader's side of
+    // wait-handshake (fence-fence total order): either this fence is first and the reader's
+    // re-check sees the store made before it, or the reader's is first and the load below sees
+    // its bit.
     fence(Ordering::SeqCst);
     let mut n = notify.load(Ordering::Relaxed);
     if n & SLEEPING == 0 {
@@ -52,8 +53,8 @@ pub(crate) fn wake_waiters(notify: &AtomicU32, wake: impl FnOnce(&AtomicU32)) ->
     }
     loop {
         let next = (n & !SLEEPING).wrapping_add(2);
-        // Release: pairs with the reader's `fetch_or` and SeqCst fence: a reader that reads
-        // this epoch also sees the store that caused it.
+        // SYNC POINT wait-epoch (writer). Release: pairs with the reader's side of
+        // wait-epoch: a reader that reads this epoch also sees the store that caused it.
         match notify.compare_exchange_weak(n, next, Ordering::Release, Ordering::Relaxed) {
             Ok(_) => break,
             Err(now) if now & SLEEPING == 0 => {
@@ -87,9 +88,10 @@ pub(crate) fn wait<R>(
         } else {
             notify.load(Ordering::Relaxed)
         };
-        // SeqCst: pairs with the SeqCst fence in `wake_waiters` (see the module docs). Also the
-        // acquire side of the writer's Release epoch bump read by the `fetch_or` above: after a
-        // wake-up, the re-check below sees the store that caused it.
+        // SYNC POINT wait-handshake (reader), and the reader's side of wait-epoch. SeqCst:
+        // pairs with the writer's side of wait-handshake (see the module docs); as an acquire
+        // fence after the `fetch_or` that read the writer's epoch bump, it makes the re-check
+        // below see the store that caused a wake-up.
         fence(Ordering::SeqCst);
         if let Some(r) = check() {
             return Some(r);

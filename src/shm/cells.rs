@@ -22,7 +22,8 @@ pub(super) fn word_at(segment: &Segment, offset: usize) -> &AtomicU64 {
 /// The structure's first word: the SeqLock sequence, or the ring head (a ring's `written`).
 pub(super) fn first_word(segment: &Segment) -> u64 {
     let w = word_at(segment, 0).load(Ordering::Relaxed);
-    // Acquire: pairs with the Release stores of the sequence and the head (as in
+    // SYNC POINT seqlock-publish / ring-head-publish (reader). Acquire: pairs with the
+    // writer's side of both (as in
     // `RingRef::written`): the writes it counts are complete for this thread.
     fence(Ordering::Acquire);
     w

@@ -707,8 +707,9 @@ impl Segment {
                 .try_into()
                 .map(usize::from_ne_bytes)
                 .unwrap_or(0);
-            // Release: pairs with the Acquire fence in `read_header`: a reader that sees the
-            // version sees every header word stored above, the owner included.
+            // SYNC POINT header-publish (creator). Release: pairs with the reader's side of
+            // header-publish: a reader that sees the version sees every header word stored
+            // above, the owner included.
             AtomicUsize::from_ptr(map.add(VERSION_WORD).cast()).store(word, Ordering::Release);
         }
         Ok(this)
@@ -1111,7 +1112,8 @@ fn read_header(head: &Mapping) -> HeaderLine0 {
     let word = unsafe {
         let word =
             AtomicUsize::from_ptr(head.as_ptr().add(VERSION_WORD).cast()).load(Ordering::Relaxed);
-        // Acquire: pairs with the Release store of the version word in `Segment::create`.
+        // SYNC POINT header-publish (reader). Acquire: pairs with the creator's side of
+        // header-publish: every header word stored before the version is visible.
         fence(Ordering::Acquire);
         load_words(head.as_ptr(), bytemuck::bytes_of_mut(&mut header));
         word

@@ -83,7 +83,8 @@ impl Writer {
         let me = OwnerToken::current().to_raw();
         let ns = PidNamespace::from_raw(segment.pid_ns().load(Ordering::Relaxed));
         let owner = segment.owner();
-        // Acquire: see the structure as the previous owner left it.
+        // SYNC POINT owner-claim (load). Acquire: pairs with the CAS of owner-claim (and the
+        // previous owner's release of the segment): see the structure as it was left.
         let mut current = owner.load(Ordering::Acquire);
         loop {
             let token = OwnerToken::from_raw(current);
@@ -105,7 +106,8 @@ impl Writer {
             if let Some(requested) = capacity.filter(|&c| c != found) {
                 return Err(TakeoverError::CapacityMismatch { found, requested });
             }
-            // AcqRel: exactly one of several racing publishers wins the segment.
+            // SYNC POINT owner-claim (CAS). AcqRel: exactly one of several racing publishers
+            // wins the segment, and the winner sees the structure as the previous owner left it.
             match owner.compare_exchange(current, me, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => break,
                 Err(now) => current = now,
