@@ -38,7 +38,8 @@
 //!
 //! On ARM64 the fences become `dmb ishld` (acquire) and `dmb ish` (release), on ARMv7 `dmb ish`;
 //! on x86_64 they are compiler barriers only (TSO already orders these accesses), which is why
-//! code that "works on x86" without them breaks on a robot's ARM computer. The loom model in
+//! code that "works on x86" without them breaks on a robot's ARM computer. The assembly of both
+//! halves is pinned per target in `asm/snapshots/` (checked by `ci/asm.sh`). The loom model in
 //! `tests/loom_seqlock.rs` fails if any of the four orderings is weakened.
 //!
 //! # Cost (worst case)
