@@ -41,9 +41,9 @@
 use core::fmt;
 
 use crate::Payload;
-use crate::seqlock::{Busy, TRY_LOAD_ATTEMPTS, WriterTaken};
+use crate::seqlock::{ATTEMPTS, Busy, WriterTaken};
 use crate::stats::{Count, Counters};
-use crate::sync::{self, AtomicBool, AtomicU64, Ordering, fence};
+use crate::sync::{self, AtomicBool, AtomicU64, Ordering, const_fn, fence};
 use crate::words::Words;
 
 /// The largest write number whose slot sequence `2w + 2` fits in a `u64`.
@@ -181,25 +181,29 @@ pub struct Slot<T> {
 }
 
 impl<T: Payload> Slot<T> {
-    /// An empty slot (sequence 0, zeroed value).
-    #[cfg(not(rtshm_loom))]
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            seq: AtomicU64::new(0),
-            value: Words::zeroed(),
+    const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// An empty slot (sequence 0, zeroed value).
+        #[must_use]
+        pub const fn new() -> Self {
+            Self {
+                seq: AtomicU64::new(0),
+                value: Words::zeroed(),
+            }
         }
     }
+}
 
-    /// An empty slot (loom models cannot build atomics in a `const fn`).
-    #[cfg(rtshm_loom)]
-    #[must_use]
-    pub fn new() -> Self {
-        Self {
-            seq: AtomicU64::new(0),
-            value: Words::zeroed(),
-        }
-    }
+/// `N` empty slots: an array repeat of a `const` block (loom: built one by one, its `Slot::new`
+/// is not `const`).
+#[cfg(not(rtshm_loom))]
+const fn empty_slots<T: Payload, const N: usize>() -> [Slot<T>; N] {
+    [const { Slot::new() }; N]
+}
+
+#[cfg(rtshm_loom)]
+fn empty_slots<T: Payload, const N: usize>() -> [Slot<T>; N] {
+    core::array::from_fn(|_| Slot::new())
 }
 
 impl<T: Payload> Default for Slot<T> {
@@ -251,23 +255,15 @@ impl core::fmt::Debug for RingHead {
 unsafe impl bytemuck::Zeroable for RingHead {}
 
 impl RingHead {
-    /// A head at write number 0 with no writer claimed.
-    #[cfg(not(rtshm_loom))]
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            head: AtomicU64::new(0),
-            writer: AtomicBool::new(false),
-        }
-    }
-
-    /// A head at write number 0 (loom models cannot build atomics in a `const fn`).
-    #[cfg(rtshm_loom)]
-    #[must_use]
-    pub fn new() -> Self {
-        Self {
-            head: AtomicU64::new(0),
-            writer: AtomicBool::new(false),
+    const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// A head at write number 0 with no writer claimed.
+        #[must_use]
+        pub const fn new() -> Self {
+            Self {
+                head: AtomicU64::new(0),
+                writer: AtomicBool::new(false),
+            }
         }
     }
 }
@@ -364,25 +360,16 @@ impl<T: Payload, const N: usize> Ring<T, N> {
         Err(_) => panic!("Ring capacity N must be a power of two between 1 and Capacity::MAX"),
     };
 
-    /// An empty ring.
-    #[cfg(not(rtshm_loom))]
-    #[must_use]
-    pub const fn new() -> Self {
-        let _ = Self::CAPACITY;
-        Self {
-            head: RingHead::new(),
-            slots: [const { Slot::new() }; N],
-        }
-    }
-
-    /// An empty ring (loom models cannot build atomics in a `const fn`).
-    #[cfg(rtshm_loom)]
-    #[must_use]
-    pub fn new() -> Self {
-        let _ = Self::CAPACITY;
-        Self {
-            head: RingHead::new(),
-            slots: core::array::from_fn(|_| Slot::new()),
+    const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// An empty ring.
+        #[must_use]
+        pub const fn new() -> Self {
+            let _ = Self::CAPACITY;
+            Self {
+                head: RingHead::new(),
+                slots: empty_slots(),
+            }
         }
     }
 
@@ -544,7 +531,7 @@ pub(crate) fn probe_slot(seq: &AtomicU64, p: u64, read: impl FnOnce()) -> Probe 
 /// Repeats `probe` while it finds the write in progress, up to [`TRY_LOAD_ATTEMPTS`] times.
 #[inline(always)]
 pub(crate) fn settle(mut probe: impl FnMut() -> Probe) -> Probe {
-    for _ in 1..TRY_LOAD_ATTEMPTS {
+    for _ in 1..ATTEMPTS {
         match probe() {
             Probe::InProgress => sync::spin_loop(),
             settled => return settled,
@@ -587,7 +574,7 @@ pub(crate) fn latest_with(
     written: impl Fn() -> u64,
     mut probe: impl FnMut(u64) -> Probe,
 ) -> Result<Option<u64>, Busy> {
-    for _ in 0..TRY_LOAD_ATTEMPTS {
+    for _ in 0..ATTEMPTS {
         let Some(p) = written().checked_sub(1) else {
             return Ok(None);
         };

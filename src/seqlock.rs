@@ -71,9 +71,15 @@ use crate::words::Words;
 ///
 /// Each attempt that finds a store in progress issues one spin hint before the next, so with
 /// small payloads this bound covers a store that is in progress on another core.
-///
-/// Loom models use 2, to keep the explored state space small.
-pub const TRY_LOAD_ATTEMPTS: u32 = if cfg!(rtshm_loom) { 2 } else { 64 };
+pub const TRY_LOAD_ATTEMPTS: u32 = 64;
+
+/// The bound every bounded read and query uses: [`TRY_LOAD_ATTEMPTS`], except in loom models,
+/// which use 2 to keep the explored state space small.
+pub(crate) const ATTEMPTS: u32 = if cfg!(rtshm_loom) {
+    2
+} else {
+    TRY_LOAD_ATTEMPTS
+};
 
 /// A value that one writer stores and many readers load without locks and without ever observing
 /// a torn value.
@@ -237,13 +243,13 @@ fn read_once(seq: &AtomicU64, copy: impl FnOnce()) -> Option<u64> {
 /// [`Busy`], and how many attempts were repeated.
 #[inline(always)]
 pub(crate) fn try_read(seq: &AtomicU64, mut copy: impl FnMut()) -> (Result<Version, Busy>, u32) {
-    for attempt in 0..TRY_LOAD_ATTEMPTS {
+    for attempt in 0..ATTEMPTS {
         if let Some(s) = read_once(seq, &mut copy) {
             return (Ok(Version::from_seq(s)), attempt);
         }
         sync::spin_loop();
     }
-    (Err(Busy), TRY_LOAD_ATTEMPTS - 1)
+    (Err(Busy), ATTEMPTS - 1)
 }
 
 /// Byte offset of a [`SeqLock`]'s writer flag, for every payload type (`repr(C)`: the `u64`
@@ -310,25 +316,16 @@ pub(crate) fn release_flag(flag: &AtomicBool) {
 }
 
 impl<T: Payload> SeqLock<T> {
-    /// A lock holding `value` at [`Version::INITIAL`], with no writer claimed.
-    #[cfg(not(rtshm_loom))]
-    #[must_use]
-    pub const fn new(value: T) -> Self {
-        Self {
-            seq: AtomicU64::new(0),
-            writer: AtomicBool::new(false),
-            value: Words::new(value),
-        }
-    }
-
-    /// A lock holding `value` (loom models cannot build atomics in a `const fn`).
-    #[cfg(rtshm_loom)]
-    #[must_use]
-    pub fn new(value: T) -> Self {
-        Self {
-            seq: AtomicU64::new(0),
-            writer: AtomicBool::new(false),
-            value: Words::new(value),
+    crate::sync::const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// A lock holding `value` at [`Version::INITIAL`], with no writer claimed.
+        #[must_use]
+        pub const fn new(value: T) -> Self {
+            Self {
+                seq: AtomicU64::new(0),
+                writer: AtomicBool::new(false),
+                value: Words::new(value),
+            }
         }
     }
 

@@ -25,7 +25,7 @@ use bytemuck::Pod;
 
 use crate::key::TimeKey;
 use crate::ring::{Lapped, Probe, Ring, RingRef, RingWriter};
-use crate::seqlock::{Busy, TRY_LOAD_ATTEMPTS, WriterTaken};
+use crate::seqlock::{ATTEMPTS, Busy, WriterTaken};
 use crate::stamped::Stamped;
 use crate::sync;
 use crate::time::Timestamp;
@@ -197,18 +197,13 @@ pub struct TimeSeries<T, const N: usize> {
 unsafe impl<T: bytemuck::Zeroable, const N: usize> bytemuck::Zeroable for TimeSeries<T, N> {}
 
 impl<T: Pod, const N: usize> TimeSeries<T, N> {
-    /// An empty series.
-    #[cfg(not(rtshm_loom))]
-    #[must_use]
-    pub const fn new() -> Self {
-        Self { ring: Ring::new() }
-    }
-
-    /// An empty series (loom models cannot build atomics in a `const fn`).
-    #[cfg(rtshm_loom)]
-    #[must_use]
-    pub fn new() -> Self {
-        Self { ring: Ring::new() }
+    crate::sync::const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// An empty series.
+        #[must_use]
+        pub const fn new() -> Self {
+            Self { ring: Ring::new() }
+        }
     }
 
     /// The runtime-capacity view, which every query goes through.
@@ -347,7 +342,7 @@ impl<T: Pod> Stamps for SeriesRef<'_, T> {
 /// a new search if one of them is overwritten in between.
 #[inline]
 fn search(src: &impl Stamps, t: Timestamp) -> Result<Search, Busy> {
-    for _ in 0..TRY_LOAD_ATTEMPTS {
+    for _ in 0..ATTEMPTS {
         let hi = src.written();
         let mut lo = hi.saturating_sub(src.capacity());
         let start = lo;
@@ -401,7 +396,7 @@ pub(crate) fn closest_with(
     // Distances in nanoseconds (no `Duration` arithmetic in the loop).
     let max_distance = crate::time::duration_nanos(max_distance);
     let distance = |stamp: Timestamp| t.as_nanos().abs_diff(stamp.as_nanos());
-    for _ in 0..TRY_LOAD_ATTEMPTS {
+    for _ in 0..ATTEMPTS {
         let Search { before, after, .. } = search(src, t)?;
         let best = match (before, after) {
             (Some(b), Some(a)) => {
@@ -439,7 +434,7 @@ pub(crate) fn pair_with(
 ) -> Result<f64, InterpolationError> {
     // The stamp at one end of a snapshot for an error report, `fallback` if it is gone.
     let stamp_at = |n: u64, fallback: Timestamp| src.stamp(n).unwrap_or(fallback);
-    for _ in 0..TRY_LOAD_ATTEMPTS {
+    for _ in 0..ATTEMPTS {
         let Search {
             before,
             after,

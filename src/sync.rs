@@ -12,6 +12,32 @@
 
 pub(crate) use core::sync::atomic::Ordering;
 
+/// One constructor, `const` except under loom, whose atomics cannot be built in a `const fn`
+/// (crossbeam-utils' `const_fn!`): the body is written once.
+///
+/// ```ignore
+/// const_fn! {
+///     const_if: #[cfg(not(rtshm_loom))];
+///     /// An empty slot.
+///     pub const fn new() -> Self { ... }
+/// }
+/// ```
+macro_rules! const_fn {
+    (
+        const_if: #[cfg($($cfg:tt)+)];
+        $(#[$($attr:tt)*])*
+        $vis:vis const fn $($rest:tt)*
+    ) => {
+        #[cfg($($cfg)+)]
+        $(#[$($attr)*])*
+        $vis const fn $($rest)*
+        #[cfg(not($($cfg)+))]
+        $(#[$($attr)*])*
+        $vis fn $($rest)*
+    };
+}
+pub(crate) use const_fn;
+
 #[cfg(not(rtshm_loom))]
 mod backend {
     // Targets with compare-and-swap on pointer-sized words take the small atomics from `core`.
@@ -65,18 +91,13 @@ macro_rules! atomic {
 
         #[allow(dead_code)] // each type carries the same small set; not every one uses all of it
         impl $name {
-            /// A new atomic holding `v`.
-            #[cfg(not(rtshm_loom))]
-            #[inline(always)]
-            pub(crate) const fn new(v: $int) -> Self {
-                Self(backend::$name::new(v))
-            }
-
-            /// A new atomic holding `v` (loom's atomics cannot be built in a `const fn`).
-            #[cfg(rtshm_loom)]
-            #[inline(always)]
-            pub(crate) fn new(v: $int) -> Self {
-                Self(backend::$name::new(v))
+            const_fn! {
+                const_if: #[cfg(not(rtshm_loom))];
+                /// A new atomic holding `v`.
+                #[inline(always)]
+                pub(crate) const fn new(v: $int) -> Self {
+                    Self(backend::$name::new(v))
+                }
             }
 
             /// Views `ptr` as an atomic.

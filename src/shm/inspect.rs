@@ -11,7 +11,7 @@ use super::segment::{OpenError, OpenOptions, Segment};
 use crate::layout::{self, Geometry, HeaderLine0, Kind};
 use crate::liveness::{OwnerToken, WriterStatus};
 use crate::ring::{self, GetError, Lapped, Probe};
-use crate::seqlock::{self, Busy, TRY_LOAD_ATTEMPTS};
+use crate::seqlock::{self, ATTEMPTS, Busy};
 use crate::series::{self, InterpolationError};
 use crate::sync::Ordering;
 use crate::{Clock, Timestamp};
@@ -246,7 +246,7 @@ impl Inspector {
         }
         let capacity = self.geometry().capacity as u64;
         let mut number = self.written().saturating_sub(capacity);
-        for _ in 0..TRY_LOAD_ATTEMPTS {
+        for _ in 0..ATTEMPTS {
             match self.get(number) {
                 Ok(_) => return Ok(Some(self.record(number))),
                 Err(GetError::NotYet { .. }) => return Ok(None),
