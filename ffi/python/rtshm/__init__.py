@@ -220,12 +220,7 @@ class Publisher(_Typed):
         Raises :class:`AlreadyExistsError` if it exists, :class:`InvalidNameError`,
         :class:`PermissionDeniedError`, ``ValueError`` for a bad kind or capacity.
         """
-        dtype, kind, spec = _spec(dtype, kind, schema)
-        if clock not in ("monotonic", "realtime"):
-            raise ValueError("clock must be 'monotonic' or 'realtime'")
-        capacity = _capacity(kind, capacity)
-        native = _native.RawWriter.create(name, *spec, capacity, mode, clock == "realtime")
-        return cls(native, name, dtype, kind)
+        return cls._create(name, dtype, kind, capacity, schema, mode, clock, None)
 
     @classmethod
     def open_existing(
@@ -261,11 +256,27 @@ class Publisher(_Typed):
         usual start-up of a node that may have crashed before. Of processes racing on one
         name exactly one wins (the others get :class:`WriterAliveError`); an existing segment
         must hold ``capacity`` slots (``RtshmError`` otherwise, leaving it untouched)."""
+        return cls._create(name, dtype, kind, capacity, schema, mode, clock, timeout)
+
+    @classmethod
+    def _create(
+        cls,
+        name: str,
+        dtype: Any,
+        kind: str,
+        capacity: Optional[int],
+        schema: Optional[int],
+        mode: int,
+        clock: str,
+        recover_timeout: Optional[float],
+    ) -> "Publisher":
+        """:meth:`create`, or with ``recover_timeout`` :meth:`create_or_recover`."""
         dtype, kind, spec = _spec(dtype, kind, schema)
         if clock not in ("monotonic", "realtime"):
             raise ValueError("clock must be 'monotonic' or 'realtime'")
         capacity = _capacity(kind, capacity)
-        native = _native.RawWriter.create(name, *spec, capacity, mode, clock == "realtime", timeout)
+        realtime = clock == "realtime"
+        native = _native.RawWriter.create(name, *spec, capacity, mode, realtime, recover_timeout)
         return cls(native, name, dtype, kind)
 
     def store(self, value: Any) -> int:
