@@ -33,7 +33,7 @@
 //! # Cost (worst case)
 //! - [`RingWriter::push`]: three atomic stores, one fence and one copy of `T`. Never blocks,
 //!   never fails, no allocation, no syscall.
-//! - [`Cursor::next`], [`RingRef::get`], [`RingRef::latest`]: at most [`TRY_LOAD_ATTEMPTS`]
+//! - [`Cursor::next`], [`RingRef::get`], [`RingRef::latest`]: at most [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS)
 //!   attempts, each one copy of `T` and a few atomic loads. Wait-free.
 //!
 //! [`SeqLock`]: crate::SeqLock
@@ -528,7 +528,7 @@ pub(crate) fn probe_slot(seq: &AtomicU64, p: u64, read: impl FnOnce()) -> Probe 
     }
 }
 
-/// Repeats `probe` while it finds the write in progress, up to [`TRY_LOAD_ATTEMPTS`] times.
+/// Repeats `probe` while it finds the write in progress, up to [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) times.
 #[inline(always)]
 pub(crate) fn settle(mut probe: impl FnMut() -> Probe) -> Probe {
     for _ in 1..ATTEMPTS {
@@ -662,7 +662,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         matches!(self.probe_with(p, read), Probe::Value)
     }
 
-    /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`] times.
+    /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) times.
     pub(crate) fn probe_settled(&self, p: u64, dst: &mut T) -> Probe {
         settle(|| self.probe(p, dst))
     }
@@ -702,7 +702,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// The newest complete value and its write number, or `None` if nothing was written.
     ///
     /// Fails with [`Busy`] only if the writer laps the whole ring during each of
-    /// [`TRY_LOAD_ATTEMPTS`] copies (or, with capacity 1, stores during each of them).
+    /// [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) copies (or, with capacity 1, stores during each of them).
     #[inline]
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         let mut value = T::zeroed();

@@ -7,7 +7,7 @@
 //! ring's per-slot sequence). A probe that finds its slot overwritten moves the low end of the
 //! window past it and goes on; a query restarts on a fresh snapshot only when the writer lapped
 //! the whole snapshot, or overwrote the value picked before it was read; after
-//! [`TRY_LOAD_ATTEMPTS`] restarts the query gives up with [`Busy`]. A query
+//! [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) restarts the query gives up with [`Busy`]. A query
 //! racing a writer therefore returns an answer that was correct for some snapshot, never a torn
 //! or out-of-window sample.
 //!

@@ -48,7 +48,7 @@ use crate::{Clock, Timestamp};
 /// ```
 ///
 /// # Worst case
-/// [`Inspector::latest`] and [`Inspector::get`] copy at most [`TRY_LOAD_ATTEMPTS`] values
+/// [`Inspector::latest`] and [`Inspector::get`] copy at most [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) values
 /// (each at most [`Inspector::set_read_limit`] bytes); no lock, no syscall, and no allocation
 /// after the first read, which allocates the buffer (nothing is allocated at open, whatever
 /// size a hostile header claims).
@@ -239,7 +239,7 @@ impl Inspector {
     /// written yet.
     ///
     /// Fails with [`Busy`] if the writer overwrote the oldest value during each of
-    /// [`TRY_LOAD_ATTEMPTS`] attempts.
+    /// [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) attempts.
     pub fn oldest(&mut self) -> Result<Option<Record<'_>>, Busy> {
         if self.kind() == Kind::SeqLock {
             return self.latest();
