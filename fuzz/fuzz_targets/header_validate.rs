@@ -103,9 +103,9 @@ fuzz_target!(|data: &[u8]| {
     let capacity = 1usize << (cap % 6);
     let kind = [Kind::SeqLock, Kind::Ring, Kind::TimeSeries][usize::from(sel % 3)];
     let mut file = match kind {
-        Kind::SeqLock => valid_file::<u64>(kind, 1),
         Kind::Ring => valid_file::<u64>(kind, capacity),
         Kind::TimeSeries => valid_file::<rtshm::Stamped<u64>>(kind, capacity),
+        _ => valid_file::<u64>(Kind::SeqLock, 1),
     };
     // Offsets below the header's length patch the header; the rest patch the first bytes of
     // the structure (sequences, ring head).
