@@ -10,3 +10,5 @@ cargo build -p rtshm --no-default-features --target thumbv6m-none-eabi --feature
 # RISC-V 32 with the A extension: 32-bit CAS, no 64-bit atomics.
 cargo build -p rtshm --no-default-features --target riscv32imac-unknown-none-elf
 cargo build -p rtshm --no-default-features --target riscv32imac-unknown-none-elf --features critical-section
+# The schema derive without std (a derived struct in the rtshm-asm crate).
+cargo build -p rtshm-asm --target thumbv7em-none-eabihf

@@ -46,7 +46,7 @@ mod sealed {
 /// Implemented by [`Mono8`], [`Rgb8`] and [`Rgba8`] (sealed).
 pub trait PixelFormat: sealed::Sealed + Copy + Send + Sync + 'static {
     /// One pixel.
-    type Pixel: Pod + fmt::Debug + PartialEq;
+    type Pixel: Pod + crate::Schema + fmt::Debug + PartialEq;
     /// The format's name (as GStreamer and V4L2 users know it).
     const NAME: &'static str;
 }
@@ -116,6 +116,20 @@ unsafe impl<const W: usize, const H: usize, F: PixelFormat> Zeroable for Image<W
 // the type is `Copy + 'static`.
 unsafe impl<const W: usize, const H: usize, F: PixelFormat> Pod for Image<W, H, F> {}
 
+/// `pixels`: `H` rows of `W` pixels (`uint8[H][W]` for Mono8, `uint8[H][W][3]` for Rgb8).
+impl<const W: usize, const H: usize, F: PixelFormat> crate::Schema for Image<W, H, F> {
+    const TYPE: crate::schema::Type = crate::schema::Type::Struct(&crate::schema::Struct {
+        name: "Image",
+        size: core::mem::size_of::<Self>(),
+        align: core::mem::align_of::<Self>(),
+        fields: &[crate::schema::Field::new(
+            "pixels",
+            0,
+            <[[F::Pixel; W]; H] as crate::Schema>::TYPE,
+        )],
+    });
+}
+
 impl<const W: usize, const H: usize, F: PixelFormat> Image<W, H, F> {
     /// Width in pixels.
     pub const WIDTH: usize = W;
@@ -178,6 +192,27 @@ pub struct Nv12Image<const W: usize, const H2: usize> {
 unsafe impl<const W: usize, const H2: usize> Zeroable for Nv12Image<W, H2> {}
 // SAFETY: as above.
 unsafe impl<const W: usize, const H2: usize> Pod for Nv12Image<W, H2> {}
+
+/// `luma` (the Y plane as `H2` pairs of rows) and `chroma` (`H2` rows of interleaved U, V).
+impl<const W: usize, const H2: usize> crate::Schema for Nv12Image<W, H2> {
+    const TYPE: crate::schema::Type = crate::schema::Type::Struct(&crate::schema::Struct {
+        name: "Nv12Image",
+        size: core::mem::size_of::<Self>(),
+        align: core::mem::align_of::<Self>(),
+        fields: &[
+            crate::schema::Field::new(
+                "luma",
+                core::mem::offset_of!(Self, luma),
+                <[[[u8; W]; 2]; H2] as crate::Schema>::TYPE,
+            ),
+            crate::schema::Field::new(
+                "chroma",
+                core::mem::offset_of!(Self, chroma),
+                <[[u8; W]; H2] as crate::Schema>::TYPE,
+            ),
+        ],
+    });
+}
 
 impl<const W: usize, const H2: usize> Nv12Image<W, H2> {
     /// Width in pixels.

@@ -85,3 +85,54 @@ pub use stamped::Stamped;
 pub use stamped::stamp;
 pub use stats::Stats;
 pub use time::{Clock, Timestamp};
+
+/// Schemas: what a payload's bytes mean (type name, size, alignment, named fields). The
+/// [`Schema`] trait and its derive are at the crate root.
+pub mod schema {
+    pub use rtshm_schema::*;
+}
+/// `#[derive(Schema)]` for a `#[repr(C)]` struct with named fields whose types implement
+/// [`Schema`](trait@Schema) and that is `bytemuck::Pod` (no padding).
+///
+/// ```
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+/// #[repr(C)]
+/// struct Imu {
+///     stamp_ns: u64,
+///     accel: [f32; 3],
+///     gyro: [f32; 3],
+/// }
+///
+/// use rtshm::Schema;
+/// assert_eq!(
+///     Imu::TYPE.msg().to_string(),
+///     "uint64 stamp_ns\nfloat32[3] accel\nfloat32[3] gyro\n"
+/// );
+/// ```
+///
+/// Without `#[repr(C)]` the field offsets are not stable, and the derive refuses:
+///
+/// ```compile_fail
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+/// struct Imu {
+///     stamp_ns: u64,
+///     accel: [f32; 3],
+/// }
+/// ```
+///
+/// Nor does it accept padding (here 4 bytes after `id`): the struct is not `Pod`.
+///
+/// ```compile_fail
+/// #[derive(Clone, Copy, rtshm::Schema)]
+/// #[repr(C)]
+/// struct Padded {
+///     id: u32,
+///     stamp_ns: u64,
+/// }
+/// ```
+#[cfg(feature = "derive")]
+pub use rtshm_derive::Schema;
+pub use rtshm_schema::Schema;
+
+// The derive names `::rtshm`, also inside this crate's own tests.
+extern crate self as rtshm;

@@ -94,3 +94,22 @@ impl<T: Pod> Payload for Stamped<T> {
 // SAFETY: all fields are valid when zeroed (`Timestamp` and `u64` are integers, `T: Zeroable`);
 // padding may exist, which `Zeroable` allows.
 unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for Stamped<T> {}
+
+impl<T: crate::Schema> crate::Schema for Stamped<T> {
+    /// `stamp` (nanoseconds, `uint64`), `seq`, then `value`; the trailing padding, if any, is
+    /// not a field.
+    const TYPE: crate::schema::Type = crate::schema::Type::Struct(&crate::schema::Struct {
+        name: "Stamped",
+        size: core::mem::size_of::<Self>(),
+        align: core::mem::align_of::<Self>(),
+        fields: &[
+            crate::schema::Field::new(
+                "stamp",
+                core::mem::offset_of!(Self, stamp),
+                <Timestamp as crate::Schema>::TYPE,
+            ),
+            crate::schema::Field::new("seq", core::mem::offset_of!(Self, seq), u64::TYPE),
+            crate::schema::Field::new("value", core::mem::offset_of!(Self, value), T::TYPE),
+        ],
+    });
+}

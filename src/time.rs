@@ -18,6 +18,11 @@ unsafe impl bytemuck::Zeroable for Timestamp {}
 // SAFETY: as above.
 unsafe impl bytemuck::Pod for Timestamp {}
 
+/// Nanoseconds: a `uint64` on the wire and in every schema.
+impl crate::Schema for Timestamp {
+    const TYPE: crate::schema::Type = <u64 as crate::Schema>::TYPE;
+}
+
 impl Timestamp {
     /// The clock's epoch.
     pub const ZERO: Self = Self(0);

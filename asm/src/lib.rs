@@ -6,7 +6,24 @@
 //! change that alters it fails CI instead of silently making the docs wrong.
 #![no_std]
 
-use rtshm::{Busy, SeqLock, Version};
+use rtshm::{Busy, Schema, SeqLock, Version};
+
+/// A payload with a derived schema: built for every snapshot target (and for thumbv7em by
+/// `ci/embedded.sh`), so the derive is known to work without `std`.
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable, Schema)]
+#[repr(C)]
+pub struct Sample {
+    /// When it was taken, in nanoseconds.
+    pub stamp_ns: u64,
+    /// Three readings.
+    pub values: [f32; 3],
+    /// Status bits.
+    pub status: u32,
+}
+
+/// The size `Sample`'s schema says, evaluated at compile time.
+pub const SAMPLE_SIZE: usize = Sample::TYPE.size();
+const _: () = assert!(SAMPLE_SIZE == size_of::<Sample>());
 
 /// The reading half: a bounded read of a 16-byte value.
 #[unsafe(no_mangle)]
