@@ -122,20 +122,23 @@ impl OwnerToken {
         if ns.same_as(PidNamespace::current()) == Some(false) {
             return Liveness::Unknown;
         }
-        let Some(raw) = rustix::process::Pid::from_raw(pid) else {
-            return Liveness::Unowned;
-        };
-        let exists = || match rustix::process::test_kill_process(raw) {
-            Ok(()) | Err(rustix::io::Errno::PERM) => Some(true),
-            Err(rustix::io::Errno::SRCH) => Some(false),
-            Err(_) => None,
-        };
-        match exists() {
+        match pid_exists(pid) {
             Some(true) => {}
             Some(false) => return Liveness::Dead,
             None => return Liveness::Unknown,
         }
-        judge(self, read_stat(pid), exists)
+        judge(self, read_stat(pid), || pid_exists(pid))
+    }
+}
+
+/// Whether process `pid` exists: `kill(pid, 0)` succeeds or is refused (`EPERM`: it exists,
+/// another user's), fails with `ESRCH` (`Some(false)`), or fails otherwise (`None`: unknown).
+pub(crate) fn pid_exists(pid: i32) -> Option<bool> {
+    let raw = rustix::process::Pid::from_raw(pid)?;
+    match rustix::process::test_kill_process(raw) {
+        Ok(()) | Err(rustix::io::Errno::PERM) => Some(true),
+        Err(rustix::io::Errno::SRCH) => Some(false),
+        Err(_) => None,
     }
 }
 

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use rtshm::layout::LayoutError;
 use rtshm::liveness::WriterStatus;
 use rtshm::shm::{self, OpenError};
 
@@ -12,20 +11,17 @@ pub(crate) fn run(out: &mut impl Write, dry_run: bool) -> Result<u8, Failure> {
     let listed = list_segments()?;
     let mut candidates = Vec::new();
     for seg in &listed {
-        let why = match (&seg.info, seg.writer) {
-            (_, WriterStatus::Dead) => match seg.writer_pid {
-                Some(pid) => format!("writer pid {pid} is dead"),
-                None => "writer is dead".to_owned(),
-            },
-            // A creator died before finishing it (no live owner: checked again on removal).
-            (Err(LayoutError::NotInitialized), w) if !w.may_be_running() => {
-                "never initialised by its creator".to_owned()
-            }
-            (Err(e), _) => {
+        if !seg.may_be_collected() {
+            if let Err(e) = &seg.info {
                 eprintln!("rtshm: {}: kept, invalid header: {e}", seg.name);
-                continue;
             }
-            (Ok(_), _) => continue,
+            continue;
+        }
+        let why = match (seg.writer, seg.writer_pid) {
+            (WriterStatus::Dead, Some(pid)) => format!("writer pid {pid} is dead"),
+            (WriterStatus::Dead, None) => "writer is dead".to_owned(),
+            // A creator died before finishing it (checked again on removal).
+            _ => "never initialised by its creator".to_owned(),
         };
         candidates.push((seg.name.clone(), why));
     }

@@ -18,7 +18,7 @@ use rustix::fs::OFlags;
 
 use super::name::SegmentName;
 use super::segment::{
-    BUILDING_PREFIX, LifecycleLock, OpenError, SHM_DIR, open_regular, regular_len, still_named,
+    BUILDING_PREFIX, LifecycleLock, OpenError, SHM_DIR, open_regular, regular_stat,
 };
 use crate::Timestamp;
 use crate::layout::{self, DATA_OFFSET, HeaderLine0, Kind, LayoutError, OWNER_OFFSET};
@@ -73,6 +73,18 @@ pub struct Listed {
     pub writer: WriterStatus,
     /// The writer's process id, if the owner word names one.
     pub writer_pid: Option<i32>,
+}
+
+impl Listed {
+    /// Whether [`remove_dead`] would consider it: its writer is dead, or its creator never
+    /// finished it (a header without a version) and no owner that may be running is recorded.
+    /// The final check is [`remove_if_dead`]'s, under the segment's lifecycle lock.
+    #[must_use]
+    pub fn may_be_collected(&self) -> bool {
+        self.writer == WriterStatus::Dead
+            || (matches!(self.info, Err(LayoutError::NotInitialized))
+                && !self.writer.may_be_running())
+    }
 }
 
 /// The rtshm segments under `/dev/shm`, sorted by name, each with its writer's status.
@@ -173,10 +185,8 @@ fn read_at(fd: &OwnedFd, buf: &mut [u8], offset: u64) -> io::Result<bool> {
 impl FileState {
     /// Reads the header, the writer line and the structure's first word of `fd`.
     pub(crate) fn read(fd: &OwnedFd) -> io::Result<Self> {
-        let len = regular_len(fd).map_err(|e| match e {
-            OpenError::Io(e) => e,
-            e => io::Error::other(std::format!("{e}")),
-        })?;
+        let st = regular_stat(fd)?;
+        let len = u64::try_from(st.st_size).unwrap_or(0);
         let mut header = HeaderLine0::default();
         let header = read_at(fd, bytemuck::bytes_of_mut(&mut header), 0)?.then_some(header);
         let mut line = [0u64; 4];
@@ -192,15 +202,11 @@ impl FileState {
         let mut word = [0u8; 8];
         let first_word =
             read_at(fd, &mut word, DATA_OFFSET as u64)?.then(|| u64::from_ne_bytes(word));
-        let age = rustix::fs::fstat(fd)
+        let changed = Duration::new(st.st_ctime as u64, st.st_ctime_nsec as u32);
+        let age = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
             .ok()
-            .and_then(|st| {
-                let changed = Duration::new(st.st_ctime as u64, st.st_ctime_nsec as u32);
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()?
-                    .checked_sub(changed)
-            })
+            .and_then(|now| now.checked_sub(changed))
             .unwrap_or(Duration::ZERO);
         Ok(Self {
             len,
@@ -277,9 +283,7 @@ impl FileState {
 pub fn remove_dead() -> io::Result<Vec<String>> {
     let mut removed = Vec::new();
     for seg in list()? {
-        let candidate = seg.writer == WriterStatus::Dead
-            || matches!(seg.info, Err(LayoutError::NotInitialized));
-        if candidate && remove_if_dead(&seg.name).unwrap_or(false) {
+        if seg.may_be_collected() && remove_if_dead(&seg.name).unwrap_or(false) {
             removed.push(seg.name);
         }
     }
@@ -315,13 +319,9 @@ fn builder_pid(name: &str) -> Option<i32> {
     pid.parse().ok().filter(|&p| p > 0)
 }
 
+/// Whether `pid` may exist (only a definite `ESRCH` says it does not).
 fn pid_exists(pid: i32) -> bool {
-    rustix::process::Pid::from_raw(pid).is_none_or(|p| {
-        !matches!(
-            rustix::process::test_kill_process(p),
-            Err(rustix::io::Errno::SRCH)
-        )
-    })
+    crate::liveness::pid_exists(pid) != Some(false)
 }
 
 /// Removes the segment `name` if its writer is dead, or if a creator left it unfinished (a
@@ -340,12 +340,10 @@ pub fn remove_if_dead(name: &str) -> Result<bool, OpenError> {
     }
     let path = Path::new(SHM_DIR).join(name);
     let fd = open_regular(&path, OFlags::RDONLY)?;
-    let Some(_lock) = LifecycleLock::acquire(fd.as_fd(), Instant::now()) else {
+    let Ok(Some(_lock)) = LifecycleLock::acquire_named(fd.as_fd(), Some(&path), Instant::now())
+    else {
         return Ok(false);
     };
-    if !still_named(fd.as_fd(), &path) {
-        return Ok(false);
-    }
     let remove = match building {
         Some(pid) => !pid_exists(pid),
         None => FileState::read(&fd)

@@ -398,13 +398,28 @@ fn non_regular(mode: u32) -> Option<&'static str> {
     }
 }
 
-/// Checks that `fd` is a regular file, and returns its size.
-pub(crate) fn regular_len(fd: &OwnedFd) -> Result<u64, OpenError> {
+/// Checks that `fd` is a regular file, and returns its status (one `fstat`).
+pub(crate) fn regular_stat(fd: &OwnedFd) -> Result<rustix::fs::Stat, OpenError> {
     let st = rustix::fs::fstat(fd).map_err(|e| OpenError::Io(io_error(e)))?;
     if let Some(found) = non_regular(st.st_mode as u32) {
         return Err(OpenError::NotAFile { found });
     }
-    Ok(u64::try_from(st.st_size).unwrap_or(0))
+    Ok(st)
+}
+
+/// Checks that `fd` is a regular file, and returns its size.
+pub(crate) fn regular_len(fd: &OwnedFd) -> Result<u64, OpenError> {
+    regular_stat(fd).map(|st| u64::try_from(st.st_size).unwrap_or(0))
+}
+
+impl From<OpenError> for io::Error {
+    /// The I/O error itself, or the open error's message.
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::Io(e) => e,
+            e => io::Error::other(format!("{e}")),
+        }
+    }
 }
 
 /// Opens `path` as a segment file: never following a symbolic link, never blocking (a FIFO
@@ -474,7 +489,7 @@ fn building_name() -> String {
 
 /// Reserves `len` bytes for `fd` so that no later store can fault (SIGBUS on a full tmpfs):
 /// the header page, the readers' page and the data, each as far as they are ever touched.
-fn reserve(fd: &OwnedFd, len: usize, geometry: &Geometry) -> Result<(), CreateError> {
+fn reserve(fd: &OwnedFd, geometry: &Geometry) -> Result<(), CreateError> {
     let page = rustix::param::page_size();
     let touched = [
         (0, page),
@@ -495,7 +510,7 @@ fn reserve(fd: &OwnedFd, len: usize, geometry: &Geometry) -> Result<(), CreateEr
     if available.is_some_and(|a| needed > a) {
         return Err(CreateError::NoSpace { needed, available });
     }
-    rustix::fs::ftruncate(fd, len as u64).map_err(create_error)?;
+    rustix::fs::ftruncate(fd, geometry.total_len as u64).map_err(create_error)?;
     for (offset, n) in touched {
         match rustix::fs::fallocate(
             fd,
@@ -533,6 +548,23 @@ impl<'a> LifecycleLock<'a> {
                 Err(_) => return None,
             }
         }
+    }
+}
+
+/// [`LifecycleLock::acquire_named`] gave up: another process kept the lock until the deadline.
+pub(crate) struct LockHeld;
+
+impl<'a> LifecycleLock<'a> {
+    /// Takes the lock on `fd` (see [`LifecycleLock::acquire`]), then checks that `path`, if
+    /// any, still names `fd`'s file: `Ok(None)` when it was removed or replaced meanwhile, the
+    /// lock released again. Every takeover and removal decides under this.
+    pub(crate) fn acquire_named(
+        fd: BorrowedFd<'a>,
+        path: Option<&Path>,
+        deadline: Instant,
+    ) -> Result<Option<Self>, LockHeld> {
+        let lock = Self::acquire(fd, deadline).ok_or(LockHeld)?;
+        Ok(path.is_none_or(|p| still_named(fd, p)).then_some(lock))
     }
 }
 
@@ -678,7 +710,7 @@ impl Segment {
         fingerprint: u64,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
-        reserve(&fd, geometry.total_len, &geometry)?;
+        reserve(&fd, &geometry)?;
         let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(CreateError::Io)?;
         let created = Clock::Realtime.now().unwrap_or(Timestamp::ZERO);
         let header = layout::header_for(&geometry, fingerprint, options.clock, created.as_nanos());
@@ -1056,10 +1088,7 @@ impl Segment {
 
     /// The current size of the segment's file.
     pub(crate) fn file_len(&self) -> io::Result<u64> {
-        regular_len(&self.fd).map_err(|e| match e {
-            OpenError::Io(e) => e,
-            e => io::Error::other(format!("{e}")),
-        })
+        Ok(regular_len(&self.fd)?)
     }
 
     /// Takes the lifecycle lock (see [`LifecycleLock`]) and checks that the segment still has
@@ -1068,16 +1097,16 @@ impl Segment {
         &self,
         deadline: Instant,
     ) -> Result<Option<LifecycleLock<'_>>, OpenError> {
-        let lock = LifecycleLock::acquire(self.fd.as_fd(), deadline).ok_or_else(|| {
-            OpenError::Io(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                "another process holds the segment's lifecycle lock (removing or recovering it)",
-            ))
-        })?;
-        match self.backing.path() {
-            Some(path) if !still_named(self.fd.as_fd(), &path) => Ok(None),
-            _ => Ok(Some(lock)),
-        }
+        let path = self.backing.path();
+        LifecycleLock::acquire_named(self.fd.as_fd(), path.as_deref(), deadline).map_err(
+            |LockHeld| {
+                OpenError::Io(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "another process holds the segment's lifecycle lock (removing or recovering \
+                     it)",
+                ))
+            },
+        )
     }
 
     /// After a successful takeover: the new owner removes the segment on drop, as its creator
@@ -1163,12 +1192,10 @@ impl Segment {
             Err(OpenError::NotFound) => return Ok(None),
             Err(e) => return Err(Abandoned::Open(e)),
         };
-        let Some(_lock) = LifecycleLock::acquire(fd.as_fd(), Instant::now()) else {
+        let Ok(Some(_lock)) = LifecycleLock::acquire_named(fd.as_fd(), Some(&path), Instant::now())
+        else {
             return Ok(None);
         };
-        if !still_named(fd.as_fd(), &path) {
-            return Ok(None);
-        }
         let state =
             super::list::FileState::read(&fd).map_err(|e| Abandoned::Open(OpenError::Io(e)))?;
         if !state.is_abandoned() {
