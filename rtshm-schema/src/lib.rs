@@ -8,7 +8,12 @@
 //! `rtshm`); the numbers, arrays of schema types and rtshm's own payload types have built-in
 //! impls.
 //!
-//! [`Type::msg`] writes a descriptor in the ROS 2 `.msg` style (`float32[3] accel`).
+//! A descriptor has a binary form ([`Encoder`], [`Type::encode`]) that rtshm stores in every
+//! segment, and [`TypeView`] reads that form back in place, without allocation: validated once
+//! ([`TypeView::parse`]), compared field by field ([`TypeView::diff`]), hashed into the
+//! segment's fingerprint ([`TypeView::fingerprint`]), written in the ROS 2 `.msg` style
+//! ([`TypeView::msg`]: `float32[3] accel`), and used to decode a value's bytes
+//! ([`TypeView::visit`]).
 //!
 //! # Without the derive
 //!
@@ -42,14 +47,34 @@
 //! const _: () = assert_pod::<Imu>();
 //!
 //! assert_eq!(Imu::TYPE.size(), 32);
+//! let mut buf = [0u8; 128];
+//! let view = Imu::TYPE.encode(&mut buf)?;
 //! assert_eq!(
-//!     Imu::TYPE.msg().to_string(),
+//!     view.msg().to_string(),
 //!     "uint64 stamp_ns\nfloat32[3] accel\nfloat32[3] gyro\n"
 //! );
+//! # Ok::<(), rtshm_schema::EncodeError>(())
 //! ```
 #![no_std]
 
-use core::fmt;
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod diff;
+mod encoding;
+#[cfg(feature = "alloc")]
+mod owned;
+mod value;
+mod view;
+
+pub use diff::{Difference, Mismatch};
+pub use encoding::{EncodeError, Encoder};
+#[cfg(feature = "alloc")]
+pub use owned::SchemaBuf;
+pub use value::{Number, TooShort, Visitor};
+pub use view::{
+    DecodeError, FieldView, Fields, MAX_ALIGN, MAX_DEPTH, Msg, Node, StructView, TypeView,
+};
 
 /// A number type of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,6 +111,23 @@ impl Primitive {
             Self::U16 | Self::I16 => 2,
             Self::U32 | Self::I32 | Self::F32 => 4,
             Self::U64 | Self::I64 | Self::F64 => 8,
+        }
+    }
+
+    /// Its name in Rust: `u8` ... `f64`.
+    #[must_use]
+    pub const fn rust_name(self) -> &'static str {
+        match self {
+            Self::U8 => "u8",
+            Self::U16 => "u16",
+            Self::U32 => "u32",
+            Self::U64 => "u64",
+            Self::I8 => "i8",
+            Self::I16 => "i16",
+            Self::I32 => "i32",
+            Self::I64 => "i64",
+            Self::F32 => "f32",
+            Self::F64 => "f64",
         }
     }
 
@@ -181,57 +223,6 @@ impl Type {
             Self::Struct(s) => s.align,
         }
     }
-
-    /// This type in the ROS 2 `.msg` style, one line per field of a struct (`float32[3]
-    /// accel`; nested structs by name, `Vec3[2] points`). A type that is not a struct is one
-    /// field named `value`.
-    #[must_use]
-    pub const fn msg(&self) -> Msg {
-        Msg(*self)
-    }
-}
-
-/// A [`Type`] in the ROS 2 `.msg` style: see [`Type::msg`].
-#[derive(Clone, Copy, Debug)]
-pub struct Msg(Type);
-
-/// The `.msg` spelling of a field's type: `float32`, `float32[3]`, `Vec3[2][4]`.
-struct MsgType(Type);
-
-impl fmt::Display for MsgType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The innermost element first, then the dimensions outermost first (`[[f32; 3]; 2]`
-        // is `float32[2][3]`, as C and ROS 2 nest them).
-        let mut element = self.0;
-        while let Type::Array { element: e, .. } = element {
-            element = *e;
-        }
-        match element {
-            Type::Primitive(p) => f.write_str(p.msg_name())?,
-            Type::Struct(s) => f.write_str(s.name)?,
-            Type::Array { .. } => {}
-        }
-        let mut t = self.0;
-        while let Type::Array { element: e, len } = t {
-            write!(f, "[{len}]")?;
-            t = *e;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Msg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Type::Struct(s) => {
-                for field in s.fields {
-                    writeln!(f, "{} {}", MsgType(field.ty), field.name)?;
-                }
-                Ok(())
-            }
-            t => writeln!(f, "{} value", MsgType(t)),
-        }
-    }
 }
 
 /// A type whose bytes a [`Type`] describes. Implemented for the numbers, for arrays of schema
@@ -282,7 +273,10 @@ mod tests {
     fn arrays_nest_their_dimensions_outermost_first() {
         let t = <[[f32; 3]; 2]>::TYPE;
         assert_eq!((t.size(), t.align()), (24, 4));
-        assert_eq!(t.msg().to_string(), "float32[2][3] value\n");
-        assert_eq!(u16::TYPE.msg().to_string(), "uint16 value\n");
+        let mut buf = [0u8; 32];
+        let view = t.encode(&mut buf).unwrap();
+        assert_eq!(view.msg().to_string(), "float32[2][3] value\n");
+        assert_eq!(view.to_string(), "[[f32; 3]; 2]");
+        assert_eq!((view.size(), view.align()), (24, 4));
     }
 }
