@@ -26,7 +26,7 @@ use rtshm::layout::schema_id;
 use rtshm::shm::{CreateOptions, OpenError, OpenOptions, Publisher, Subscriber, kind};
 
 /// A 64-byte record: the size of the load the Python benchmark measures.
-#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
 #[repr(C)]
 struct Pose64 {
     stamp: u64,

@@ -104,10 +104,13 @@ pub mod schema {
 /// }
 ///
 /// use rtshm::Schema;
+/// let mut buf = [0u8; 128];
+/// let schema = Imu::TYPE.encode(&mut buf)?;
 /// assert_eq!(
-///     Imu::TYPE.msg().to_string(),
+///     schema.msg().to_string(),
 ///     "uint64 stamp_ns\nfloat32[3] accel\nfloat32[3] gyro\n"
 /// );
+/// # Ok::<(), rtshm::schema::EncodeError>(())
 /// ```
 ///
 /// Without `#[repr(C)]` the field offsets are not stable, and the derive refuses:

@@ -96,15 +96,15 @@ impl<T: Pod> Payload for Stamped<T> {
 unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for Stamped<T> {}
 
 impl<T: crate::Schema> crate::Schema for Stamped<T> {
-    /// `stamp` (nanoseconds, `uint64`), `seq`, then `value`; the trailing padding, if any, is
-    /// not a field.
+    /// `stamp_ns` (the stamp in nanoseconds, `uint64`), `seq`, then `value`; the trailing
+    /// padding, if any, is not a field.
     const TYPE: crate::schema::Type = crate::schema::Type::Struct(&crate::schema::Struct {
         name: "Stamped",
         size: core::mem::size_of::<Self>(),
         align: core::mem::align_of::<Self>(),
         fields: &[
             crate::schema::Field::new(
-                "stamp",
+                "stamp_ns",
                 core::mem::offset_of!(Self, stamp),
                 <Timestamp as crate::Schema>::TYPE,
             ),

@@ -88,13 +88,19 @@ fn a_time_series_record_splits_into_stamp_sequence_and_value() {
 
 #[test]
 fn a_time_series_of_over_aligned_values_finds_the_value() {
-    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+    #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
     #[repr(C, align(32))]
-    struct Wide([u8; 32]);
+    struct Wide {
+        bytes: [u8; 32],
+    }
     let n = shm_name("inspect-wide");
     let mut publisher = Publisher::<kind::TimeSeries<Wide>>::create(&n, 2).unwrap();
     publisher
-        .push(&Stamped::new(Timestamp::from_nanos(5), 1, Wide([9; 32])))
+        .push(&Stamped::new(
+            Timestamp::from_nanos(5),
+            1,
+            Wide { bytes: [9; 32] },
+        ))
         .unwrap();
     let mut view = Inspector::open(&n).unwrap();
     let r = view.latest().unwrap().unwrap();

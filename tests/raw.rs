@@ -18,12 +18,14 @@ use common::shm_name;
 const SCHEMA: u64 = schema_id("tests/raw@1");
 
 fn raw(kind: Kind, size: usize, align: usize) -> RawType {
-    RawType {
-        kind,
-        size,
-        align,
-        schema: SCHEMA,
-    }
+    RawType::new(kind, size, align, SCHEMA)
+}
+
+/// `ty` changed by `change`.
+fn with(ty: &RawType, change: impl FnOnce(&mut RawType)) -> RawType {
+    let mut t = ty.clone();
+    change(&mut t);
+    t
 }
 
 fn with_schema() -> (CreateOptions, OpenOptions) {
@@ -43,7 +45,7 @@ fn a_raw_seqlock_and_a_typed_one_exchange_values_both_ways() {
     let ty = raw(Kind::SeqLock, 12, 4);
 
     let n = shm_name("raw-seqlock-1");
-    let mut publisher = RawPublisher::create(&n, ty, 1, create).unwrap();
+    let mut publisher = RawPublisher::create(&n, &ty, 1, create).unwrap();
     let typed = Subscriber::<kind::SeqLock<[f32; 3]>>::open_with(&n, open).unwrap();
     let v = publisher
         .store(bytemuck::bytes_of(&[1.0f32, 2.0, 3.0]))
@@ -79,7 +81,7 @@ fn a_raw_ring_and_a_typed_one_exchange_values_both_ways() {
     let ty = raw(Kind::Ring, 16, 8);
 
     let n = shm_name("raw-ring-1");
-    let mut publisher = RawPublisher::create(&n, ty, 4, create).unwrap();
+    let mut publisher = RawPublisher::create(&n, &ty, 4, create).unwrap();
     let typed = Subscriber::<kind::Ring<[u64; 2]>>::open_with(&n, open).unwrap();
     let mut cursor = typed.cursor_from_oldest();
     for i in 0..3u64 {
@@ -119,7 +121,7 @@ fn a_raw_series_and_a_typed_one_agree_on_every_query() {
     assert_eq!(ty.shape().unwrap().size, 32);
 
     let n = shm_name("raw-series-1");
-    let mut publisher = RawPublisher::create(&n, ty, 8, create).unwrap();
+    let mut publisher = RawPublisher::create(&n, &ty, 8, create).unwrap();
     let typed = Subscriber::<kind::TimeSeries<[f32; 3]>>::open_with(&n, open).unwrap();
     for i in 0..10u64 {
         let v = [i as f32, 0.5, -1.0];
@@ -189,16 +191,13 @@ fn every_mismatch_is_its_own_error() {
     let (create, open) = with_schema();
     let n = shm_name("raw-mismatch");
     let ty = raw(Kind::Ring, 16, 8);
-    let mut publisher = RawPublisher::create(&n, ty, 4, create).unwrap();
+    let mut publisher = RawPublisher::create(&n, &ty, 4, create).unwrap();
     let invalid = |ty: RawType| match Inspector::open_as(&n, &ty, open) {
         Err(OpenError::Invalid(e)) => e,
         other => panic!("expected an invalid segment, got {:?}", other.map(|_| ())),
     };
     assert!(matches!(
-        invalid(RawType {
-            schema: schema_id("other"),
-            ..ty
-        }),
+        invalid(with(&ty, |t| t.schema = schema_id("other"))),
         LayoutError::TypeMismatch {
             found: SCHEMA,
             expected,
@@ -206,29 +205,26 @@ fn every_mismatch_is_its_own_error() {
         } if expected == schema_id("other")
     ));
     assert!(matches!(
-        invalid(RawType { size: 24, ..ty }),
+        invalid(with(&ty, |t| t.size = 24)),
         LayoutError::PayloadMismatch { found, expected } if found.size == 16 && expected.size == 24
     ));
     assert!(matches!(
-        invalid(RawType { align: 4, ..ty }),
+        invalid(with(&ty, |t| t.align = 4)),
         LayoutError::PayloadMismatch { .. }
     ));
     assert_eq!(
-        invalid(RawType {
-            kind: Kind::SeqLock,
-            ..ty
-        }),
+        invalid(with(&ty, |t| t.kind = Kind::SeqLock)),
         LayoutError::KindMismatch {
             found: Kind::Ring as u32,
             expected: Kind::SeqLock
         }
     );
     assert!(matches!(
-        invalid(RawType { size: 12, ..ty }),
+        invalid(with(&ty, |t| t.size = 12)),
         LayoutError::Corrupt(_)
     ));
     assert!(matches!(
-        invalid(RawType { align: 256, ..ty }),
+        invalid(with(&ty, |t| t.align = 256)),
         LayoutError::AlignmentTooLarge { align: 256 }
     ));
     // A typed reader with the same schema but another layout.
@@ -256,7 +252,7 @@ fn every_mismatch_is_its_own_error() {
         Err(RawError::Kind { .. })
     ));
     assert!(matches!(
-        RawPublisher::create(&shm_name("raw-bad"), RawType { align: 3, ..ty }, 4, create),
+        RawPublisher::create(&shm_name("raw-bad"), &with(&ty, |t| t.align = 3), 4, create),
         Err(rtshm::shm::CreateError::Layout(LayoutError::Corrupt(_)))
     ));
 }
@@ -266,7 +262,7 @@ fn a_raw_wait_wakes_on_a_push_and_times_out_without_one() {
     let (create, open) = with_schema();
     let n = shm_name("raw-wait");
     let ty = raw(Kind::Ring, 8, 8);
-    let mut publisher = RawPublisher::create(&n, ty, 8, create).unwrap();
+    let mut publisher = RawPublisher::create(&n, &ty, 8, create).unwrap();
     let view = Inspector::open_as(&n, &ty, open).unwrap();
 
     let start = Instant::now();
@@ -286,16 +282,16 @@ fn a_raw_publisher_takes_over_and_continues_the_numbering() {
     let (create, open) = with_schema();
     let n = shm_name("raw-takeover");
     let ty = raw(Kind::TimeSeries, 8, 8);
-    let mut first = RawPublisher::create(&n, ty, 4, create).unwrap();
+    let mut first = RawPublisher::create(&n, &ty, 4, create).unwrap();
     first.push_stamped(at(10), 0, &1u64.to_ne_bytes()).unwrap();
     first.persist();
     assert!(matches!(
-        RawPublisher::open_existing(&n, ty, open),
+        RawPublisher::open_existing(&n, &ty, open),
         Err(TakeoverError::WriterAlive { .. })
     ));
     drop(first);
 
-    let mut second = RawPublisher::open_existing(&n, ty, open).unwrap();
+    let mut second = RawPublisher::open_existing(&n, &ty, open).unwrap();
     assert_eq!(second.epoch(), 1);
     // The last stamp held still bounds the next push.
     assert!(matches!(

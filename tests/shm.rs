@@ -203,18 +203,35 @@ fn invalid(r: Result<Subscriber<kind::SeqLock<u32>>, OpenError>) -> LayoutError 
 }
 
 #[test]
-fn wrong_type_gets_type_mismatch_with_both_fingerprints() {
+fn wrong_type_gets_a_schema_mismatch_naming_both_types() {
     let n = name("wrongtype");
     let _p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    match Subscriber::<kind::SeqLock<i32>>::open(&n) {
+        Err(OpenError::SchemaMismatch(e)) => {
+            assert_eq!(e.field(), None);
+            assert_eq!(
+                e.to_string(),
+                "the segment's schema differs: value: segment has u32, this program i32"
+            );
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn a_segment_without_a_schema_gets_type_mismatch_with_both_fingerprints() {
+    // A raw publisher that names a schema id and records no schema.
+    let n = name("noschema");
+    let ty = shm::RawType::new(layout::Kind::SeqLock, 4, 4, 0x77);
+    let _p = shm::RawPublisher::create(&n, &ty, 1, shm::CreateOptions::new()).unwrap();
     match Subscriber::<kind::SeqLock<i32>>::open(&n) {
         Err(OpenError::Invalid(
             e @ LayoutError::TypeMismatch {
                 found, expected, ..
             },
         )) => {
-            assert_eq!(found, layout::fingerprint::<u32>());
+            assert_eq!(found, 0x77);
             assert_eq!(expected, layout::fingerprint::<i32>());
-            // The README's promise: sizes, alignments and the type's name, not two hashes.
             let text = e.to_string();
             assert!(
                 text.contains("same shape as `i32` (4 bytes, align 4)"),
@@ -372,7 +389,7 @@ fn memfd_segment_is_shared_through_its_file_descriptor() {
     let fd = p.share_fd().unwrap();
     assert!(matches!(
         Subscriber::<kind::SeqLock<[u32; 4]>>::from_fd(fd, OpenOptions::default()),
-        Err(OpenError::Invalid(LayoutError::TypeMismatch { .. }))
+        Err(OpenError::SchemaMismatch(_))
     ));
 }
 

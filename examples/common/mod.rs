@@ -11,7 +11,7 @@ use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
 use rtshm::{Timestamp, Version};
 
 /// One inertial measurement.
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable, rtshm::Schema)]
 #[repr(C)]
 pub(crate) struct Imu {
     /// `CLOCK_MONOTONIC` nanoseconds at sampling.
@@ -23,7 +23,7 @@ pub(crate) struct Imu {
 }
 
 /// A planar robot pose.
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable, rtshm::Schema)]
 #[repr(C)]
 pub(crate) struct Pose {
     /// Position, metres.

@@ -105,7 +105,7 @@ fn diff_at<'a, 'b>(
         }
         // Arrays of structs: into the elements (`points[].x`); arrays of numbers differ whole.
         (Node::Array { element: a, len: m }, Node::Array { element: b, len: n })
-            if m == n && !matches!(a.node(), Node::Primitive(_)) =>
+            if m == n && matches!(a.element_and_dims().0.node(), Node::Struct(_)) =>
         {
             let _ = path.push("[]");
             let d = diff_at(a, b, path, None);

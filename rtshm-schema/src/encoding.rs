@@ -120,6 +120,8 @@ pub struct Encoder<'b> {
     buf: &'b mut [u8],
     len: usize,
     error: Option<EncodeError>,
+    /// Hashing instead of writing: the fingerprint's FNV-1a state.
+    hash: Option<u64>,
 }
 
 impl<'b> Encoder<'b> {
@@ -130,7 +132,17 @@ impl<'b> Encoder<'b> {
             buf,
             len: 0,
             error: None,
+            hash: None,
         }
+    }
+
+    /// An encoder that hashes the canonical form instead of writing: the encoding with every
+    /// struct's name left out (see [`Type::fingerprint`]).
+    fn hashing() -> Encoder<'static> {
+        let mut e = Encoder::new(&mut []);
+        e.hash = Some(0xcbf2_9ce4_8422_2325);
+        e.put(b"rtshm-schema-v1");
+        e
     }
 
     /// The bytes encoded so far (counted past the buffer's end too).
@@ -146,6 +158,13 @@ impl<'b> Encoder<'b> {
     }
 
     fn put(&mut self, bytes: &[u8]) {
+        if let Some(h) = &mut self.hash {
+            for &b in bytes {
+                *h ^= u64::from(b);
+                *h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            return;
+        }
         let end = self.len.saturating_add(bytes.len());
         if let Some(dst) = self.buf.get_mut(self.len..end) {
             dst.copy_from_slice(bytes);
@@ -188,7 +207,10 @@ impl<'b> Encoder<'b> {
     /// A struct node; `fields` fields come next, each [`Encoder::field`] and its type's node.
     pub fn structure(&mut self, name: &str, size: usize, align: usize, fields: usize) {
         self.put(&[TAG_STRUCT]);
-        self.name(name);
+        // A type's name is not part of its identity: a Python dtype has none.
+        if self.hash.is_none() {
+            self.name(name);
+        }
         self.u32(size, "a struct size is above u32::MAX");
         self.u32(align, "a struct alignment is above u32::MAX");
         match u16::try_from(fields) {
@@ -203,9 +225,23 @@ impl<'b> Encoder<'b> {
         self.u32(offset, "a field offset is above u32::MAX");
     }
 
-    /// A copy of an encoded node (a schema read from elsewhere, nested in a new one).
+    /// An encoded node and its children (a schema read from elsewhere, nested in a new one).
     pub fn node(&mut self, view: crate::TypeView<'_>) {
-        self.put(view.as_bytes());
+        use crate::Node;
+        match view.node() {
+            Node::Primitive(p) => self.primitive(p),
+            Node::Array { element, len } => {
+                self.array(len);
+                self.node(element);
+            }
+            Node::Struct(s) => {
+                self.structure(s.name, s.size, s.align, s.len());
+                for field in s.fields() {
+                    self.field(field.name, field.offset);
+                    self.node(field.ty);
+                }
+            }
+        }
     }
 
     /// The encoded bytes; an error if they did not fit or a number was out of range. The bytes
@@ -240,6 +276,18 @@ impl Type {
         }
     }
 
+    /// The type's identity, the fingerprint a segment records: a 64-bit FNV-1a hash of its
+    /// encoding with struct names left out (tags, array lengths, struct sizes, alignments and
+    /// field counts, field names and offsets). Renaming or moving a type keeps it; renaming,
+    /// retyping or reordering a field changes it. Equal to
+    /// [`TypeView::fingerprint`](crate::TypeView::fingerprint) of the encoding.
+    #[must_use]
+    pub fn fingerprint(&self) -> u64 {
+        let mut e = Encoder::hashing();
+        self.encode_into(&mut e);
+        e.hash.unwrap_or(0)
+    }
+
     /// The length of this type's encoding.
     #[must_use]
     pub fn encoded_len(&self) -> usize {
@@ -257,4 +305,11 @@ impl Type {
         let bytes = e.finish()?;
         crate::TypeView::parse(bytes).map_err(EncodeError::Invalid)
     }
+}
+
+/// [`TypeView::fingerprint`](crate::TypeView::fingerprint).
+pub(crate) fn fingerprint_of(view: crate::TypeView<'_>) -> u64 {
+    let mut e = Encoder::hashing();
+    e.node(view);
+    e.hash.unwrap_or(0)
 }

@@ -51,3 +51,11 @@ impl SchemaBuf {
         &self.0
     }
 }
+
+impl TypeView<'_> {
+    /// A copy that owns its bytes.
+    #[must_use]
+    pub fn to_buf(&self) -> SchemaBuf {
+        SchemaBuf(self.as_bytes().to_vec())
+    }
+}

@@ -420,39 +420,11 @@ impl<'a> TypeView<'a> {
         scan(&mut r, 0).unwrap_or((0, 1))
     }
 
-    /// The schema's identity: a 64-bit FNV-1a hash of its canonical form (every node's tag,
-    /// array lengths, struct sizes and alignments, field names and offsets; struct names
-    /// excluded). Renaming or moving a type keeps it; renaming, retyping or reordering a
-    /// field changes it.
+    /// The schema's identity: see [`Type::fingerprint`](crate::Type::fingerprint), which
+    /// gives the same number for the type this encodes.
     #[must_use]
     pub fn fingerprint(&self) -> u64 {
-        let mut h = Fnv::new();
-        h.bytes(b"rtshm-schema-v1");
-        self.hash_into(&mut h);
-        h.0
-    }
-
-    fn hash_into(&self, h: &mut Fnv) {
-        match self.node() {
-            Node::Primitive(p) => h.bytes(&[p.tag()]),
-            Node::Array { element, len } => {
-                h.bytes(&[TAG_ARRAY]);
-                h.bytes(&(len as u64).to_le_bytes());
-                element.hash_into(h);
-            }
-            Node::Struct(s) => {
-                h.bytes(&[TAG_STRUCT]);
-                h.bytes(&(s.size as u64).to_le_bytes());
-                h.bytes(&(s.align as u64).to_le_bytes());
-                h.bytes(&(s.len() as u64).to_le_bytes());
-                for f in s.fields() {
-                    h.bytes(&[f.name.len() as u8]);
-                    h.bytes(f.name.as_bytes());
-                    h.bytes(&(f.offset as u64).to_le_bytes());
-                    f.ty.hash_into(h);
-                }
-            }
-        }
+        crate::encoding::fingerprint_of(*self)
     }
 
     /// This type in the ROS 2 `.msg` style (see [`Msg`]).
@@ -486,22 +458,6 @@ impl fmt::Display for TypeView<'_> {
             Node::Primitive(p) => f.write_str(p.rust_name()),
             Node::Array { element, len } => write!(f, "[{element}; {len}]"),
             Node::Struct(s) => f.write_str(s.name),
-        }
-    }
-}
-
-/// FNV-1a, 64 bits.
-struct Fnv(u64);
-
-impl Fnv {
-    const fn new() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
 }

@@ -100,6 +100,8 @@ fn the_fingerprint_ignores_type_names_but_not_field_names_order_or_types() {
     });
     let renamed_type = RENAMED;
     assert_eq!(buf(&renamed_type).view().fingerprint(), base);
+    assert_eq!(IMU.fingerprint(), base);
+    assert_eq!(RENAMED.fingerprint(), base);
     let renamed_field = imu_with(vec![
         Field::new("stamp", 0, u64::TYPE),
         Field::new("accel", 8, VEC3),

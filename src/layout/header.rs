@@ -15,8 +15,18 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"RTSHM\0\0\0");
 /// Version 2 added `value_size` to the header, so that tools can read a time series' samples
 /// with the same access widths as its writer without knowing the type. Version 3 moved the
 /// futex word to the readers' page (a sleeping bit and a wake epoch, no waiter count) and
-/// records the owner's PID namespace.
-pub const LAYOUT_VERSION: u32 = 3;
+/// records the owner's PID namespace. Version 4 stores the payload's schema in the header page
+/// ([`SCHEMA_OFFSET`]) and makes the fingerprint its hash.
+pub const LAYOUT_VERSION: u32 = 4;
+
+/// Byte offset of the schema block in the header page: `encoding u32` ([`SCHEMA_ENCODING`], or
+/// 0 for a segment without a schema), `len u32`, then `len` bytes of encoded schema
+/// (`rtshm_schema`'s binary form, FORMAT.md), written by the creator before the layout version.
+pub const SCHEMA_OFFSET: usize = 256;
+/// The version of the schema encoding in a schema block.
+pub const SCHEMA_ENCODING: u32 = 1;
+/// The largest encoded schema a segment holds: the rest of the header page.
+pub const SCHEMA_MAX_LEN: usize = LAYOUT_PAGE - SCHEMA_OFFSET - 8;
 
 /// The unit of the layout: the largest page size Linux uses on x86_64 and aarch64, so that the
 /// header, the readers' page and the data can be mapped with different protections everywhere.

@@ -1,8 +1,7 @@
-//! Type identity: the default fingerprint of a payload type, and named schema ids.
+//! Type identity: the default fingerprint of a payload type (its schema's hash), and named
+//! schema ids.
 
-use core::mem::{align_of, size_of};
-
-use crate::Payload;
+use crate::schema::Schema;
 
 /// A 64-bit FNV-1a hash of `bytes`, continuing from `hash`.
 const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
@@ -37,38 +36,24 @@ pub const fn schema_id(name: &str) -> u64 {
     )
 }
 
-/// The default fingerprint of a payload type: FNV-1a of its size, its alignment and its type
-/// name with module paths removed (`rtshm::stamped::Stamped<my_robot::msg::Imu>` hashes as
-/// `Stamped<Imu>`), so that two programs that define the same type in different crates or
-/// modules agree.
+/// The default fingerprint of a payload type: the hash of its schema
+/// ([`Type::fingerprint`](crate::schema::Type::fingerprint)): field names, types and offsets,
+/// not the type's name or module path, so two programs (or a program and a Python dtype) that
+/// describe the same fields at the same offsets agree, and a reordered, renamed or retyped field
+/// makes them disagree.
 ///
-/// Types with the same name, size and alignment but different fields are not told apart; and
-/// `core::any::type_name` is not guaranteed stable across compiler versions. Programs built
-/// separately or in other languages should agree on an explicit schema id instead
-/// (`CreateOptions::schema`/`OpenOptions::schema` in `rtshm::shm`).
+/// ```
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+/// #[repr(C)]
+/// struct Imu { stamp_ns: u64, accel: [f32; 3], gyro: [f32; 3] }
+///
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+/// #[repr(C)]
+/// struct Swapped { stamp_ns: u64, gyro: [f32; 3], accel: [f32; 3] }
+///
+/// assert_ne!(rtshm::layout::fingerprint::<Imu>(), rtshm::layout::fingerprint::<Swapped>());
+/// ```
 #[must_use]
-pub fn fingerprint<T: Payload>() -> u64 {
-    let mut h = 0xcbf2_9ce4_8422_2325;
-    h = fnv1a(h, &(size_of::<T>() as u64).to_le_bytes());
-    h = fnv1a(h, &(align_of::<T>() as u64).to_le_bytes());
-    let name = core::any::type_name::<T>().as_bytes();
-    // Hash the name without `path::` prefixes: skip every identifier followed by `::`.
-    let mut i = 0;
-    while i < name.len() {
-        let start = i;
-        while i < name.len() && (name[i].is_ascii_alphanumeric() || name[i] == b'_') {
-            i += 1;
-        }
-        let is_path = name.len() >= i + 2 && &name[i..i + 2] == b"::";
-        if is_path {
-            i += 2;
-        } else {
-            h = fnv1a(h, &name[start..i]);
-            if i < name.len() {
-                h = fnv1a(h, &name[i..=i]);
-                i += 1;
-            }
-        }
-    }
-    h
+pub fn fingerprint<T: Schema>() -> u64 {
+    T::TYPE.fingerprint()
 }

@@ -79,6 +79,8 @@ pub enum LayoutError {
         /// The alignment.
         align: u64,
     },
+    /// The schema block holds no valid schema.
+    Schema(rtshm_schema::DecodeError),
     /// Another inconsistency, named.
     Corrupt(&'static str),
 }
@@ -147,6 +149,7 @@ impl fmt::Display for LayoutError {
                 f,
                 "payload alignment {align} is above the {MAX_PAYLOAD_ALIGN} bytes a segment supports"
             ),
+            Self::Schema(e) => write!(f, "segment's schema is corrupt: {e}"),
             Self::Corrupt(what) => write!(f, "segment header is corrupt: {what}"),
         }
     }

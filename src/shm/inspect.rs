@@ -4,6 +4,8 @@ use core::time::Duration;
 use std::path::Path;
 use std::vec::Vec;
 
+use rtshm_schema::TypeView;
+
 use super::cells::{copy_value, first_word, probe, stamp_of, word_at};
 use super::name::SegmentName;
 use super::raw::RawType;
@@ -161,6 +163,43 @@ impl Inspector {
     #[must_use]
     pub fn geometry(&self) -> &Geometry {
         self.segment.geometry()
+    }
+
+    /// The schema of the segment's values (the user's value `T`; a time series' records add
+    /// the stamp and sequence number of [`Record::stamp`] and [`Record::seq`]), if its creator
+    /// recorded one. Decode a [`Record::value`] with it:
+    ///
+    /// ```
+    /// use rtshm::schema::{Number, Visitor};
+    /// use rtshm::shm::{Inspector, Publisher, kind};
+    /// # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
+    ///
+    /// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+    /// #[repr(C)]
+    /// struct Wheel { rpm: f32, ticks: u32 }
+    ///
+    /// let name = format!("doc-inspect-schema-{}", std::process::id());
+    /// let mut publisher = Publisher::<kind::SeqLock<Wheel>>::create(&name)?;
+    /// publisher.store(&Wheel { rpm: 120.5, ticks: 7 });
+    ///
+    /// // A tool that knows nothing of `Wheel`:
+    /// struct Print(String);
+    /// impl Visitor for Print {
+    ///     fn field(&mut self, name: &str) { self.0 += &format!(" {name}="); }
+    ///     fn number(&mut self, n: Number) { self.0 += &n.to_string(); }
+    /// }
+    /// let mut inspector = Inspector::open(&name)?;
+    /// let schema = inspector.schema().expect("recorded").to_buf();
+    /// assert_eq!(schema.view().msg().to_string(), "float32 rpm\nuint32 ticks\n");
+    /// let record = inspector.latest()?.expect("stored");
+    /// let mut out = Print(String::new());
+    /// schema.view().visit(record.value(), &mut out)?;
+    /// assert_eq!(out.0, " rpm=120.5 ticks=7");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn schema(&self) -> Option<TypeView<'_>> {
+        self.segment.schema()
     }
 
     /// The structure the segment holds.

@@ -46,6 +46,10 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 
 use bytemuck::Pod;
+use rtshm_schema::{SchemaBuf, TypeView};
+
+use crate::Schema;
+use segment::Identity;
 
 pub use inspect::{Inspector, Record};
 pub use list::{
@@ -53,7 +57,7 @@ pub use list::{
 };
 pub use name::{InvalidName, SegmentName};
 pub use raw::{RawError, RawPublisher, RawType};
-pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, remove};
+pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, SchemaMismatch, remove};
 
 /// [`Publisher::open_existing`] or [`Publisher::create_or_recover`] failed.
 #[derive(Debug)]
@@ -159,7 +163,8 @@ mod sealed {
 }
 
 /// A segment structure: [`kind::SeqLock`], [`kind::Ring`] or [`kind::TimeSeries`] of a
-/// [`Pod`] type.
+/// [`Pod`] type that has a [`Schema`](crate::Schema) (`#[derive(rtshm::Schema)]`): the segment
+/// records it, and every opener compares its own, field by field.
 pub trait Structure: sealed::Structure {
     /// The value stored in the structure's words (`T`, or `Stamped<T>` for a time series).
     #[doc(hidden)]
@@ -167,31 +172,39 @@ pub trait Structure: sealed::Structure {
     /// The header's kind.
     #[doc(hidden)]
     const KIND: Kind;
+    /// The schema the segment records: the user's value `T` (a time series' stamp and
+    /// sequence number are the format's, not the schema's).
+    #[doc(hidden)]
+    const SCHEMA: crate::schema::Type;
 }
 
-impl<T: Pod> sealed::Structure for kind::SeqLock<T> {}
-impl<T: Pod> Structure for kind::SeqLock<T> {
+impl<T: Pod + Schema> sealed::Structure for kind::SeqLock<T> {}
+impl<T: Pod + Schema> Structure for kind::SeqLock<T> {
     type Value = T;
     const KIND: Kind = Kind::SeqLock;
+    const SCHEMA: crate::schema::Type = T::TYPE;
 }
-impl<T: Pod> sealed::Structure for kind::Ring<T> {}
-impl<T: Pod> Structure for kind::Ring<T> {
+impl<T: Pod + Schema> sealed::Structure for kind::Ring<T> {}
+impl<T: Pod + Schema> Structure for kind::Ring<T> {
     type Value = T;
     const KIND: Kind = Kind::Ring;
+    const SCHEMA: crate::schema::Type = T::TYPE;
 }
-impl<T: Pod> sealed::Structure for kind::TimeSeries<T> {}
-impl<T: Pod> sealed::Slotted for kind::Ring<T> {}
-impl<T: Pod> sealed::Slotted for kind::TimeSeries<T> {}
-impl<T: Pod> Structure for kind::TimeSeries<T> {
+impl<T: Pod + Schema> sealed::Structure for kind::TimeSeries<T> {}
+impl<T: Pod + Schema> sealed::Slotted for kind::Ring<T> {}
+impl<T: Pod + Schema> sealed::Slotted for kind::TimeSeries<T> {}
+impl<T: Pod + Schema> Structure for kind::TimeSeries<T> {
     type Value = Stamped<T>;
     const KIND: Kind = Kind::TimeSeries;
+    const SCHEMA: crate::schema::Type = T::TYPE;
 }
 
-/// The expected header of a segment holding `K`.
+/// The expected header of a segment holding `K`: its kind, and the explicit schema id if
+/// given, else the hash of `K`'s schema.
 fn expected<K: Structure>(schema: Option<u64>) -> Expected {
     Expected {
         kind: K::KIND,
-        fingerprint: schema.unwrap_or_else(layout::fingerprint::<K::Value>),
+        fingerprint: schema.unwrap_or_else(|| K::SCHEMA.fingerprint()),
     }
 }
 
@@ -228,11 +241,14 @@ impl<K: Structure> core::fmt::Debug for Subscriber<K> {
     }
 }
 
-/// How a typed handle validates a segment's header: for `K`, with `schema` if given.
-fn typed<K: Structure>(
-    schema: Option<u64>,
-) -> impl Fn(&HeaderLine0, u64) -> Result<Geometry, layout::LayoutError> + Copy {
-    move |header, len| layout::validate::<K::Value>(header, len, expected::<K>(schema))
+/// How a typed handle checks a segment: its header for `K` (with the explicit schema id if
+/// given), then its schema against `K`'s.
+fn typed<K: Structure>(schema: Option<u64>) -> impl segment::Check + Copy {
+    move |header: &HeaderLine0, len, found: Option<TypeView<'_>>| {
+        let ours = SchemaBuf::of(&K::SCHEMA).map_err(OpenError::Schema)?;
+        let header = layout::validate::<K::Value>(header, len, expected::<K>(schema));
+        segment::check_schema(header, found, Some(ours.view()))
+    }
 }
 
 impl<K: Structure> Publisher<K> {
@@ -243,12 +259,13 @@ impl<K: Structure> Publisher<K> {
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity).map_err(CreateError::Layout)?;
-        let fingerprint = expected::<K>(options.schema).fingerprint;
+        let schema = SchemaBuf::of(&K::SCHEMA).map_err(CreateError::Schema)?;
+        let identity = Identity {
+            fingerprint: expected::<K>(options.schema).fingerprint,
+            schema: Some(schema.view()),
+        };
         Ok(Self::wrap(Writer::create(
-            place,
-            geometry,
-            fingerprint,
-            options,
+            place, geometry, identity, options,
         )?))
     }
 
@@ -300,10 +317,15 @@ impl<K: Structure> Publisher<K> {
     fn recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity)
             .map_err(|e| TakeoverError::Create(CreateError::Layout(e)))?;
-        let fingerprint = expected::<K>(None).fingerprint;
+        let schema =
+            SchemaBuf::of(&K::SCHEMA).map_err(|e| TakeoverError::Create(CreateError::Schema(e)))?;
+        let identity = Identity {
+            fingerprint: expected::<K>(None).fingerprint,
+            schema: Some(schema.view()),
+        };
         let validate = typed::<K>(None);
         let options = (CreateOptions::default(), OpenOptions::default());
-        Writer::create_or_recover(name, geometry, fingerprint, validate, options).map(Self::wrap)
+        Writer::create_or_recover(name, geometry, identity, validate, options).map(Self::wrap)
     }
 
     /// A duplicate of the segment's file descriptor without close-on-exec, to hand a memfd
@@ -476,7 +498,7 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
 
 // ---- SeqLock ----------------------------------------------------------------------------
 
-impl<T: Pod> Publisher<kind::SeqLock<T>> {
+impl<T: Pod + Schema> Publisher<kind::SeqLock<T>> {
     /// Creates the named segment `name` holding a SeqLock of `T` (zeroed, version 0).
     pub fn create(name: &str) -> Result<Self, CreateError> {
         Self::create_with(name, CreateOptions::default())
@@ -528,7 +550,7 @@ impl<T: Pod> Publisher<kind::SeqLock<T>> {
     }
 }
 
-impl<T: Pod> Subscriber<kind::SeqLock<T>> {
+impl<T: Pod + Schema> Subscriber<kind::SeqLock<T>> {
     fn lock(&self) -> &SeqLock<T> {
         // SAFETY: the header was validated for a `SeqLock<T>`, the data mapping (read-only)
         // lives as long as `self`, and only loads are made through this reference.
@@ -619,7 +641,7 @@ fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
     )
 }
 
-impl<T: Pod> Publisher<kind::Ring<T>> {
+impl<T: Pod + Schema> Publisher<kind::Ring<T>> {
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
     /// syscall unless a reader waits in [`Subscriber::wait_next`].
     pub fn push(&mut self, value: &T) -> u64 {
@@ -628,7 +650,7 @@ impl<T: Pod> Publisher<kind::Ring<T>> {
     }
 }
 
-impl<T: Pod> Subscriber<kind::Ring<T>> {
+impl<T: Pod + Schema> Subscriber<kind::Ring<T>> {
     fn ring(&self) -> RingRef<'_, T> {
         ring_in(&self.segment)
     }
@@ -711,7 +733,7 @@ impl<T: Pod> Subscriber<kind::Ring<T>> {
 
 // ---- TimeSeries -------------------------------------------------------------------------
 
-impl<T: Pod> Publisher<kind::TimeSeries<T>> {
+impl<T: Pod + Schema> Publisher<kind::TimeSeries<T>> {
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
         self.writer.check_stamp(sample.stamp)?;
@@ -721,7 +743,7 @@ impl<T: Pod> Publisher<kind::TimeSeries<T>> {
     }
 }
 
-impl<T: Pod> Subscriber<kind::TimeSeries<T>> {
+impl<T: Pod + Schema> Subscriber<kind::TimeSeries<T>> {
     fn series(&self) -> SeriesRef<'_, T> {
         SeriesRef::new(ring_in(&self.segment))
     }

@@ -9,25 +9,24 @@ use std::vec::Vec;
 
 use super::TakeoverError;
 use super::name::SegmentName;
-use super::segment::{CreateError, CreateOptions, OpenOptions};
+use super::segment::{Check, CreateError, CreateOptions, Identity, OpenOptions, check_schema};
 use super::writer::{Place, Writer};
 use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind, LayoutError, Shape};
 use crate::series::NonMonotonic;
 use crate::{Timestamp, Version};
+use rtshm_schema::{SchemaBuf, TypeView};
 
-/// A payload type described at run time (a numpy dtype, a C struct): the structure, the size
-/// and alignment of the user's value `T`, and the schema id that the writer and its readers
-/// agree on (see [`layout::schema_id`]).
+/// A payload type described at run time (a numpy dtype, a C field table): the structure, the
+/// size and alignment of the user's value `T`, its schema if known, and the fingerprint that
+/// the writer and its readers agree on.
 ///
-/// A segment created from a `RawType` is the segment a typed [`Publisher`](super::Publisher)
-/// creates for a `#[repr(C)]` type of the same size and alignment with
-/// `CreateOptions::new().schema(schema)`: typed and raw handles open each other's
-/// segments.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a run-time type is exactly these four facts; the header records no more"
-)]
+/// [`RawType::described`] takes a schema (its size, alignment and hash come from it): the
+/// segment it creates is the segment a typed [`Publisher`](super::Publisher) creates for a
+/// `#[derive(Schema)]` type with the same fields at the same offsets, so typed and raw handles
+/// open each other's segments, and a difference is named by field. [`RawType::new`] describes
+/// the bytes by size and an explicit schema id only (see [`layout::schema_id`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RawType {
     /// The structure.
     pub kind: Kind,
@@ -36,11 +35,48 @@ pub struct RawType {
     /// `align_of` the user's value (a power of two, at most
     /// [`MAX_PAYLOAD_ALIGN`](layout::MAX_PAYLOAD_ALIGN)).
     pub align: usize,
-    /// The schema id recorded as the segment's fingerprint.
+    /// The fingerprint recorded in the header: the schema's hash, or an explicit schema id.
     pub schema: u64,
+    /// The schema recorded in the segment and compared at open, if known.
+    pub descriptor: Option<SchemaBuf>,
 }
 
 impl RawType {
+    /// A type of `size` bytes aligned to `align`, known by the explicit schema id `schema`
+    /// only: the segment records no schema, so tools show its values as bytes.
+    #[must_use]
+    pub const fn new(kind: Kind, size: usize, align: usize, schema: u64) -> Self {
+        Self {
+            kind,
+            size,
+            align,
+            schema,
+            descriptor: None,
+        }
+    }
+
+    /// The type `descriptor` describes; its fingerprint is the schema's hash
+    /// ([`TypeView::fingerprint`](rtshm_schema::TypeView::fingerprint)).
+    #[must_use]
+    pub fn described(kind: Kind, descriptor: SchemaBuf) -> Self {
+        let view = descriptor.view();
+        Self {
+            kind,
+            size: view.size(),
+            align: view.align(),
+            schema: view.fingerprint(),
+            descriptor: Some(descriptor),
+        }
+    }
+
+    /// With the explicit schema id `id` as its fingerprint (the schema, if any, is still
+    /// recorded and compared).
+    #[must_use]
+    pub fn with_id(mut self, id: u64) -> Self {
+        self.schema = id;
+        self
+    }
+
     /// The shape of the stored values (for a time series, the `Stamped` records), or why the
     /// size and alignment describe no type.
     pub fn shape(&self) -> Result<Shape, LayoutError> {
@@ -66,17 +102,28 @@ impl RawType {
         )
     }
 
-    /// The header check of a handle for this type.
-    pub(crate) fn validator(
-        &self,
-    ) -> Result<impl Fn(&HeaderLine0, u64) -> Result<Geometry, LayoutError> + Copy, LayoutError>
-    {
+    /// What a segment created for this type records.
+    pub(crate) fn identity(&self) -> Identity<'_> {
+        Identity {
+            fingerprint: self.schema,
+            schema: self.descriptor.as_ref().map(SchemaBuf::view),
+        }
+    }
+
+    /// The check of a handle for this type: header, then schema.
+    pub(crate) fn validator(&self) -> Result<impl Check + Copy + '_, LayoutError> {
         let shape = self.shape()?;
         let expected = Expected {
             kind: self.kind,
             fingerprint: self.schema,
         };
-        Ok(move |header: &HeaderLine0, len| layout::validate_shape(header, len, expected, shape))
+        let ours = self.descriptor.as_ref();
+        Ok(
+            move |header: &HeaderLine0, len, found: Option<TypeView<'_>>| {
+                let header = layout::validate_shape(header, len, expected, shape);
+                check_schema(header, found, ours.map(SchemaBuf::view))
+            },
+        )
     }
 }
 
@@ -134,8 +181,8 @@ impl std::error::Error for RawError {}
 /// # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
 ///
 /// let name = format!("doc-raw-{}", std::process::id());
-/// let ty = RawType { kind: Kind::Ring, size: 8, align: 4, schema: schema_id("xy@1") };
-/// let mut publisher = RawPublisher::create(&name, ty, 16, CreateOptions::default())?;
+/// let ty = RawType::new(Kind::Ring, 8, 4, schema_id("xy@1"));
+/// let mut publisher = RawPublisher::create(&name, &ty, 16, CreateOptions::default())?;
 /// publisher.push(bytemuck::bytes_of(&[1.5f32, -2.0]))?;
 ///
 /// // A Rust reader of the same layout names the same schema.
@@ -157,10 +204,11 @@ pub struct RawPublisher {
 
 impl RawPublisher {
     /// Creates the named segment `name` holding `ty` with `capacity` slots (1 for a SeqLock).
-    /// `ty.schema` is recorded as its fingerprint (`options.schema` is not used).
+    /// `ty.schema` is recorded as its fingerprint and `ty.descriptor` as its schema
+    /// (`options.schema` is not used).
     pub fn create(
         name: &str,
-        ty: RawType,
+        ty: &RawType,
         capacity: usize,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
@@ -170,7 +218,7 @@ impl RawPublisher {
     /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
     pub fn create_file(
         path: impl AsRef<Path>,
-        ty: RawType,
+        ty: &RawType,
         capacity: usize,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
@@ -179,12 +227,12 @@ impl RawPublisher {
 
     fn create_at(
         place: Place<'_>,
-        ty: RawType,
+        ty: &RawType,
         capacity: usize,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let geometry = ty.geometry(capacity).map_err(CreateError::Layout)?;
-        let writer = Writer::create(place, geometry, ty.schema, options)?;
+        let writer = Writer::create(place, geometry, ty.identity(), options)?;
         Ok(Self::wrap(writer))
     }
 
@@ -192,7 +240,7 @@ impl RawPublisher {
     /// [`Publisher::open_existing`](super::Publisher::open_existing)).
     pub fn open_existing(
         name: &str,
-        ty: RawType,
+        ty: &RawType,
         options: OpenOptions,
     ) -> Result<Self, TakeoverError> {
         let validate = ty
@@ -209,7 +257,7 @@ impl RawPublisher {
     /// [`Publisher::create_or_recover`](super::Publisher::<super::kind::SeqLock<u8>>::create_or_recover).
     pub fn create_or_recover(
         name: &str,
-        ty: RawType,
+        ty: &RawType,
         capacity: usize,
         options: (CreateOptions, OpenOptions),
     ) -> Result<Self, TakeoverError> {
@@ -219,7 +267,7 @@ impl RawPublisher {
         let validate = ty
             .validator()
             .map_err(|e| TakeoverError::Open(super::OpenError::Invalid(e)))?;
-        Writer::create_or_recover(name, geometry, ty.schema, validate, options).map(Self::wrap)
+        Writer::create_or_recover(name, geometry, ty.identity(), validate, options).map(Self::wrap)
     }
 
     fn wrap(writer: Writer) -> Self {

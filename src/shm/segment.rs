@@ -7,7 +7,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
-use std::string::String;
+use std::string::{String, ToString};
 use std::time::{Duration, Instant};
 
 use rustix::fs::{Mode, OFlags};
@@ -15,9 +15,15 @@ use rustix::mm::{MapFlags, ProtFlags};
 
 use super::name::{InvalidName, SegmentName};
 use crate::Timestamp;
+use std::vec;
+use std::vec::Vec;
+
+use rtshm_schema::{EncodeError, SchemaBuf, TypeView};
+
 use crate::layout::{
     self, DATA_OFFSET, EPOCH_OFFSET, Geometry, HEARTBEAT_OFFSET, HeaderLine0, LAYOUT_PAGE,
     LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET,
+    SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET,
 };
 use crate::liveness::{OwnerToken, PidNamespace, WriterStatus};
 use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
@@ -92,6 +98,10 @@ pub enum CreateError {
     PermissionDenied,
     /// The requested layout is invalid (capacity) or too large.
     Layout(LayoutError),
+    /// The payload type's schema cannot be stored: its descriptor does not tell the truth
+    /// about the type (a field outside it, misaligned...), or it is larger than
+    /// [`SCHEMA_MAX_LEN`](crate::layout::SCHEMA_MAX_LEN).
+    Schema(rtshm_schema::EncodeError),
     /// [`CreateOptions::mode`] has bits other than read and write permissions.
     InvalidMode {
         /// The mode given.
@@ -118,6 +128,7 @@ impl fmt::Display for CreateError {
             ),
             Self::PermissionDenied => f.write_str("permission denied creating the segment"),
             Self::Layout(e) => write!(f, "invalid segment layout: {e}"),
+            Self::Schema(e) => write!(f, "the payload's schema cannot be stored: {e}"),
             Self::InvalidMode { mode } => write!(
                 f,
                 "file mode {mode:#o} has bits other than read/write permissions (at most 0o666)"
@@ -139,11 +150,63 @@ impl std::error::Error for CreateError {
         match self {
             Self::InvalidName(e) => Some(e),
             Self::Layout(e) => Some(e),
+            Self::Schema(e) => Some(e),
             Self::Io(e) => Some(e),
             _ => None,
         }
     }
 }
+
+/// The segment's schema differs from the one the opener expects: the first difference, by
+/// field (`field `accel`: segment has [f32; 3] at offset 8, this program [f64; 3]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchemaMismatch {
+    field: Option<std::string::String>,
+    message: std::string::String,
+}
+
+impl SchemaMismatch {
+    /// The difference `d`.
+    pub(crate) fn new(d: &rtshm_schema::Difference<'_, '_>) -> Self {
+        let mut field = std::string::String::new();
+        for part in &d.path {
+            if !field.is_empty() && *part != "[]" {
+                field.push('.');
+            }
+            field.push_str(part);
+        }
+        let name = match d.what {
+            rtshm_schema::Mismatch::Missing { name } => Some(name),
+            rtshm_schema::Mismatch::Extra { name } => Some(name),
+            _ => None,
+        };
+        if let Some(name) = name {
+            if !field.is_empty() {
+                field.push('.');
+            }
+            field.push_str(name);
+        }
+        Self {
+            field: (!field.is_empty()).then_some(field),
+            message: d.to_string(),
+        }
+    }
+
+    /// The path of the field that differs (`accel`, `imu.accel`, `points[].x`); `None` when
+    /// the whole value differs (another size, or not a struct).
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+}
+
+impl fmt::Display for SchemaMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the segment's schema differs: {}", self.message)
+    }
+}
+
+impl std::error::Error for SchemaMismatch {}
 
 /// [`Subscriber`](super::Subscriber) opening failed.
 #[derive(Debug)]
@@ -168,6 +231,11 @@ pub enum OpenError {
     /// The segment is not what was asked for, or is corrupt: the exact reason, with the values
     /// found and expected.
     Invalid(LayoutError),
+    /// The segment's schema differs from the opener's type, named by field.
+    SchemaMismatch(SchemaMismatch),
+    /// The opener's own schema is invalid: its descriptor does not tell the truth about its
+    /// type (an impl of [`Schema`](crate::Schema) written by hand).
+    Schema(EncodeError),
     /// Another I/O error.
     Io(io::Error),
 }
@@ -186,6 +254,8 @@ impl fmt::Display for OpenError {
                  allows 64-bit atomic loads only on writable memory (the reader never writes)",
             ),
             Self::Invalid(e) => e.fmt(f),
+            Self::SchemaMismatch(e) => e.fmt(f),
+            Self::Schema(e) => write!(f, "this program's schema is invalid: {e}"),
             Self::Io(e) => write!(f, "opening the segment failed: {e}"),
         }
     }
@@ -196,6 +266,8 @@ impl std::error::Error for OpenError {
         match self {
             Self::InvalidName(e) => Some(e),
             Self::Invalid(e) => Some(e),
+            Self::SchemaMismatch(e) => Some(e),
+            Self::Schema(e) => Some(e),
             Self::Io(e) => Some(e),
             _ => None,
         }
@@ -307,6 +379,44 @@ impl Default for OpenOptions {
     }
 }
 
+/// What a new segment records about its payload type: the fingerprint (the schema's hash, or
+/// an explicit schema id) and the schema, if known.
+#[derive(Clone, Copy)]
+pub(crate) struct Identity<'s> {
+    pub(crate) fingerprint: u64,
+    pub(crate) schema: Option<TypeView<'s>>,
+}
+
+/// How an opener checks a segment: its header line 0, the file's length and the schema the
+/// segment holds give the geometry to use, or why the segment is not what it expects.
+pub(crate) trait Check:
+    Fn(&HeaderLine0, u64, Option<TypeView<'_>>) -> Result<Geometry, OpenError>
+{
+}
+
+impl<F: Fn(&HeaderLine0, u64, Option<TypeView<'_>>) -> Result<Geometry, OpenError>> Check for F {}
+
+/// The outcome of a typed opener's header check (`header`), and then of its schema check: when
+/// the segment holds a schema and so does the opener, a difference is an
+/// [`OpenError::SchemaMismatch`] naming the field (whatever the fingerprints say); else a
+/// fingerprint mismatch stays an [`OpenError::Invalid`].
+pub(crate) fn check_schema(
+    header: Result<Geometry, LayoutError>,
+    found: Option<TypeView<'_>>,
+    expected: Option<TypeView<'_>>,
+) -> Result<Geometry, OpenError> {
+    let identity_ok = matches!(
+        header,
+        Ok(_) | Err(LayoutError::TypeMismatch { .. } | LayoutError::PayloadMismatch { .. })
+    );
+    if let (true, Some(found), Some(expected)) = (identity_ok, found, expected)
+        && let Some(d) = found.diff(&expected)
+    {
+        return Err(OpenError::SchemaMismatch(SchemaMismatch::new(&d)));
+    }
+    header.map_err(OpenError::Invalid)
+}
+
 /// The directory where Linux keeps named POSIX shared memory (what `shm_open` opens).
 pub(crate) const SHM_DIR: &str = "/dev/shm";
 
@@ -345,6 +455,8 @@ pub(crate) struct Segment {
     geometry: Geometry,
     /// The header line 0 this handle wrote or validated (never re-read).
     header: HeaderLine0,
+    /// The schema this handle wrote or read (never re-read).
+    schema: Option<SchemaBuf>,
     unlink_on_drop: bool,
 }
 
@@ -588,7 +700,7 @@ impl Segment {
     pub(crate) fn create(
         name: &str,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
         publish: Publish,
     ) -> Result<Self, CreateError> {
@@ -598,7 +710,7 @@ impl Segment {
             Backing::Shm(name),
             &path,
             geometry,
-            fingerprint,
+            identity,
             options,
             publish,
         )
@@ -609,7 +721,7 @@ impl Segment {
     pub(crate) fn create_memfd(
         label: &str,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let label = SegmentName::new(label).map_err(CreateError::InvalidName)?;
@@ -619,7 +731,7 @@ impl Segment {
             rustix::fs::MemfdFlags::CLOEXEC | rustix::fs::MemfdFlags::ALLOW_SEALING,
         )
         .map_err(create_error)?;
-        let segment = Self::init(Backing::Memfd, fd, geometry, fingerprint, options)?;
+        let segment = Self::init(Backing::Memfd, fd, geometry, identity, options)?;
         use rustix::fs::SealFlags;
         rustix::fs::fcntl_add_seals(
             &segment.fd,
@@ -633,7 +745,7 @@ impl Segment {
     pub(crate) fn create_file(
         path: &Path,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let backing = Backing::File(path.to_owned());
@@ -641,7 +753,7 @@ impl Segment {
             backing,
             path,
             geometry,
-            fingerprint,
+            identity,
             options,
             Publish::Exclusive,
         )
@@ -656,7 +768,7 @@ impl Segment {
         backing: Backing,
         path: &Path,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
         publish: Publish,
     ) -> Result<Self, CreateError> {
@@ -687,7 +799,7 @@ impl Segment {
             // The umask must not narrow the mode asked for.
             rustix::fs::fchmod(&fd, Mode::from_raw_mode(options.mode as _))
                 .map_err(create_error)?;
-            let mut segment = Self::init(backing, fd, geometry, fingerprint, options)?;
+            let mut segment = Self::init(backing, fd, geometry, identity, options)?;
             let named = match publish {
                 Publish::Exclusive => rustix::fs::link(&building, path),
                 Publish::Replace => rustix::fs::rename(&building, path),
@@ -707,18 +819,30 @@ impl Segment {
         backing: Backing,
         fd: OwnedFd,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         reserve(&fd, &geometry)?;
         let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(CreateError::Io)?;
         let created = Clock::Realtime.now().unwrap_or(Timestamp::ZERO);
-        let header = layout::header_for(&geometry, fingerprint, options.clock, created.as_nanos());
+        let header = layout::header_for(
+            &geometry,
+            identity.fingerprint,
+            options.clock,
+            created.as_nanos(),
+        );
+        let schema_block = schema_block(identity.schema)?;
         let published = HeaderLine0 {
             layout_version: LAYOUT_VERSION,
             ..header
         };
-        let this = Self::writable(backing, fd, map, geometry, published);
+        let schema = identity
+            .schema
+            .map(|v| SchemaBuf::from_bytes(v.as_bytes().to_vec()));
+        let schema = schema
+            .transpose()
+            .map_err(|e| CreateError::Schema(EncodeError::Invalid(e)))?;
+        let this = Self::writable(backing, fd, map, geometry, published, schema);
         // The owner comes before the version: whoever sees the segment sees its live writer,
         // so no second publisher can take it for unowned.
         this.owner()
@@ -727,13 +851,15 @@ impl Segment {
             .store(PidNamespace::current().to_raw(), Ordering::Relaxed);
         this.heartbeat()
             .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
-        // SAFETY: the mapping is page-aligned and holds the header; readers access the header
-        // only through `load_words` and the version word through an `AtomicUsize`, the same
-        // widths at the same offsets. The data pages are zero (fresh `ftruncate`), which is the
+        // SAFETY: the mapping is page-aligned and holds the header page; readers access the
+        // header and the schema block (a multiple of 8 bytes, 8-aligned) only through
+        // `load_words` after the version, and the version word through an `AtomicUsize`, the
+        // same widths at the same offsets. The data pages are zero (fresh `ftruncate`), which is the
         // initial state of every structure.
         unsafe {
             let map = this.head.as_ptr();
             store_words(map, bytemuck::bytes_of(&header));
+            store_words(map.add(SCHEMA_OFFSET), &schema_block);
             let bytes = bytemuck::bytes_of(&published);
             let word = bytes[VERSION_WORD..VERSION_WORD + size_of::<usize>()]
                 .try_into()
@@ -755,6 +881,7 @@ impl Segment {
         map: Mapping,
         geometry: Geometry,
         header: HeaderLine0,
+        schema: Option<SchemaBuf>,
     ) -> Self {
         Self {
             backing,
@@ -764,6 +891,7 @@ impl Segment {
             readers: None,
             geometry,
             header,
+            schema,
             unlink_on_drop: false,
         }
     }
@@ -772,7 +900,7 @@ impl Segment {
     /// `validate` (for its type, [`layout::validate`], or its shape).
     pub(crate) fn open(
         name: &str,
-        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        validate: impl Check,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
@@ -783,7 +911,7 @@ impl Segment {
     /// Opens the file-backed segment at `path` (O_NOFOLLOW) like [`Segment::open`].
     pub(crate) fn open_file(
         path: &Path,
-        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        validate: impl Check,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let (fd, can_write) = open_as(path, Reader::Subscriber)?;
@@ -795,7 +923,7 @@ impl Segment {
     /// [`Segment::open`].
     pub(crate) fn from_fd(
         fd: OwnedFd,
-        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        validate: impl Check,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         regular_len(&fd)?;
@@ -826,7 +954,9 @@ impl Segment {
         can_write: bool,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
-        let validate = layout::validate_raw;
+        let validate = |h: &HeaderLine0, len, _: Option<TypeView<'_>>| {
+            layout::validate_raw(h, len).map_err(OpenError::Invalid)
+        };
         let segment = Self::attach_as(backing, fd, can_write, false, validate, options)?;
         Ok(segment.without_readers_page())
     }
@@ -841,7 +971,7 @@ impl Segment {
     /// reader's, then mapped whole and read-write like the creator's.
     pub(crate) fn open_writer(
         name: &str,
-        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        validate: impl Check,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
@@ -854,7 +984,7 @@ impl Segment {
         fd: OwnedFd,
         can_write: bool,
         writer: bool,
-        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        validate: impl Check,
         options: OpenOptions,
     ) -> Result<Self, OpenError> {
         // 32-bit targets load the 64-bit words (sequences, owner, heartbeat) with atomics,
@@ -879,12 +1009,26 @@ impl Segment {
             }
             std::thread::sleep(Duration::from_millis(1));
         };
-        let geometry = validate(&header, len).map_err(OpenError::Invalid)?;
+        // Only a header of this layout has a schema block (`validate` names what else it is).
+        let schema = if header.magic == layout::MAGIC && header.layout_version == LAYOUT_VERSION {
+            read_schema(&head).map_err(OpenError::Invalid)?
+        } else {
+            None
+        };
+        let geometry = validate(&header, len, schema.as_ref().map(SchemaBuf::view))?;
+        if let Some(schema) = &schema {
+            let v = schema.view();
+            if v.size() != geometry.value_size || v.align() > geometry.payload_align {
+                return Err(OpenError::Invalid(LayoutError::Corrupt(
+                    "the schema's size or alignment differs from the header's value",
+                )));
+            }
+        }
         if writer {
             drop(head);
             let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(OpenError::Io)?;
             // Not unlinked on drop until the takeover succeeds (`Segment::adopt`).
-            return Ok(Self::writable(backing, fd, map, geometry, header));
+            return Ok(Self::writable(backing, fd, map, geometry, header, schema));
         }
         // 32-bit targets: the header's 64-bit words (owner, heartbeat) are loaded too, so the
         // header page is remapped read-write for the same reason as the data below.
@@ -913,8 +1057,14 @@ impl Segment {
             readers,
             geometry,
             header,
+            schema,
             unlink_on_drop: false,
         })
+    }
+
+    /// The schema the segment holds (read once at open, or written at creation).
+    pub(crate) fn schema(&self) -> Option<TypeView<'_>> {
+        self.schema.as_ref().map(SchemaBuf::view)
     }
 
     /// The structure's first byte (read-write for the creator, read-only for readers).
@@ -1134,6 +1284,53 @@ impl Drop for Segment {
 }
 
 /// Reads the header line: the version word first (Acquire), then every word.
+/// The schema block a creator writes for `schema`: encoding, length, the bytes, zero-padded to
+/// a multiple of 8; or 8 zero bytes for no schema.
+fn schema_block(schema: Option<TypeView<'_>>) -> Result<Vec<u8>, CreateError> {
+    let Some(schema) = schema else {
+        return Ok(vec![0; 8]);
+    };
+    let bytes = schema.as_bytes();
+    if bytes.len() > SCHEMA_MAX_LEN {
+        return Err(CreateError::Schema(EncodeError::TooLarge {
+            needed: bytes.len(),
+        }));
+    }
+    let mut block = Vec::with_capacity(8 + bytes.len().next_multiple_of(8));
+    block.extend_from_slice(&SCHEMA_ENCODING.to_le_bytes());
+    block.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    block.extend_from_slice(bytes);
+    block.resize(8 + bytes.len().next_multiple_of(8), 0);
+    Ok(block)
+}
+
+/// Reads and validates the schema block of a header page whose version was seen (so the
+/// block is complete): `None` for a segment without a schema.
+fn read_schema(head: &Mapping) -> Result<Option<SchemaBuf>, LayoutError> {
+    let mut prefix = [0u8; 8];
+    // SAFETY: the header page is mapped (at least `LAYOUT_PAGE` bytes, 8-aligned); the creator
+    // wrote the block with `store_words` from `SCHEMA_OFFSET` before publishing the version,
+    // and nobody writes it after; these are loads of the same or narrower widths at the same
+    // offsets.
+    unsafe { load_words(head.as_ptr().add(SCHEMA_OFFSET), &mut prefix) };
+    let encoding = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    let len = u32::from_le_bytes([prefix[4], prefix[5], prefix[6], prefix[7]]) as usize;
+    match encoding {
+        0 if len == 0 => return Ok(None),
+        SCHEMA_ENCODING if len <= SCHEMA_MAX_LEN => {}
+        SCHEMA_ENCODING => return Err(LayoutError::Corrupt("schema longer than the header page")),
+        _ => return Err(LayoutError::Corrupt("unknown schema encoding")),
+    }
+    let mut block = vec![0u8; 8 + len.next_multiple_of(8)];
+    // SAFETY: as above; the block lies inside the header page (`len <= SCHEMA_MAX_LEN`).
+    unsafe { load_words(head.as_ptr().add(SCHEMA_OFFSET), &mut block) };
+    block.truncate(8 + len);
+    block.drain(..8);
+    SchemaBuf::from_bytes(block)
+        .map(Some)
+        .map_err(LayoutError::Schema)
+}
+
 fn read_header(head: &Mapping) -> HeaderLine0 {
     let mut header = HeaderLine0::default();
     // SAFETY: the header page is mapped (read-only) and 8-aligned; the creator writes it only
@@ -1181,7 +1378,7 @@ impl Segment {
     pub(crate) fn replace_abandoned(
         name: &str,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
     ) -> Result<Option<Self>, Abandoned> {
         let valid =
@@ -1205,7 +1402,7 @@ impl Segment {
                 None => Ok(None),
             };
         }
-        Self::create(name, geometry, fingerprint, options, Publish::Replace)
+        Self::create(name, geometry, identity, options, Publish::Replace)
             .map(Some)
             .map_err(Abandoned::Create)
     }

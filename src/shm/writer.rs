@@ -13,9 +13,10 @@ use super::TakeoverError;
 use super::cells::{slot_offset, stored_stamp, word_at};
 use super::name::SegmentName;
 use super::segment::{
-    Abandoned, CreateError, CreateOptions, OpenError, OpenOptions, Publish, Segment,
+    Abandoned, Check, CreateError, CreateOptions, Identity, OpenError, OpenOptions, Publish,
+    Segment,
 };
-use crate::layout::{Geometry, HeaderLine0, Kind, LayoutError};
+use crate::layout::{Geometry, Kind, LayoutError};
 use crate::liveness::{Heartbeat, Liveness, OwnerToken, PidNamespace};
 use crate::ring::RingHead;
 use crate::seqlock::{self, WRITER_FLAG_OFFSET};
@@ -49,15 +50,15 @@ impl Writer {
     pub(crate) fn create(
         place: Place<'_>,
         geometry: Geometry,
-        fingerprint: u64,
+        identity: Identity<'_>,
         options: CreateOptions,
     ) -> Result<Self, CreateError> {
         let segment = match place {
             Place::Shm(name) => {
-                Segment::create(name, geometry, fingerprint, options, Publish::Exclusive)?
+                Segment::create(name, geometry, identity, options, Publish::Exclusive)?
             }
-            Place::Memfd(label) => Segment::create_memfd(label, geometry, fingerprint, options)?,
-            Place::File(path) => Segment::create_file(path, geometry, fingerprint, options)?,
+            Place::Memfd(label) => Segment::create_memfd(label, geometry, identity, options)?,
+            Place::File(path) => Segment::create_file(path, geometry, identity, options)?,
         };
         Ok(Self::claim(segment))
     }
@@ -68,7 +69,7 @@ impl Writer {
     /// unless the takeover succeeds.
     pub(crate) fn open_existing(
         name: &str,
-        validate: impl FnOnce(&HeaderLine0, u64) -> Result<Geometry, LayoutError>,
+        validate: impl Check,
         capacity: Option<usize>,
         options: OpenOptions,
     ) -> Result<Self, TakeoverError> {
@@ -130,15 +131,15 @@ impl Writer {
     pub(crate) fn create_or_recover(
         name: &str,
         geometry: Geometry,
-        fingerprint: u64,
-        validate: impl Fn(&HeaderLine0, u64) -> Result<Geometry, LayoutError> + Copy,
+        identity: Identity<'_>,
+        validate: impl Check + Copy,
         options: (CreateOptions, OpenOptions),
     ) -> Result<Self, TakeoverError> {
         let (create, open) = options;
         // Each round ends in a result unless the name changed under it (removed, replaced):
         // a bounded number of rounds, each bounded by the init timeout.
         for _ in 0..8 {
-            match Self::create(Place::Shm(name), geometry, fingerprint, create) {
+            match Self::create(Place::Shm(name), geometry, identity, create) {
                 Err(CreateError::AlreadyExists) => {}
                 other => return other.map_err(TakeoverError::Create),
             }
@@ -147,7 +148,7 @@ impl Writer {
                 Err(TakeoverError::Open(OpenError::Invalid(
                     LayoutError::NotInitialized | LayoutError::TooSmall { .. },
                 ))) => {
-                    let replaced = Segment::replace_abandoned(name, geometry, fingerprint, create)
+                    let replaced = Segment::replace_abandoned(name, geometry, identity, create)
                         .map_err(|e| match e {
                             Abandoned::Create(e) => TakeoverError::Create(e),
                             Abandoned::Open(e) => TakeoverError::Open(e),
