@@ -8,12 +8,14 @@
     reason = "the signal flag is this process's own; the library's `sync` wrappers are for shared memory"
 )]
 
+mod decode;
 mod dump;
 mod fmt;
 mod follow;
 mod gc;
 mod list;
 mod rm;
+mod schema;
 mod show;
 mod watch;
 
@@ -67,12 +69,30 @@ enum Command {
     Show {
         /// The segment's name (as in `rtshm list`).
         name: String,
-        /// Bytes of the latest value to print as hex (0: all).
+        /// Bytes of the latest value to read and print (0: all, up to 1 MiB); a value cut
+        /// short prints as hex.
         #[arg(long, default_value_t = 256)]
         bytes: usize,
         /// Milliseconds to count writes over for the write rate (0: skip).
         #[arg(long, default_value_t = 200)]
         sample_ms: u64,
+        /// How to print the latest value: its named fields (by the segment's schema), or hex.
+        #[arg(long, value_enum, default_value_t = show::ValueFormat::Table)]
+        format: show::ValueFormat,
+        /// Print only the latest value, as a JSON object of its named fields (a time series
+        /// value with its `stamp_ns` and `seq`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a segment's schema: its fields in the ROS 2 `.msg` style (`float32[3] accel`,
+    /// then nested types), or as JSON.
+    Schema {
+        /// The segment's name.
+        name: String,
+        /// Print JSON (`kind`, `name`, `size`, `align`, `fields` with `name`, `offset`,
+        /// `type`) instead.
+        #[arg(long)]
+        json: bool,
     },
     /// Follow a segment live, like `top`: rate, writer status, and what a polling reader
     /// reads and misses. Ctrl-C quits.
@@ -101,7 +121,7 @@ enum Command {
         #[arg(long)]
         count: Option<u64>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Hex)]
+        #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Where to start: the oldest value held, the newest, or the next one written.
         #[arg(long, value_enum, default_value_t = Start::Newest)]
@@ -185,7 +205,17 @@ fn main() -> ExitCode {
             name,
             bytes,
             sample_ms,
-        } => show::run(&mut out, &name, bytes, Duration::from_millis(sample_ms)),
+            format,
+            json,
+        } => {
+            if json {
+                show::json(&mut out, &name)
+            } else {
+                let sample = Duration::from_millis(sample_ms);
+                show::run(&mut out, &name, bytes, sample, format)
+            }
+        }
+        Command::Schema { name, json } => schema::run(&mut out, &name, json),
         Command::Watch {
             name,
             interval_ms,

@@ -5,16 +5,26 @@ use std::time::{Duration, Instant};
 
 use rtshm::shm;
 
-use crate::{Failure, OK, fmt, follow, open, writer_text};
+use crate::{FAILED, Failure, OK, decode, fmt, follow, open, writer_text};
 
 /// The most `show` prints of a value, even with `--bytes 0`.
 const SHOW_MAX: usize = 1 << 20;
+
+/// How `show` prints the latest value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ValueFormat {
+    /// One line per field, by the segment's schema (hex without one).
+    Table,
+    /// A hex dump.
+    Hex,
+}
 
 pub(crate) fn run(
     out: &mut impl Write,
     name: &str,
     bytes: usize,
     sample: Duration,
+    format: ValueFormat,
 ) -> Result<u8, Failure> {
     let mut view = open(name)?;
     let h = *view.header();
@@ -49,6 +59,14 @@ pub(crate) fn run(
         g.payload_size, g.payload_align, g.value_size
     )?;
     writeln!(out, "fingerprint  {:#018x}", h.fingerprint)?;
+    match view.schema() {
+        Some(schema) => writeln!(
+            out,
+            "schema       {} (`rtshm schema {name}`)",
+            summary(schema)
+        )?,
+        None => writeln!(out, "schema       none recorded (values print as hex)")?,
+    }
     writeln!(
         out,
         "layout       version {}, data at {} ({} bytes)",
@@ -83,6 +101,7 @@ pub(crate) fn run(
             fmt::duration(sample)
         )?;
     }
+    let schema = view.schema().map(|s| s.to_buf());
     match view.latest() {
         Ok(Some(r)) => {
             writeln!(
@@ -91,7 +110,16 @@ pub(crate) fn run(
                 r.number(),
                 follow::stamp_text(&r)
             )?;
-            write!(out, "{}", fmt::hex_dump(r.value(), bytes, "  "))?;
+            let fields = match (format, schema.as_ref().map(|s| s.view())) {
+                (ValueFormat::Table, Some(schema)) if r.is_whole() => {
+                    decode::table(schema, r.value(), "  ")
+                }
+                _ => None,
+            };
+            match fields {
+                Some(table) => write!(out, "{table}")?,
+                None => write!(out, "{}", fmt::hex_dump(r.value(), bytes, "  "))?,
+            }
         }
         Ok(None) => writeln!(out, "latest       none (nothing written yet)")?,
         Err(e) => writeln!(out, "latest       unreadable: {e}")?,
@@ -99,5 +127,37 @@ pub(crate) fn run(
     if g.kind == rtshm::layout::Kind::TimeSeries {
         writeln!(out, "series       {}", follow::window_text(&mut view))?;
     }
+    Ok(OK)
+}
+
+/// A schema in a few words: `Imu, 4 fields, 48 bytes` or `[f32; 3], 12 bytes`.
+fn summary(schema: rtshm::schema::TypeView<'_>) -> String {
+    match schema.node() {
+        rtshm::schema::Node::Struct(s) => {
+            format!("{}, {} fields, {} bytes", s.name, s.len(), s.size)
+        }
+        _ => format!("{schema}, {} bytes", schema.size()),
+    }
+}
+
+/// `show --json`: the latest value as a JSON object of its named fields (a time series value
+/// as `{"stamp_ns", "seq", "value"}`); hex in a string without a schema.
+pub(crate) fn json(out: &mut impl Write, name: &str) -> Result<u8, Failure> {
+    let mut view = open(name)?;
+    view.set_read_limit(view.geometry().payload_size.min(SHOW_MAX));
+    let schema = view.schema().map(|s| s.to_buf());
+    let record = match view.latest() {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(Failure::new(FAILED, format!("'{name}' holds no value yet"))),
+        Err(e) => return Err(Failure::new(FAILED, format!("'{name}': {e}"))),
+    };
+    if !record.is_whole() {
+        return Err(Failure::new(
+            FAILED,
+            format!("values of '{name}' are above 1 MiB: use `rtshm dump --format raw`"),
+        ));
+    }
+    let v = crate::dump::value_json(schema.as_ref().map(|s| s.view()), &record);
+    writeln!(out, "{v}")?;
     Ok(OK)
 }

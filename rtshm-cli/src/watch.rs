@@ -136,10 +136,15 @@ fn screen(
         totals.missed,
         fmt::duration(options.poll)
     );
+    let schema = view.schema().map(|s| s.to_buf());
     match view.latest() {
         Ok(Some(r)) => {
             s += &format!("latest   #{}{}\n", r.number(), stamp_text(&r));
-            s += &fmt::hex_dump(r.value(), 64, "  ");
+            let fields = schema
+                .as_ref()
+                .filter(|_| r.is_whole())
+                .and_then(|schema| crate::decode::table(schema.view(), r.value(), "  "));
+            s += &fields.unwrap_or_else(|| fmt::hex_dump(r.value(), 64, "  "));
         }
         Ok(None) => s += "latest   none yet\n",
         Err(e) => s += &format!("latest   unreadable: {e}\n"),

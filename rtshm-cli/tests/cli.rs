@@ -166,19 +166,23 @@ fn show_prints_the_header_writer_latest_value_and_series_window() {
     let o = run(&["show", &n, "--sample-ms", "0"]);
     assert_code(&o, 0);
     let out = stdout(&o);
-    let fingerprint = layout::fingerprint::<Stamped<[f32; 3]>>();
+    let fingerprint = layout::fingerprint::<[f32; 3]>();
     for want in [
         format!("name         {n}\n"),
         "kind         TimeSeries (8 slots)\n".to_owned(),
         "payload      32 bytes, align 8 (value 12 bytes)\n".to_owned(),
         format!("fingerprint  {fingerprint:#018x}\n"),
-        "layout       version 3, data at 131072".to_owned(),
+        "schema       [f32; 3], 12 bytes (`rtshm schema ".to_owned(),
+        format!(
+            "layout       version {}, data at 131072",
+            layout::LAYOUT_VERSION
+        ),
         "clock        Monotonic\n".to_owned(),
         format!("writer       alive, pid {}, heartbeat ", pid()),
         "writes       5\n".to_owned(),
         "latest       #4 (stamp 1.040000000s, seq 104)\n".to_owned(),
-        // The value [4.0, 0.5, -2.0] as f32 bytes.
-        "  00000000  00 00 80 40 00 00 00 3f  00 00 00 c0".to_owned(),
+        // The value [4.0, 0.5, -2.0] by its schema.
+        "  value  [4.0, 0.5, -2.0]\n".to_owned(),
         "series       #0..#4 (5 values), stamps 1.000 s..1.040 s: 40.0 ms at 100.0 Hz\n".to_owned(),
     ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
@@ -201,16 +205,16 @@ fn dump_streams_values_as_hex_raw_and_json() {
 
     let o = run(&["dump", &n, "--count", "1"]);
     assert_code(&o, 0);
+    assert_eq!(stdout(&o), "#9 27\n");
+    let o = run(&["dump", &n, "--count", "1", "--format", "hex"]);
+    assert_code(&o, 0);
     assert_eq!(stdout(&o), "#9 1b000000\n");
 
     let o = run(&[
         "dump", &n, "--from", "oldest", "--count", "2", "--format", "json",
     ]);
     assert_code(&o, 0);
-    assert_eq!(
-        stdout(&o),
-        "{\"n\":0,\"value\":\"00000000\"}\n{\"n\":1,\"value\":\"03000000\"}\n"
-    );
+    assert_eq!(stdout(&o), "{\"n\":0,\"value\":0}\n{\"n\":1,\"value\":3}\n");
 
     // Values written while the dump waits are streamed as they come.
     let child = bin()
@@ -234,11 +238,116 @@ fn dump_streams_values_as_hex_raw_and_json() {
     }
     let o = finish(child);
     assert_code(&o, 0);
-    assert_eq!(stdout(&o), "#10 64000000\n#11 65000000\n#12 66000000\n");
+    assert_eq!(stdout(&o), "#10 100\n#11 101\n#12 102\n");
 
     let o = run(&["dump", &n, "--from", "next", "--timeout", "0.2"]);
     assert_code(&o, 1);
     assert!(stderr(&o).contains("no new value for"), "{}", stderr(&o));
+}
+
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+#[repr(C)]
+struct Vec3 {
+    x: f32,
+    y: f32,
+    z: f32,
+}
+
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+#[repr(C)]
+struct Imu {
+    stamp_ns: u64,
+    accel: [f32; 3],
+    gyro: Vec3,
+    temp: i16,
+    status: u16,
+    count: u32,
+}
+
+#[test]
+fn show_dump_and_schema_print_named_fields() {
+    let n = shm_name("cli-imu");
+    let mut imu = Publisher::<kind::SeqLock<Imu>>::create(&n).unwrap();
+    imu.store(&Imu {
+        stamp_ns: 1_700_000_000_123,
+        accel: [0.1, -0.2, 9.81],
+        gyro: Vec3 {
+            x: 0.0,
+            y: 0.5,
+            z: -1.25,
+        },
+        temp: -12,
+        status: 3,
+        count: 42,
+    });
+    let o = run(&["show", &n, "--json"]);
+    assert_code(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "{\"stamp_ns\":1700000000123,\"accel\":[0.1,-0.2,9.81],\
+         \"gyro\":{\"x\":0.0,\"y\":0.5,\"z\":-1.25},\"temp\":-12,\"status\":3,\"count\":42}\n"
+    );
+    let o = run(&["show", &n, "--sample-ms", "0"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for want in [
+        "schema       Imu, 6 fields, 40 bytes",
+        "  stamp_ns  1700000000123\n",
+        "  accel     [0.1, -0.2, 9.81]\n",
+        "  gyro.z    -1.25\n",
+        "  temp      -12\n",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    let o = run(&["show", &n, "--sample-ms", "0", "--format", "hex"]);
+    assert!(stdout(&o).contains("  00000000  7b "), "{}", stdout(&o));
+    let o = run(&["dump", &n, "--count", "1"]);
+    assert_eq!(
+        stdout(&o),
+        "#0 stamp_ns=1700000000123 accel=[0.1, -0.2, 9.81] gyro={x: 0.0, y: 0.5, z: -1.25} \
+         temp=-12 status=3 count=42\n"
+    );
+    let o = run(&["schema", &n]);
+    assert_code(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "uint64 stamp_ns\nfloat32[3] accel\nVec3 gyro\nint16 temp\nuint16 status\nuint32 count\n\
+         ================================================================================\n\
+         MSG: rtshm/Vec3\nfloat32 x\nfloat32 y\nfloat32 z\n"
+    );
+    let o = run(&["schema", &n, "--json"]);
+    assert_code(&o, 0);
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["name"], "Imu");
+    assert_eq!(schema["fields"][1]["name"], "accel");
+    assert_eq!(schema["fields"][1]["offset"], 8);
+    assert_eq!(schema["fields"][1]["type"]["len"], 3);
+    assert_eq!(schema["fields"][2]["type"]["fields"][2]["name"], "z");
+
+    // A time series value comes with its stamp and sequence number.
+    let s = shm_name("cli-imu-series");
+    let mut series = Publisher::<kind::TimeSeries<Vec3>>::create(&s, 4).unwrap();
+    series
+        .push(&Stamped::new(
+            Timestamp::from_nanos(5),
+            9,
+            Vec3 {
+                x: 1.0,
+                y: 2.0,
+                z: 3.0,
+            },
+        ))
+        .unwrap();
+    let o = run(&["show", &s, "--json"]);
+    assert_eq!(
+        stdout(&o),
+        "{\"stamp_ns\":5,\"seq\":9,\"value\":{\"x\":1.0,\"y\":2.0,\"z\":3.0}}\n"
+    );
+    let o = run(&["dump", &s, "--count", "1", "--format", "json"]);
+    assert_eq!(
+        stdout(&o),
+        "{\"n\":0,\"stamp_ns\":5,\"seq\":9,\"value\":{\"x\":1.0,\"y\":2.0,\"z\":3.0}}\n"
+    );
 }
 
 #[test]
