@@ -1,7 +1,8 @@
 //! The Rust side of the Python interop tests (`ffi/python/tests/test_interop.py`), and an example
-//! of a Rust program sharing a segment with Python: both name the schema
-//! `schema_id("rtshm-example/Pose64@1")`, and the Python dtype with `align=True` has this
-//! struct's `repr(C)` layout.
+//! of a Rust program sharing a segment with Python: the segment records the schema of
+//! `Pose64` (`#[derive(rtshm::Schema)]`); Python reads it without being told the dtype, and a
+//! Python dtype with the same field names and `align=True` (`repr(C)`'s layout) writes values
+//! this program reads. A field renamed, reordered or retyped on either side is refused, named.
 //!
 //! ```text
 //! cargo run --example python_peer -- write NAME COUNT   # a ring of COUNT poses, then waits
@@ -17,13 +18,12 @@
 //! Pose64 = np.dtype([("stamp", "<u8"), ("position", "<f8", 3), ("orientation", "<f4", 4),
 //!                    ("velocity", "<f4", 3), ("frame", "<u2"), ("quality", "u1"),
 //!                    ("flags", "u1")], align=True)
-//! sub = rtshm.Subscriber.open(name, Pose64, "ring", schema=rtshm.schema_id("rtshm-example/Pose64@1"))
+//! sub = rtshm.Subscriber.open(name)             # the dtype is the segment's: sub.dtype == Pose64
 //! ```
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use rtshm::layout::schema_id;
-use rtshm::shm::{CreateOptions, OpenError, OpenOptions, Publisher, Subscriber, kind};
+use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
 
 /// A 64-byte record: the size of the load the Python benchmark measures.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
@@ -38,7 +38,6 @@ struct Pose64 {
     flags: u8,
 }
 
-const SCHEMA: u64 = schema_id("rtshm-example/Pose64@1");
 const CAPACITY: usize = 64;
 
 /// Pose number `i`, as both sides compute it.
@@ -78,8 +77,7 @@ fn main() {
 
 /// Pushes `count` poses, one every millisecond, then keeps the segment until stdin closes.
 fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let options = CreateOptions::new().schema(SCHEMA);
-    let mut publisher = Publisher::<kind::Ring<Pose64>>::create_with(name, CAPACITY, options)?;
+    let mut publisher = Publisher::<kind::Ring<Pose64>>::create(name, CAPACITY)?;
     for i in 0..count {
         publisher.push(&pose(i));
         std::thread::sleep(Duration::from_millis(1));
@@ -92,10 +90,9 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Reads `count` poses from the first, checking each.
 fn read(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let options = OpenOptions::new().schema(SCHEMA);
     let deadline = Instant::now() + Duration::from_secs(10);
     let subscriber = loop {
-        match Subscriber::<kind::Ring<Pose64>>::open_with(name, options) {
+        match Subscriber::<kind::Ring<Pose64>>::open(name) {
             Err(OpenError::NotFound) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
             }

@@ -11,7 +11,7 @@ Python or in Rust. The payload is described by a numpy dtype::
 
     with rtshm.Publisher.create("robot-imu", Imu, kind="seqlock") as pub:
         pub.store((1, (0.0, 0.0, 9.81), (0.0, 0.0, 0.0)))
-        sub = rtshm.Subscriber.open("robot-imu", Imu, kind="seqlock")
+        sub = rtshm.Subscriber.open("robot-imu")   # the dtype comes from the segment
         print(sub.load()["accel"])
 
 Three structures (``kind``): ``"seqlock"`` (the latest value), ``"ring"`` (the last
@@ -20,13 +20,16 @@ of stamped values with time queries).
 
 Agreeing on the payload type
 ----------------------------
-A segment records a fingerprint of its payload type and every reader checks it. Between
-Python processes the default, a hash of the dtype, is enough. With a Rust program both sides
-name the same schema id: ``schema=rtshm.schema_id("robot/Imu@1")`` here and
-``CreateOptions { schema: Some(schema_id("robot/Imu@1")), .. }`` (or ``OpenOptions``) there,
-with a ``#[repr(C)]`` struct whose layout equals the dtype's (``align=True`` gives
-``repr(C)``'s layout; use little-endian, native fields). A dtype whose size or alignment
-differs raises :class:`TypeMismatchError` even with the right schema id.
+Every segment records the schema of its values (field names, types, offsets) and every reader
+compares it with its own, field by field. A publisher writes the schema of its dtype (a
+structured dtype with ``align=True`` has the layout of a Rust ``#[repr(C)]`` struct; little
+endian, numbers and fixed arrays of them, nested structs); ``Subscriber.open(name)`` builds
+the dtype from the segment's schema, and a dtype given explicitly is checked against it. A Rust
+program reading a Python segment (or the other way round) derives ``rtshm::Schema`` on a struct
+with the same field names at the same offsets. A difference raises :class:`TypeMismatchError`
+naming the field (``field `accel`: segment has [f32; 3] at offset 8, this program [f64; 3]``).
+An explicit ``schema=rtshm.schema_id("robot/Imu@1")`` is also recorded and must match on
+both sides.
 
 Time
 ----
@@ -56,6 +59,7 @@ __all__ = [
     "WriterStatus",
     "schema_id",
     "dtype_schema",
+    "segment_dtype",
     "list",
     "remove",
     "monotonic_ns",
@@ -77,12 +81,89 @@ def schema_id(name: str) -> int:
 
 
 def dtype_schema(dtype: np.dtype) -> int:
-    """The default schema id of a dtype (used when no ``schema`` is given): a hash of its
-    fields, offsets, byte orders, size and alignment. Python processes that use the same dtype
-    agree on it; a Rust program names an explicit :func:`schema_id` instead."""
-    dtype = np.dtype(dtype)
-    description = f"numpy:{dtype.descr!r}|{dtype.itemsize}|{dtype.alignment}"
-    return _native.schema_id(description)
+    """The fingerprint a segment of ``dtype`` records when no ``schema`` id is given: the hash
+    of its schema (field names, types and offsets), the number Rust's
+    ``rtshm::layout::fingerprint::<T>()`` gives for a struct with the same fields."""
+    return _native.schema_fingerprint(_native.encode_schema(_dtype_tree(np.dtype(dtype))))
+
+
+_PRIMS = {
+    ("u", 1): "u8", ("u", 2): "u16", ("u", 4): "u32", ("u", 8): "u64",
+    ("i", 1): "i8", ("i", 2): "i16", ("i", 4): "i32", ("i", 8): "i64",
+    ("f", 4): "f32", ("f", 8): "f64",
+}
+_FORMATS = {v: f"<{k[0]}{k[1]}" for k, v in _PRIMS.items()}
+
+
+def _struct_name(field: str) -> str:
+    """A nested struct's name from its field's (``left_wheel`` -> ``LeftWheel``)."""
+    return "".join(part[:1].upper() + part[1:] for part in field.split("_") if part) or "Value"
+
+
+def _dtype_tree(dtype: np.dtype, name: str = "Value") -> tuple:
+    """The schema of ``dtype`` as the native tree: ``("struct", name, size, align, fields)``,
+    ``("array", len, element)``, ``("prim", "f32")``. ``ValueError`` for what a schema cannot
+    describe (booleans, strings, objects, big-endian numbers)."""
+    if dtype.hasobject:
+        raise ValueError(f"dtype {dtype} holds Python objects: shared memory holds plain numbers only")
+    if dtype.subdtype is not None:
+        base, shape = dtype.subdtype
+        tree = _dtype_tree(base, name)
+        for n in reversed(shape):
+            tree = ("array", n, tree)
+        return tree
+    if dtype.names is not None:
+        fields = []
+        align = dtype.alignment
+        for field in dtype.names:
+            fdtype, offset = dtype.fields[field][:2]
+            fields.append((field, offset, _dtype_tree(fdtype, _struct_name(field))))
+            align = max(align, fdtype.alignment)
+        # A dtype built without align=True whose fields all sit at aligned offsets has the C
+        # layout anyway: its alignment is its widest field's.
+        if dtype.itemsize % align != 0:
+            align = dtype.alignment
+        return ("struct", name, dtype.itemsize, align, fields)
+    prim = _PRIMS.get((dtype.kind, dtype.itemsize))
+    if prim is None or dtype.byteorder == ">":
+        raise ValueError(
+            f"dtype {dtype} has no schema type: use little-endian uint8..uint64, int8..int64, "
+            "float32 or float64 (a bool as uint8)"
+        )
+    return ("prim", prim)
+
+
+def _tree_dtype(tree: tuple) -> np.dtype:
+    """The numpy dtype of a native schema tree (the inverse of :func:`_dtype_tree`)."""
+    tag = tree[0]
+    if tag == "prim":
+        return np.dtype(_FORMATS[tree[1]])
+    if tag == "array":
+        shape = []
+        while tree[0] == "array":
+            shape.append(tree[1])
+            tree = tree[2]
+        return np.dtype((_tree_dtype(tree), tuple(shape)))
+    _, _, size, _, fields = tree
+    return np.dtype(
+        {
+            "names": [f[0] for f in fields],
+            "formats": [_tree_dtype(f[2]) for f in fields],
+            "offsets": [f[1] for f in fields],
+            "itemsize": size,
+        },
+        align=True,
+    )
+
+
+def segment_dtype(name: str, timeout: float = 1.0) -> np.dtype:
+    """The dtype of the values of segment ``name``, built from the schema it records (names,
+    offsets, itemsize). ``ValueError`` if it records none (its creator named a schema id
+    only)."""
+    _kind, tree, _size = _native.describe(name, timeout)
+    if tree is None:
+        raise ValueError(f"segment {name!r} records no schema: pass its dtype")
+    return _tree_dtype(tree)
 
 
 def monotonic_ns() -> int:
@@ -117,15 +198,18 @@ def _check_kind(kind: str) -> str:
 
 def _spec(dtype: Any, kind: str, schema: Optional[int]) -> tuple[np.dtype, str, tuple]:
     """The dtype, the kind, and the native arguments describing them: (kind, size, alignment,
-    schema id)."""
+    explicit schema id or None, encoded schema)."""
     dtype = np.dtype(dtype)
-    if dtype.hasobject:
-        raise ValueError(
-            f"dtype {dtype} holds Python objects: shared memory holds plain numbers only"
-        )
     kind = _check_kind(kind)
-    schema = dtype_schema(dtype) if schema is None else schema
-    return dtype, kind, (kind, dtype.itemsize, dtype.alignment, schema)
+    tree = _dtype_tree(dtype)
+    try:
+        descriptor = _native.encode_schema(tree)
+    except ValueError as e:
+        raise ValueError(
+            f"dtype {dtype} has no C layout ({e}): build it with np.dtype(..., align=True)"
+        ) from None
+    align = tree[3] if tree[0] == "struct" else dtype.alignment
+    return dtype, kind, (kind, dtype.itemsize, align, schema, descriptor)
 
 
 def _deadline(timeout: float) -> float:
@@ -353,19 +437,29 @@ class Subscriber(_Typed):
     def open(
         cls,
         name: str,
-        dtype: Any,
-        kind: Kind = "seqlock",
+        dtype: Any = None,
+        kind: Optional[Kind] = None,
         *,
         schema: Optional[int] = None,
         timeout: float = 1.0,
     ) -> "Subscriber":
-        """Opens the segment ``name`` holding a ``kind`` of ``dtype`` values, waiting up to
-        ``timeout`` seconds for a creator that is still initializing it.
+        """Opens the segment ``name``, waiting up to ``timeout`` seconds for a creator that is
+        still initializing it. Without ``dtype`` the dtype is built from the segment's schema
+        (:func:`segment_dtype`); without ``kind`` the segment's kind is taken. A ``dtype`` or
+        ``kind`` given is checked against the segment.
 
         Raises :class:`NotFoundError`, :class:`KindMismatchError`,
-        :class:`TypeMismatchError` (another dtype or schema), :class:`InvalidSegmentError`
-        (corrupt), :class:`NotInitializedError`.
+        :class:`TypeMismatchError` (another dtype, naming the field, or schema id),
+        :class:`InvalidSegmentError` (corrupt), :class:`NotInitializedError`.
         """
+        if dtype is None or kind is None:
+            found_kind, tree, _size = _native.describe(name, timeout)
+            if kind is None:
+                kind = found_kind
+            if dtype is None:
+                if tree is None:
+                    raise ValueError(f"segment {name!r} records no schema: pass its dtype")
+                dtype = _tree_dtype(tree)
         dtype, kind, spec = _spec(dtype, kind, schema)
         native = _native.RawReader.open(name, *spec, timeout)
         return cls(native, name, dtype, kind)

@@ -12,10 +12,11 @@ use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::{PyBytes, PyDict, PyType};
 
 use rtshm::layout::{Kind, LayoutError};
 use rtshm::liveness::WriterStatus;
+use rtshm::schema::{Encoder, Node, Primitive, SchemaBuf, TypeView};
 use rtshm::shm::{
     CreateError, CreateOptions, Inspector, OpenError, OpenOptions, RawError, RawPublisher, RawType,
     TakeoverError,
@@ -100,6 +101,7 @@ fn open_error(py: Python<'_>, e: OpenError) -> PyErr {
         OpenError::PermissionDenied => error(py, "PermissionDeniedError", message, &[]),
         OpenError::InvalidName(_) => error(py, "InvalidNameError", message, &[]),
         OpenError::Invalid(e) => layout_error(py, e),
+        OpenError::SchemaMismatch(_) => error(py, "TypeMismatchError", message, &[]),
         _ => error(py, "RtshmError", message, &[]),
     }
 }
@@ -218,20 +220,174 @@ fn create_options(mode: u32, realtime_clock: bool) -> CreateOptions {
     CreateOptions::new().mode(mode).clock(clock)
 }
 
-fn raw_type(kind: &str, size: usize, align: usize, schema: u64) -> PyResult<RawType> {
-    Ok(RawType {
-        kind: kind_of(kind)?,
-        size,
-        align,
-        schema,
+/// The payload type: described by an encoded schema (`descriptor`, from the dtype), with the
+/// explicit schema id `schema` as its fingerprint if given; or by size, alignment and schema id
+/// only.
+fn raw_type(
+    kind: &str,
+    size: usize,
+    align: usize,
+    schema: Option<u64>,
+    descriptor: Option<&[u8]>,
+) -> PyResult<RawType> {
+    let kind = kind_of(kind)?;
+    let ty = match (descriptor, schema) {
+        (Some(bytes), _) => {
+            let buf = SchemaBuf::from_bytes(bytes.to_vec())
+                .map_err(|e| PyValueError::new_err(format!("invalid schema: {e}")))?;
+            RawType::described(kind, buf)
+        }
+        (None, Some(id)) => RawType::new(kind, size, align, id),
+        (None, None) => {
+            return Err(PyValueError::new_err(
+                "a payload type needs a schema (a dtype) or a schema id",
+            ));
+        }
+    };
+    if (ty.size, ty.align) != (size, align) {
+        return Err(PyValueError::new_err(format!(
+            "the schema describes {} bytes aligned to {}, the dtype {size} bytes aligned to \
+             {align}",
+            ty.size, ty.align
+        )));
+    }
+    Ok(match schema {
+        Some(id) => ty.with_id(id),
+        None => ty,
     })
 }
 
 /// Options of an open that waits up to `timeout` seconds for an initializing creator.
-fn open_options(schema: u64, timeout: f64) -> PyResult<OpenOptions> {
-    Ok(OpenOptions::new()
-        .init_timeout(seconds(timeout)?)
-        .schema(schema))
+fn open_options(timeout: f64) -> PyResult<OpenOptions> {
+    Ok(OpenOptions::new().init_timeout(seconds(timeout)?))
+}
+
+/// A schema as nested tuples: `("struct", name, size, align, [(field, offset, type)...])`,
+/// `("array", len, element)`, `("prim", "f32")`.
+fn schema_tree<'py>(py: Python<'py>, t: TypeView<'_>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match t.node() {
+        Node::Primitive(p) => ("prim", p.rust_name()).into_pyobject(py)?.into_any(),
+        Node::Array { element, len } => ("array", len, schema_tree(py, element)?)
+            .into_pyobject(py)?
+            .into_any(),
+        Node::Struct(s) => {
+            let mut fields = Vec::with_capacity(s.len());
+            for f in s.fields() {
+                fields.push((f.name, f.offset, schema_tree(py, f.ty)?));
+            }
+            ("struct", s.name, s.size, s.align, fields)
+                .into_pyobject(py)?
+                .into_any()
+        }
+        _ => py.None().into_bound(py),
+    })
+}
+
+/// Encodes a tree of [`schema_tree`]'s form.
+fn encode_tree(e: &mut Encoder<'_>, tree: &Bound<'_, PyAny>, depth: usize) -> PyResult<()> {
+    if depth > rtshm::schema::MAX_DEPTH {
+        return Err(PyValueError::new_err("the dtype nests too deep"));
+    }
+    let tag: String = tree.get_item(0)?.extract()?;
+    match tag.as_str() {
+        "prim" => {
+            let name: String = tree.get_item(1)?.extract()?;
+            let p = PRIMITIVES
+                .iter()
+                .find(|p| p.rust_name() == name)
+                .ok_or_else(|| PyValueError::new_err(format!("no schema type {name}")))?;
+            e.primitive(*p);
+        }
+        "array" => {
+            e.array(tree.get_item(1)?.extract()?);
+            encode_tree(e, &tree.get_item(2)?, depth + 1)?;
+        }
+        "struct" => {
+            let name: String = tree.get_item(1)?.extract()?;
+            let fields: Vec<Bound<'_, PyAny>> = tree.get_item(4)?.extract()?;
+            e.structure(
+                &name,
+                tree.get_item(2)?.extract()?,
+                tree.get_item(3)?.extract()?,
+                fields.len(),
+            );
+            for f in &fields {
+                let field: String = f.get_item(0)?.extract()?;
+                e.field(&field, f.get_item(1)?.extract()?);
+                encode_tree(e, &f.get_item(2)?, depth + 1)?;
+            }
+        }
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown schema node {other}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+const PRIMITIVES: [Primitive; 10] = [
+    Primitive::U8,
+    Primitive::U16,
+    Primitive::U32,
+    Primitive::U64,
+    Primitive::I8,
+    Primitive::I16,
+    Primitive::I32,
+    Primitive::I64,
+    Primitive::F32,
+    Primitive::F64,
+];
+
+/// The encoded schema of a tree (see `schema_tree`), checked: `ValueError` names what is wrong.
+#[pyfunction]
+fn encode_schema<'py>(py: Python<'py>, tree: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let mut measure = Encoder::new(&mut []);
+    encode_tree(&mut measure, tree, 0)?;
+    let mut bytes = vec![0u8; measure.len()];
+    let mut e = Encoder::new(&mut bytes);
+    encode_tree(&mut e, tree, 0)?;
+    let encoded = e
+        .finish()
+        .map_err(|err| PyValueError::new_err(format!("invalid schema: {err}")))?;
+    TypeView::parse(encoded)
+        .map_err(|err| PyValueError::new_err(format!("invalid schema: {err}")))?;
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// The tree of an encoded schema.
+#[pyfunction]
+fn decode_schema<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let view = TypeView::parse(bytes)
+        .map_err(|err| PyValueError::new_err(format!("invalid schema: {err}")))?;
+    schema_tree(py, view)
+}
+
+/// The schema's fingerprint (what a segment records without an explicit schema id).
+#[pyfunction]
+fn schema_fingerprint(bytes: &[u8]) -> PyResult<u64> {
+    let view = TypeView::parse(bytes)
+        .map_err(|err| PyValueError::new_err(format!("invalid schema: {err}")))?;
+    Ok(view.fingerprint())
+}
+
+/// `(kind, schema tree or None, value size, value alignment)` of the segment `name`, opened
+/// read-only like a tool.
+#[pyfunction]
+fn describe<'py>(
+    py: Python<'py>,
+    name: &str,
+    timeout: f64,
+) -> PyResult<(&'static str, Bound<'py, PyAny>, usize)> {
+    let options = open_options(timeout)?;
+    let view = py
+        .detach(|| Inspector::open_with(name, options))
+        .map_err(|e| open_error(py, e))?;
+    let tree = match view.schema() {
+        Some(t) => schema_tree(py, t)?,
+        None => py.None().into_bound(py),
+    };
+    Ok((kind_name(view.kind()), tree, view.geometry().value_size))
 }
 
 /// The bytes of `buf`, a C-contiguous buffer of `len` bytes, to read from.
@@ -289,7 +445,7 @@ impl RawWriter {
     /// Creates the segment; with `recover_timeout` (seconds), takes over or replaces an
     /// existing one as `RawPublisher::create_or_recover` does.
     #[staticmethod]
-    #[pyo3(signature = (name, kind, size, align, schema, capacity, mode, realtime_clock, recover_timeout=None))]
+    #[pyo3(signature = (name, kind, size, align, schema, descriptor, capacity, mode, realtime_clock, recover_timeout=None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "a flat call from the Python layer"
@@ -300,21 +456,21 @@ impl RawWriter {
         kind: &str,
         size: usize,
         align: usize,
-        schema: u64,
+        schema: Option<u64>,
+        descriptor: Option<Vec<u8>>,
         capacity: usize,
         mode: u32,
         realtime_clock: bool,
         recover_timeout: Option<f64>,
     ) -> PyResult<Self> {
-        let ty = raw_type(kind, size, align, schema)?;
+        let ty = raw_type(kind, size, align, schema, descriptor.as_deref())?;
         let create = create_options(mode, realtime_clock);
         let inner = match recover_timeout {
-            None => {
-                RawPublisher::create(name, ty, capacity, create).map_err(|e| create_error(py, e))?
-            }
+            None => RawPublisher::create(name, &ty, capacity, create)
+                .map_err(|e| create_error(py, e))?,
             Some(timeout) => {
-                let open = open_options(schema, timeout)?;
-                RawPublisher::create_or_recover(name, ty, capacity, (create, open))
+                let open = open_options(timeout)?;
+                RawPublisher::create_or_recover(name, &ty, capacity, (create, open))
                     .map_err(|e| takeover_error(py, e))?
             }
         };
@@ -322,19 +478,24 @@ impl RawWriter {
     }
 
     #[staticmethod]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a flat call from the Python layer"
+    )]
     fn open_existing(
         py: Python<'_>,
         name: &str,
         kind: &str,
         size: usize,
         align: usize,
-        schema: u64,
+        schema: Option<u64>,
+        descriptor: Option<Vec<u8>>,
         timeout: f64,
     ) -> PyResult<Self> {
-        let ty = raw_type(kind, size, align, schema)?;
-        let options = open_options(schema, timeout)?;
+        let ty = raw_type(kind, size, align, schema, descriptor.as_deref())?;
+        let options = open_options(timeout)?;
         let inner =
-            RawPublisher::open_existing(name, ty, options).map_err(|e| takeover_error(py, e))?;
+            RawPublisher::open_existing(name, &ty, options).map_err(|e| takeover_error(py, e))?;
         Ok(Self { inner: Some(inner) })
     }
 
@@ -402,17 +563,22 @@ struct RawReader {
 #[pymethods]
 impl RawReader {
     #[staticmethod]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a flat call from the Python layer"
+    )]
     fn open(
         py: Python<'_>,
         name: &str,
         kind: &str,
         size: usize,
         align: usize,
-        schema: u64,
+        schema: Option<u64>,
+        descriptor: Option<Vec<u8>>,
         timeout: f64,
     ) -> PyResult<Self> {
-        let ty = raw_type(kind, size, align, schema)?;
-        let options = open_options(schema, timeout)?;
+        let ty = raw_type(kind, size, align, schema, descriptor.as_deref())?;
+        let options = open_options(timeout)?;
         // Opening may wait for an initializing creator: let other threads run.
         let inner = py
             .detach(|| Inspector::open_as(name, &ty, options))
@@ -600,6 +766,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RawWriter>()?;
     m.add_class::<RawReader>()?;
     m.add_function(wrap_pyfunction!(schema_id, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(schema_fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(describe, m)?)?;
     m.add_function(wrap_pyfunction!(monotonic_ns, m)?)?;
     m.add_function(wrap_pyfunction!(list_segments, m)?)?;
     m.add_function(wrap_pyfunction!(remove, m)?)?;

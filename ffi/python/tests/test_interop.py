@@ -1,6 +1,7 @@
 """Rust and Python processes exchange values of a structured dtype through one segment, both
 ways: the Rust example `python_peer` (examples/python_peer.rs) writes while pytest reads, and
-reads while pytest writes. Both sides name the schema `rtshm-example/Pose64@1`."""
+reads while pytest writes. The segment carries the schema: Python reads without a dtype, and a
+field reordered or retyped on either side is refused with the field named."""
 
 import os
 import pathlib
@@ -27,7 +28,19 @@ Pose64 = np.dtype(
     ],
     align=True,
 )
-SCHEMA = rtshm.schema_id("rtshm-example/Pose64@1")
+# The same fields with `frame` and `quality` swapped (same size, same alignment).
+Reordered = np.dtype(
+    [
+        ("stamp", "<u8"),
+        ("position", "<f8", 3),
+        ("orientation", "<f4", 4),
+        ("velocity", "<f4", 3),
+        ("quality", "u1"),
+        ("flags", "u1"),
+        ("frame", "<u2"),
+    ],
+    align=True,
+)
 COUNT = 40
 
 
@@ -72,11 +85,18 @@ def test_a_rust_writer_and_a_python_reader(peer, name):
         deadline = time.monotonic() + 10
         while True:
             try:
-                sub = rtshm.Subscriber.open(name, Pose64, "ring", schema=SCHEMA)
+                sub = rtshm.Subscriber.open(name)
                 break
             except rtshm.NotFoundError:
                 assert time.monotonic() < deadline, "the Rust writer did not create the segment"
                 time.sleep(0.005)
+        # Without a dtype: the segment's schema gives names, offsets and itemsize.
+        assert sub.kind == "ring"
+        assert sub.dtype.names == Pose64.names
+        assert sub.dtype.itemsize == Pose64.itemsize
+        assert [sub.dtype.fields[f][1] for f in Pose64.names] == [
+            Pose64.fields[f][1] for f in Pose64.names
+        ]
         assert sub.writer_status().state == "alive"
         assert sub.writer_pid == child.pid
         cursor = sub.cursor("oldest")
@@ -85,9 +105,15 @@ def test_a_rust_writer_and_a_python_reader(peer, name):
             expected = np.array(pose(i), Pose64)
             assert got.tobytes() == expected.tobytes(), f"pose {i}: {got} != {expected}"
         assert cursor.missed == 0
-        # Without the schema the default (the dtype's) fingerprint does not match.
-        with pytest.raises(rtshm.TypeMismatchError):
-            rtshm.Subscriber.open(name, Pose64, "ring")
+        last = sub.latest()[1]
+        assert last["stamp"] == (COUNT - 1) * 1000 and last["flags"] == 0xA5
+        # The explicit dtype is checked against the segment's schema, field by field.
+        assert rtshm.Subscriber.open(name, Pose64, "ring").dtype == Pose64
+        with pytest.raises(rtshm.TypeMismatchError, match="field `quality`: segment has u8 at offset 62, this program u8 at offset 60"):
+            rtshm.Subscriber.open(name, Reordered, "ring")
+        retyped = np.dtype([(n, "<f8" if n == "stamp" else Pose64.fields[n][0]) for n in Pose64.names], align=True)
+        with pytest.raises(rtshm.TypeMismatchError, match="field `stamp`: segment has u64 at offset 0, this program f64"):
+            rtshm.Subscriber.open(name, retyped, "ring")
     finally:
         out, _ = child.communicate(input="", timeout=10)
     assert child.returncode == 0
@@ -95,7 +121,7 @@ def test_a_rust_writer_and_a_python_reader(peer, name):
 
 
 def test_a_python_writer_and_a_rust_reader(peer, name):
-    with rtshm.Publisher.create(name, Pose64, "ring", 64, schema=SCHEMA) as pub:
+    with rtshm.Publisher.create(name, Pose64, "ring", 64) as pub:
         child = subprocess.Popen(
             [peer, "read", name, str(COUNT)], stdout=subprocess.PIPE, text=True
         )
@@ -110,3 +136,12 @@ def test_a_python_writer_and_a_rust_reader(peer, name):
                 child.wait()
     assert child.returncode == 0, out
     assert out.strip() == f"read {COUNT}"
+
+
+def test_a_rust_reader_refuses_a_python_dtype_with_reordered_fields_naming_the_field(peer, name):
+    with rtshm.Publisher.create(name, Reordered, "ring", 64):
+        done = subprocess.run(
+            [peer, "read", name, "1"], capture_output=True, text=True, timeout=20
+        )
+    assert done.returncode == 1
+    assert "field `frame`: segment has u16 at offset 62, this program u16 at offset 60" in done.stderr, done.stderr
