@@ -7,6 +7,8 @@
 //! ```text
 //! cargo run --example python_peer -- write NAME COUNT   # a ring of COUNT poses, then waits
 //!                                                       # for stdin to close
+//! cargo run --example python_peer -- store NAME COUNT   # a SeqLock stored as fast as it
+//!                                                       # can until stdin closes
 //! cargo run --example python_peer -- read NAME COUNT    # reads COUNT poses a Python
 //!                                                       # publisher pushes; exit 0 if each
 //!                                                       # is the expected one
@@ -57,7 +59,7 @@ fn pose(i: u64) -> Pose64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(mode), Some(name), Some(count)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("usage: python_peer write|read NAME COUNT");
+        eprintln!("usage: python_peer write|store|read NAME COUNT");
         std::process::exit(2);
     };
     let Ok(count) = count.parse::<u64>() else {
@@ -66,8 +68,9 @@ fn main() {
     };
     let result = match mode.as_str() {
         "write" => write(name, count),
+        "store" => store(name, count),
         "read" => read(name, count),
-        _ => Err("mode must be write or read".into()),
+        _ => Err("mode must be write, store or read".into()),
     };
     if let Err(e) = result {
         eprintln!("python_peer: {e}");
@@ -85,6 +88,27 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
     println!("wrote {count}");
     // Stay (and keep the segment) until the test is done reading.
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// Stores poses 0, 1, 2... into a SeqLock as fast as it can (at least `count`), printing
+/// `stored COUNT` once `count` are done, until stdin closes: a reader sees stores in progress
+/// and must retry (the FORMAT.md reader's test).
+fn store(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let mut publisher = Publisher::<kind::SeqLock<Pose64>>::create(name)?;
+    for i in 0..count {
+        publisher.store(&pose(i));
+    }
+    println!("stored {count}");
+    // Stdin closes when the test is done: a thread waits for it while this one stores.
+    let watcher = std::thread::spawn(|| {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    });
+    let mut i = count;
+    while !watcher.is_finished() {
+        publisher.store(&pose(i));
+        i += 1;
+    }
     Ok(())
 }
 

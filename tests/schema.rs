@@ -157,7 +157,7 @@ mod reordered {
     }
 }
 
-#[cfg(all(feature = "std", not(miri)))]
+#[cfg(all(feature = "std", not(miri), not(rtshm_loom)))]
 #[test]
 fn a_segment_opens_only_with_the_same_fields_at_the_same_offsets() {
     use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
