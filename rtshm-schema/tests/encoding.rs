@@ -40,6 +40,24 @@ fn buf(t: &Type) -> SchemaBuf {
     SchemaBuf::of(t).expect("valid")
 }
 
+/// `IMU`'s fields.
+fn imu_fields() -> Vec<Field> {
+    match IMU {
+        Type::Struct(s) => s.fields.to_vec(),
+        _ => Vec::new(),
+    }
+}
+
+/// `IMU` with field `i` replaced by `field` (removed if `None`).
+fn imu_changed(i: usize, field: Option<Field>) -> SchemaBuf {
+    let mut fields = imu_fields();
+    match field {
+        Some(f) => fields[i] = f,
+        None => drop(fields.remove(i)),
+    }
+    imu_with(fields)
+}
+
 /// `IMU` with its fields replaced by `fields`.
 fn imu_with(fields: Vec<Field>) -> SchemaBuf {
     let s: &'static Struct = Box::leak(Box::new(Struct {
@@ -102,52 +120,16 @@ fn the_fingerprint_ignores_type_names_but_not_field_names_order_or_types() {
     assert_eq!(buf(&renamed_type).view().fingerprint(), base);
     assert_eq!(IMU.fingerprint(), base);
     assert_eq!(RENAMED.fingerprint(), base);
-    let renamed_field = imu_with(vec![
-        Field::new("stamp", 0, u64::TYPE),
-        Field::new("accel", 8, VEC3),
-        Field::new(
-            "points",
-            20,
-            Type::Array {
-                element: &VEC3,
-                len: 2,
-            },
-        ),
-        Field::new("temp", 44, i32::TYPE),
-    ]);
+    let renamed_field = imu_changed(0, Some(Field::new("stamp", 0, u64::TYPE)));
     assert_ne!(renamed_field.view().fingerprint(), base);
-    let retyped = imu_with(vec![
-        Field::new("stamp_ns", 0, i64::TYPE),
-        Field::new("accel", 8, VEC3),
-        Field::new(
-            "points",
-            20,
-            Type::Array {
-                element: &VEC3,
-                len: 2,
-            },
-        ),
-        Field::new("temp", 44, i32::TYPE),
-    ]);
+    let retyped = imu_changed(0, Some(Field::new("stamp_ns", 0, i64::TYPE)));
     assert_ne!(retyped.view().fingerprint(), base);
 }
 
 #[test]
 fn diff_names_the_field_and_both_types() {
     let found = buf(&IMU);
-    let retyped = imu_with(vec![
-        Field::new("stamp_ns", 0, u64::TYPE),
-        Field::new("accel", 8, VEC3),
-        Field::new(
-            "points",
-            20,
-            Type::Array {
-                element: &VEC3,
-                len: 2,
-            },
-        ),
-        Field::new("temp", 44, f32::TYPE),
-    ]);
+    let retyped = imu_changed(3, Some(Field::new("temp", 44, f32::TYPE)));
     let d = found.view().diff(&retyped.view()).expect("differs");
     assert_eq!(
         d.to_string(),
@@ -197,19 +179,17 @@ fn diff_goes_into_nested_structs_and_arrays_of_structs() {
             Field::new("w", 8, f32::TYPE),
         ],
     });
-    let other = imu_with(vec![
-        Field::new("stamp_ns", 0, u64::TYPE),
-        Field::new("accel", 8, VEC3),
-        Field::new(
+    let other = imu_changed(
+        2,
+        Some(Field::new(
             "points",
             20,
             Type::Array {
                 element: &VEC3D,
                 len: 2,
             },
-        ),
-        Field::new("temp", 44, i32::TYPE),
-    ]);
+        )),
+    );
     let imu = buf(&IMU);
     let d = imu.view().diff(&other.view()).unwrap();
     assert_eq!(
@@ -218,18 +198,7 @@ fn diff_goes_into_nested_structs_and_arrays_of_structs() {
     );
     let d = other.view().diff(&imu.view()).unwrap();
     assert!(matches!(d.what, Mismatch::Missing { name: "z" }));
-    let fewer = imu_with(vec![
-        Field::new("stamp_ns", 0, u64::TYPE),
-        Field::new("accel", 8, VEC3),
-        Field::new(
-            "points",
-            20,
-            Type::Array {
-                element: &VEC3,
-                len: 2,
-            },
-        ),
-    ]);
+    let fewer = imu_changed(3, None);
     assert_eq!(
         imu.view().diff(&fewer.view()).unwrap().to_string(),
         "field `temp`: the segment has it, this program does not"

@@ -308,6 +308,7 @@ fn hostile_capacities_never_overflow() {
     assert!(Geometry::of::<u8>(Kind::SeqLock, 2).is_err());
 }
 
+#[cfg(feature = "derive")]
 #[test]
 fn fingerprints_ignore_type_names_and_module_paths_but_not_fields() {
     mod a {

@@ -163,7 +163,7 @@ mod sealed {
 }
 
 /// A segment structure: [`kind::SeqLock`], [`kind::Ring`] or [`kind::TimeSeries`] of a
-/// [`Pod`] type that has a [`Schema`](crate::Schema) (`#[derive(rtshm::Schema)]`): the segment
+/// [`Pod`] type that has a [`Schema`] (`#[derive(rtshm::Schema)]`): the segment
 /// records it, and every opener compares its own, field by field.
 pub trait Structure: sealed::Structure {
     /// The value stored in the structure's words (`T`, or `Stamped<T>` for a time series).
