@@ -43,6 +43,7 @@ pub const fn schema_id(name: &str) -> u64 {
 /// makes them disagree.
 ///
 /// ```
+/// # #[cfg(feature = "derive")] {
 /// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
 /// #[repr(C)]
 /// struct Imu { stamp_ns: u64, accel: [f32; 3], gyro: [f32; 3] }
@@ -52,6 +53,7 @@ pub const fn schema_id(name: &str) -> u64 {
 /// struct Swapped { stamp_ns: u64, gyro: [f32; 3], accel: [f32; 3] }
 ///
 /// assert_ne!(rtshm::layout::fingerprint::<Imu>(), rtshm::layout::fingerprint::<Swapped>());
+/// # }
 /// ```
 #[must_use]
 pub fn fingerprint<T: Schema>() -> u64 {
