@@ -51,7 +51,7 @@ def pose(i):
         (float(i), -float(i), 0.5 * i),
         (1.0, 0.0, 0.0, np.float32(i) / np.float32(100.0)),
         (float(i),) * 3,
-        i,
+        i % 65536,
         i % 256,
         0xA5,
     )
