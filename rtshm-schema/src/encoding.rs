@@ -4,8 +4,8 @@
 //! ```text
 //! primitive   tag 0x01..=0x0a (u8 u16 u32 u64 i8 i16 i32 i64 f32 f64)
 //! array       tag 0x10, len u32, then the element's node
-//! struct      tag 0x11, name, size u32, align u32, field count u16,
-//!             then per field: name, offset u32, then the field type's node
+//! struct      tag 0x11, name, size u32, align u32, field count u16, body length u32,
+//!             then per field: name, offset u32, then the field type's node (the body)
 //! name        length u8 (1..=255), then that many bytes: an ASCII identifier
 //! ```
 //!
@@ -122,6 +122,22 @@ pub struct Encoder<'b> {
     error: Option<EncodeError>,
     /// Hashing instead of writing: the fingerprint's FNV-1a state.
     hash: Option<u64>,
+    /// The arrays and structs whose nodes are not complete yet, innermost last.
+    open: [Open; crate::MAX_DEPTH + 1],
+    depth: usize,
+}
+
+/// A node waiting for its children.
+#[derive(Clone, Copy, Debug)]
+enum Open {
+    /// An array: complete with its element.
+    Array,
+    /// A struct with `left` fields to come; its body length goes at `len_at` once complete.
+    Struct {
+        left: usize,
+        len_at: usize,
+        body: usize,
+    },
 }
 
 impl<'b> Encoder<'b> {
@@ -133,6 +149,52 @@ impl<'b> Encoder<'b> {
             len: 0,
             error: None,
             hash: None,
+            open: [Open::Array; crate::MAX_DEPTH + 1],
+            depth: 0,
+        }
+    }
+
+    fn push(&mut self, node: Open) {
+        match self.open.get_mut(self.depth) {
+            Some(slot) => {
+                *slot = node;
+                self.depth += 1;
+            }
+            None => self.fail("types nest deeper than MAX_DEPTH"),
+        }
+    }
+
+    /// A node is complete: so may be the array or struct it belongs to (a struct's body
+    /// length is written then).
+    fn completed(&mut self) {
+        while self.depth > 0 {
+            match &mut self.open[self.depth - 1] {
+                Open::Array => self.depth -= 1,
+                Open::Struct { left, len_at, body } => {
+                    *left -= 1;
+                    if *left > 0 {
+                        return;
+                    }
+                    let (len_at, body) = (*len_at, *body);
+                    self.depth -= 1;
+                    self.patch_u32(len_at, self.len - body);
+                }
+            }
+        }
+    }
+
+    /// Writes `v` at `at` (a placeholder written before); nothing when hashing.
+    fn patch_u32(&mut self, at: usize, v: usize) {
+        if self.hash.is_some() {
+            return;
+        }
+        match u32::try_from(v) {
+            Ok(v) => {
+                if let Some(dst) = self.buf.get_mut(at..at + 4) {
+                    dst.copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            Err(_) => self.fail("a struct's body is longer than u32::MAX"),
         }
     }
 
@@ -196,12 +258,14 @@ impl<'b> Encoder<'b> {
     /// A number node.
     pub fn primitive(&mut self, p: Primitive) {
         self.put(&[p.tag()]);
+        self.completed();
     }
 
     /// An array node of `len` elements; the element's node comes next.
     pub fn array(&mut self, len: usize) {
         self.put(&[TAG_ARRAY]);
         self.u32(len, "an array length is above u32::MAX");
+        self.push(Open::Array);
     }
 
     /// A struct node; `fields` fields come next, each [`Encoder::field`] and its type's node.
@@ -216,6 +280,20 @@ impl<'b> Encoder<'b> {
         match u16::try_from(fields) {
             Ok(n) => self.put(&n.to_le_bytes()),
             Err(_) => self.fail("a struct has more than 65535 fields"),
+        }
+        // The body length is derived from the fields: not part of the identity.
+        let len_at = self.len;
+        if self.hash.is_none() {
+            self.put(&[0; 4]);
+        }
+        if fields == 0 {
+            self.completed();
+        } else {
+            self.push(Open::Struct {
+                left: fields,
+                len_at,
+                body: self.len,
+            });
         }
     }
 
@@ -249,6 +327,11 @@ impl<'b> Encoder<'b> {
     pub fn finish(self) -> Result<&'b [u8], EncodeError> {
         if let Some(e) = self.error {
             return Err(e);
+        }
+        if self.depth > 0 {
+            return Err(EncodeError::OutOfRange(
+                "the schema is incomplete: an array or struct lacks its children",
+            ));
         }
         if self.len > self.buf.len() {
             return Err(EncodeError::TooLarge { needed: self.len });

@@ -102,6 +102,8 @@ enum Head<'a> {
         size: usize,
         align: usize,
         fields: usize,
+        /// Bytes of the fields that follow.
+        body: usize,
     },
 }
 
@@ -117,6 +119,7 @@ fn head<'a>(r: &mut Reader<'a>) -> Result<Head<'a>, DecodeError> {
             size: r.u32()?,
             align: r.u32()?,
             fields: r.u16()? as usize,
+            body: r.u32()?,
         }),
         _ => Err(DecodeError {
             at: r.at - 1,
@@ -135,6 +138,12 @@ fn scan(r: &mut Reader<'_>, depth: usize) -> Result<(usize, usize), DecodeError>
                 return Err(r.error("types nest deeper than MAX_DEPTH"));
             }
             let (size, align) = scan(r, depth + 1)?;
+            if len == 0 {
+                return Err(DecodeError {
+                    at: start,
+                    what: "an array has no elements (a type of size 0)",
+                });
+            }
             let total = size
                 .checked_mul(len)
                 .filter(|&t| u32::try_from(t).is_ok())
@@ -148,6 +157,7 @@ fn scan(r: &mut Reader<'_>, depth: usize) -> Result<(usize, usize), DecodeError>
             size,
             align,
             fields,
+            body,
             ..
         } => {
             if depth >= MAX_DEPTH {
@@ -159,6 +169,9 @@ fn scan(r: &mut Reader<'_>, depth: usize) -> Result<(usize, usize), DecodeError>
             }
             if size % align != 0 {
                 return Err(bad("a struct's size is not a multiple of its alignment"));
+            }
+            if size == 0 {
+                return Err(bad("a struct has size 0"));
             }
             let first = r.at;
             let mut end = 0;
@@ -184,13 +197,50 @@ fn scan(r: &mut Reader<'_>, depth: usize) -> Result<(usize, usize), DecodeError>
                     return Err(bad("two fields have the same name"));
                 }
             }
+            if r.at - first != body {
+                return Err(bad("a struct's fields do not fill its stated length"));
+            }
             Ok((size, align))
         }
     }
 }
 
-/// The names of the first `count` fields of a struct whose fields start at `first` (already
-/// validated).
+/// Moves past the node at `r` without checking it (it was validated, or the caller checks
+/// later): one jump per struct (its stated length), one step per array level. `None` if the
+/// bytes end first.
+fn skip(r: &mut Reader<'_>) -> Option<()> {
+    // Arrays nest at most MAX_DEPTH deep in validated bytes; the bound keeps a hostile chain
+    // short too.
+    for _ in 0..=MAX_DEPTH {
+        match head(r).ok()? {
+            Head::Primitive(_) => return Some(()),
+            Head::Array { .. } => {}
+            Head::Struct { body, .. } => {
+                r.take(body).ok()?;
+                return Some(());
+            }
+        }
+    }
+    None
+}
+
+/// The size and alignment stated by the node at the start of `bytes` (validated): a struct's
+/// own, an array's element's times its length, a number's.
+fn stated_shape(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut r = Reader { bytes, at: 0 };
+    let mut count = 1usize;
+    for _ in 0..=MAX_DEPTH {
+        match head(&mut r).ok()? {
+            Head::Primitive(p) => return Some((count.checked_mul(p.size())?, p.size())),
+            Head::Array { len } => count = count.checked_mul(len)?,
+            Head::Struct { size, align, .. } => return Some((count.checked_mul(size)?, align)),
+        }
+    }
+    None
+}
+
+/// The names of the first `count` fields of a struct whose fields start at `first` (each
+/// field's type validated already).
 fn field_names(bytes: &[u8], first: usize, count: usize) -> impl Iterator<Item = &str> {
     Fields {
         r: Reader { bytes, at: first },
@@ -291,7 +341,7 @@ impl<'a> Iterator for Fields<'a> {
         let name = r.name().ok()?;
         let offset = r.u32().ok()?;
         let start = r.at;
-        scan(r, 0).ok()?;
+        skip(r)?;
         Some(FieldView {
             name,
             offset,
@@ -335,10 +385,11 @@ impl<'a> StructView<'a> {
 }
 
 impl TypeView<'static> {
-    /// `struct Empty {}`: a schema with no fields.
+    /// `struct Empty {}`: no fields, size 0 (which `parse` refuses: only a stand-in where no
+    /// schema could be read).
     pub const EMPTY: Self = Self {
         bytes: &[
-            TAG_STRUCT, 5, b'E', b'm', b'p', b't', b'y', 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+            TAG_STRUCT, 5, b'E', b'm', b'p', b't', b'y', 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         ],
     };
 }
@@ -369,17 +420,22 @@ impl<'a> TypeView<'a> {
         };
         match head(&mut r) {
             Ok(Head::Primitive(p)) => Node::Primitive(p),
-            Ok(Head::Array { len }) => Node::Array {
-                element: TypeView {
-                    bytes: &self.bytes[r.at..],
-                },
-                len,
-            },
+            Ok(Head::Array { len }) => {
+                let start = r.at;
+                let end = skip(&mut r).map_or(start, |()| r.at);
+                Node::Array {
+                    element: TypeView {
+                        bytes: &self.bytes[start..end],
+                    },
+                    len,
+                }
+            }
             Ok(Head::Struct {
                 name,
                 size,
                 align,
                 fields,
+                ..
             }) => Node::Struct(StructView {
                 name,
                 size,
@@ -413,11 +469,7 @@ impl<'a> TypeView<'a> {
     }
 
     fn shape(&self) -> (usize, usize) {
-        let mut r = Reader {
-            bytes: self.bytes,
-            at: 0,
-        };
-        scan(&mut r, 0).unwrap_or((0, 1))
+        stated_shape(self.bytes).unwrap_or((0, 1))
     }
 
     /// The schema's identity: see [`Type::fingerprint`](crate::Type::fingerprint), which

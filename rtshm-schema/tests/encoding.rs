@@ -336,3 +336,61 @@ fn a_descriptor_that_lies_is_refused_when_encoded() {
     });
     assert!(SchemaBuf::of(&LIAR).is_err());
 }
+
+#[test]
+fn zero_sized_types_are_refused() {
+    let empty_array = encode(|e| {
+        e.array(0);
+        e.primitive(Primitive::U8);
+    });
+    assert!(refused(&empty_array).what.contains("no elements"));
+    let empty_struct = encode(|e| e.structure("S", 0, 1, 0));
+    assert!(refused(&empty_struct).what.contains("size 0"));
+}
+
+#[test]
+fn a_body_length_that_lies_is_refused() {
+    let mut bytes = buf(&IMU).as_bytes().to_vec();
+    // The root struct's body length follows tag, name ("Imu"), size, align and count.
+    let at = 1 + 1 + 3 + 4 + 4 + 2;
+    bytes[at] ^= 1;
+    assert!(TypeView::parse(&bytes).is_err());
+}
+
+/// Structs nested 15 deep with several fields each: checking and reading cost time linear in
+/// the bytes (each struct's stated length lets a reader step over it), not exponential in the
+/// depth, as a hostile segment could otherwise make every reader spin.
+#[test]
+fn deeply_nested_wide_structs_parse_in_linear_time() {
+    fn nest(e: &mut Encoder<'_>, depth: usize) -> usize {
+        if depth == 0 {
+            e.primitive(Primitive::U8);
+            return 1;
+        }
+        let inner = {
+            let mut probe = Encoder::new(&mut []);
+            nest(&mut probe, depth - 1);
+            // The inner size is 4^(depth-1): four fields per level.
+            4usize.pow(depth as u32 - 1)
+        };
+        e.structure("S", 4 * inner, 1, 4);
+        for (i, name) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            e.field(name, i * inner);
+            nest(e, depth - 1);
+        }
+        4 * inner
+    }
+    let mut bytes = vec![0u8; 1 << 22];
+    let mut e = Encoder::new(&mut bytes);
+    nest(&mut e, 8);
+    let encoded = e.finish().unwrap().to_vec();
+    let started = std::time::Instant::now();
+    let view = TypeView::parse(&encoded).unwrap();
+    assert_eq!(view.size(), 4usize.pow(8));
+    let _ = (view.fingerprint(), view.to_string());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

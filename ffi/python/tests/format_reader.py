@@ -30,7 +30,7 @@ class Lapped(Exception):
 
 def decode(buf, at=0, hashed=None):
     """Decodes the node at `at`: (numpy dtype, next offset). Appends the canonical bytes of the
-    fingerprint (the encoding without struct names) to `hashed`."""
+    fingerprint (the encoding without struct names and body lengths) to `hashed`."""
     tag = buf[at]
     if tag in PRIMS:
         hashed += buf[at:at + 1]
@@ -43,9 +43,10 @@ def decode(buf, at=0, hashed=None):
     if tag == 0x11:
         name_len = buf[at + 1]
         at2 = at + 2 + name_len
-        size, align, count = struct.unpack_from("<IIH", buf, at2)
+        size, align, count, body = struct.unpack_from("<IIHI", buf, at2)
         hashed += bytes([tag]) + buf[at2:at2 + 10]
-        at2 += 10
+        at2 += 14
+        body_start = at2
         names, formats, offsets = [], [], []
         for _ in range(count):
             n = buf[at2]
@@ -55,6 +56,7 @@ def decode(buf, at=0, hashed=None):
             offsets.append(offset)
             fdtype, at2 = decode(buf, at2 + 5 + n, hashed)
             formats.append(fdtype)
+        assert at2 - body_start == body
         dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": size})
         return dtype, at2
     raise ValueError(f"unknown tag {tag}")
