@@ -114,7 +114,68 @@ where
             ring_subscriber.latest_into(black_box(&mut dst))
         });
     });
+    #[cfg(feature = "peers")]
+    if SIZE <= 4096 {
+        peers::same_thread::<SIZE>(&mut g, label, &src, &mut dst);
+    }
     g.finish();
+}
+
+/// iceoryx2 0.10 doing the same work in the same group (feature `peers`): publish-subscribe
+/// `send_copy` + `receive`, and a blackboard entry's `update_with_copy` + `get`, all in this
+/// thread (the same-thread rows of rtshm above).
+#[cfg(feature = "peers")]
+mod peers {
+    use std::hint::black_box;
+
+    use criterion::BenchmarkGroup;
+    use criterion::measurement::WallTime;
+    use iceoryx2::prelude::*;
+
+    pub(crate) fn same_thread<const SIZE: usize>(
+        g: &mut BenchmarkGroup<'_, WallTime>,
+        label: &str,
+        src: &[u8; SIZE],
+        dst: &mut [u8; SIZE],
+    ) {
+        let node = NodeBuilder::new()
+            .create::<ipc::Service>()
+            .expect("iceoryx2 node");
+        let name = super::common::segment_name(&format!("iox-{label}"));
+        let service = node
+            .service_builder(&name.as_str().try_into().expect("service name"))
+            .publish_subscribe::<[u8; SIZE]>()
+            .open_or_create()
+            .expect("iceoryx2 service");
+        let publisher = service.publisher_builder().create().expect("publisher");
+        let subscriber = service.subscriber_builder().create().expect("subscriber");
+        g.bench_function("iceoryx2_send_copy_receive", |b| {
+            b.iter(|| {
+                publisher.send_copy(*black_box(src)).expect("send");
+                let sample = subscriber.receive().expect("receive").expect("a sample");
+                dst.copy_from_slice(sample.payload());
+                black_box(&dst);
+            });
+        });
+        let name = super::common::segment_name(&format!("iox-bb-{label}"));
+        let board = node
+            .service_builder(&name.as_str().try_into().expect("service name"))
+            .blackboard_creator::<u64>()
+            .add::<[u8; SIZE]>(0, [0; SIZE])
+            .create()
+            .expect("iceoryx2 blackboard");
+        let writer = board.writer_builder().create().expect("writer");
+        let entry = writer.entry::<[u8; SIZE]>(&0).expect("writer entry");
+        let reader = board.reader_builder().create().expect("reader");
+        let read = reader.entry::<[u8; SIZE]>(&0).expect("reader entry");
+        g.bench_function("iceoryx2_blackboard_update_get", |b| {
+            b.iter(|| {
+                entry.update_with_copy(*black_box(src));
+                *dst = *read.get();
+                black_box(&dst);
+            });
+        });
+    }
 }
 
 fn copies(c: &mut Criterion) {

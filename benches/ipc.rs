@@ -22,10 +22,21 @@ use rtshm::{Ring, SeqLock, Version};
 /// time the pinger took. Both sides spin on a flag (not a sleeping barrier) until both run on
 /// their cores, so the timing does not include waking an idle CPU.
 fn round_trips(iters: u64, pinger: impl FnOnce(u64), ponger: impl FnOnce(u64) + Send) -> Duration {
+    round_trips_prepared(iters, pinger, || ponger)
+}
+
+/// [`round_trips`] whose ponger is made by `prepare` on its own thread, untimed (for ports that
+/// must stay on the thread that made them).
+fn round_trips_prepared<P: FnOnce(u64)>(
+    iters: u64,
+    pinger: impl FnOnce(u64),
+    prepare: impl FnOnce() -> P + Send,
+) -> Duration {
     let ready = AtomicBool::new(false);
     thread::scope(|s| {
         s.spawn(|| {
             common::pin_to(1);
+            let ponger = prepare();
             ready.store(true, Ordering::Release);
             ponger(iters);
         });
@@ -139,6 +150,169 @@ fn rings(iters: u64) -> Duration {
     )
 }
 
+/// The limit of any two-direction protocol: one line per direction, each written by one side
+/// only (what two SeqLocks or two rings are), a counter passed back and forth.
+fn two_lines(iters: u64) -> Duration {
+    let (ping, pong) = (Padded(AtomicU64::new(0)), Padded(AtomicU64::new(0)));
+    let (ping, pong) = (&ping.0, &pong.0);
+    round_trips(
+        iters,
+        |n| {
+            for i in 1..=n {
+                ping.store(i, Ordering::Release);
+                while pong.load(Ordering::Acquire) != i {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            for i in 1..=n {
+                while ping.load(Ordering::Acquire) != i {
+                    spin_loop();
+                }
+                pong.store(i, Ordering::Release);
+            }
+        },
+    )
+}
+
+/// Two shm SeqLock segments of 64-byte values, one per direction: the same round trip as
+/// [`seqlocks`] through `Publisher`/`Subscriber` (wait support and heartbeat included).
+fn shm_seqlocks(iters: u64) -> Duration {
+    use rtshm::shm::{Publisher, Subscriber, kind};
+    type K = kind::SeqLock<[u64; 8]>;
+    let (a, b) = (
+        common::segment_name("rt-seqlock-a"),
+        common::segment_name("rt-seqlock-b"),
+    );
+    let mut ping = Publisher::<K>::create(&a).expect("segment");
+    let mut pong = Publisher::<K>::create(&b).expect("segment");
+    let (ping_in, pong_in) = (
+        Subscriber::<K>::open(&a).expect("open"),
+        Subscriber::<K>::open(&b).expect("open"),
+    );
+    let observe = |sub: &Subscriber<K>, want: u64| loop {
+        if let Ok((v, _)) = sub.try_load()
+            && v[0] == want
+        {
+            return;
+        }
+        spin_loop();
+    };
+    round_trips(
+        iters,
+        |n| {
+            for i in 1..=n {
+                ping.store(&[i; 8]);
+                observe(&pong_in, i);
+            }
+        },
+        |n| {
+            for i in 1..=n {
+                observe(&ping_in, i);
+                pong.store(&[i; 8]);
+            }
+        },
+    )
+}
+
+/// Two shm ring segments of `u64`, one per direction, read by cursors.
+fn shm_rings(iters: u64) -> Duration {
+    use rtshm::shm::{Publisher, Subscriber, kind};
+    type K = kind::Ring<u64>;
+    let (a, b) = (
+        common::segment_name("rt-ring-a"),
+        common::segment_name("rt-ring-b"),
+    );
+    let mut ping = Publisher::<K>::create(&a, 8).expect("segment");
+    let mut pong = Publisher::<K>::create(&b, 8).expect("segment");
+    let (ping_in, pong_in) = (
+        Subscriber::<K>::open(&a).expect("open"),
+        Subscriber::<K>::open(&b).expect("open"),
+    );
+    round_trips(
+        iters,
+        |n| {
+            let mut c = pong_in.cursor_from_oldest();
+            for i in 1..=n {
+                ping.push(&i);
+                while c.next() != Ok(Some(i)) {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            let mut c = ping_in.cursor_from_oldest();
+            for i in 1..=n {
+                while c.next() != Ok(Some(i)) {
+                    spin_loop();
+                }
+                pong.push(&i);
+            }
+        },
+    )
+}
+
+/// iceoryx2 0.10 publish-subscribe, one service per direction, each side polling `receive`
+/// (feature `peers`). Its nodes and ports stay on the thread that made them.
+#[cfg(feature = "peers")]
+fn iceoryx2_pubsub(iters: u64) -> Duration {
+    use iceoryx2::port::subscriber::Subscriber;
+    use iceoryx2::prelude::*;
+    type Service =
+        iceoryx2::service::port_factory::publish_subscribe::PortFactory<ipc::Service, u64, ()>;
+    let (ping_name, pong_name) = (
+        common::segment_name("iox-ping"),
+        common::segment_name("iox-pong"),
+    );
+    let open = |node: &Node<ipc::Service>, name: &str| -> Service {
+        node.service_builder(&name.try_into().expect("name"))
+            .publish_subscribe::<u64>()
+            .open_or_create()
+            .expect("iceoryx2 service")
+    };
+    fn take(sub: &Subscriber<ipc::Service, u64, ()>, want: u64) {
+        loop {
+            if let Ok(Some(sample)) = sub.receive()
+                && *sample == want
+            {
+                return;
+            }
+            spin_loop();
+        }
+    }
+    let node = NodeBuilder::new()
+        .create::<ipc::Service>()
+        .expect("iceoryx2 node");
+    let (ping, pong) = (open(&node, &ping_name), open(&node, &pong_name));
+    let ping_out = ping.publisher_builder().create().expect("publisher");
+    let pong_in = pong.subscriber_builder().create().expect("subscriber");
+    round_trips_prepared(
+        iters,
+        |n| {
+            for i in 1..=n {
+                ping_out.send_copy(i).expect("send");
+                take(&pong_in, i);
+            }
+        },
+        || {
+            let node = NodeBuilder::new()
+                .create::<ipc::Service>()
+                .expect("iceoryx2 node");
+            let (ping, pong) = (open(&node, &ping_name), open(&node, &pong_name));
+            let ping_in = ping.subscriber_builder().create().expect("subscriber");
+            let pong_out = pong.publisher_builder().create().expect("publisher");
+            move |n| {
+                let _node = node;
+                for i in 1..=n {
+                    take(&ping_in, i);
+                    pong_out.send_copy(i).expect("send");
+                }
+            }
+        },
+    )
+}
+
 fn futex(iters: u64) -> Duration {
     use rustix::thread::futex;
     let word = Padded(AtomicU32::new(0));
@@ -228,6 +402,11 @@ fn round_trip(c: &mut Criterion) {
     let _ = common::cpu_list();
     let mut g = c.benchmark_group("round_trip");
     g.bench_function("cache_line_ping_pong", |b| b.iter_custom(cache_line));
+    g.bench_function("two_line_ping_pong", |b| b.iter_custom(two_lines));
+    g.bench_function("shm_seqlock_64B", |b| b.iter_custom(shm_seqlocks));
+    g.bench_function("shm_ring_u64", |b| b.iter_custom(shm_rings));
+    #[cfg(feature = "peers")]
+    g.bench_function("iceoryx2_pubsub_u64", |b| b.iter_custom(iceoryx2_pubsub));
     g.bench_function("seqlock_u64", |b| {
         b.iter_custom(|n| seqlocks(n, |i| i, |v| *v));
     });

@@ -83,6 +83,15 @@ pub(crate) fn fence(order: Ordering) {
     backend::fence(order);
 }
 
+/// A compiler-only fence: no instruction, the compiler keeps the program order of memory
+/// accesses across it. The light side of an asymmetric fence (`wait.rs`); loom does not model
+/// it (its models use the symmetric fences).
+#[cfg(all(feature = "std", not(rtshm_loom)))] // the shm writer only
+#[inline(always)]
+pub(crate) fn compiler_fence(order: Ordering) {
+    core::sync::atomic::compiler_fence(order);
+}
+
 macro_rules! atomic {
     ($(#[$doc:meta])* $name:ident($int:ty)) => {
         $(#[$doc])*

@@ -28,7 +28,39 @@
 //! permission gives, no more. The futex wake count is `i32::MAX` (the kernel reads the count as
 //! a signed `int`: `u32::MAX` would be -1 and wake only one sleeper).
 //!
-//! Cost when nobody waits: one `SeqCst` fence and one relaxed load per store, no RMW, no syscall.
+//! # The asymmetric handshake
+//!
+//! The writer's `SeqCst` fence costs a full barrier (`lock or` on x86_64, ~8 ns) on every store,
+//! although a reader sleeps rarely. Where Linux offers it, the two sides split the cost
+//! unevenly instead (the asymmetric Dekker pattern of folly's `asymmetricLightBarrier` and of
+//! userspace RCU): the writer orders its store before its look at `notify` with a compiler-only
+//! fence, and the reader, about to sleep anyway, calls
+//! `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)` after setting the bit and before its
+//! re-check. The call runs a full memory barrier on every CPU that is running a thread of a
+//! process registered with `MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED` (the writer's process
+//! registers when it creates or takes over a segment), and a thread that is not running passes
+//! a barrier when it is switched out. So at the moment of that barrier the writer is either
+//!
+//! - before it: its look at `notify` (program-ordered after its store by the compiler fence,
+//!   and not yet executed, or executed after the barrier) comes after the reader's `fetch_or`,
+//!   which the barrier made visible: it sees the bit and wakes; or
+//! - after it: its store, made before the barrier, is visible to the reader's re-check, which
+//!   the membarrier call orders after the barrier.
+//!
+//! Either way no wake-up is lost, with no fence instruction on the store path. The writer
+//! records which handshake it uses in the header (`BARRIER_OFFSET`: 0 symmetric, 1 asymmetric);
+//! it writes the word before its first store and follows it with a `SeqCst` fence, and readers
+//! read it after their own `SeqCst` fence, so a reader that could see the old mode of a writer
+//! taken over meanwhile still meets the new writer's fence in the total order. Where
+//! membarrier is missing (not Linux 4.16+, refused by seccomp) the writer keeps the symmetric
+//! fences; a reader whose call fails although the writer is asymmetric falls back to
+//! `MEMBARRIER_CMD_GLOBAL` (slower, no registration needed), and failing that naps at most
+//! 1 ms between re-checks. Loom models the symmetric protocol only: a compiler fence and a
+//! system call are outside its model; the process-level stress test (`tests/lifecycle.rs`)
+//! runs both.
+//!
+//! Cost when nobody waits: one relaxed load per store (asymmetric), or one `SeqCst` fence and
+//! one relaxed load (symmetric); no RMW, no syscall.
 
 use crate::sync::{AtomicU32, Ordering, fence};
 
@@ -39,18 +71,42 @@ pub(crate) const SLEEPING: u32 = 1;
 pub(crate) const WAKE_ALL: u32 = i32::MAX as u32;
 
 /// Writer side, after a store: wakes sleepers if any may sleep. `wake` issues the futex wake.
-/// Returns whether it did.
-#[inline]
-pub(crate) fn wake_waiters(notify: &AtomicU32, wake: impl FnOnce(&AtomicU32)) -> bool {
-    // SYNC POINT wait-handshake (writer). SeqCst: pairs with the reader's side of
-    // wait-handshake (fence-fence total order): either this fence is first and the reader's
-    // re-check sees the store made before it, or the reader's is first and the load below sees
-    // its bit.
-    fence(Ordering::SeqCst);
-    let mut n = notify.load(Ordering::Relaxed);
+/// `asymmetric`: this process is registered for `MEMBARRIER_CMD_GLOBAL_EXPEDITED`, and the
+/// header says so (see the module docs). Returns whether it woke.
+#[inline(always)]
+pub(crate) fn wake_waiters(
+    notify: &AtomicU32,
+    asymmetric: bool,
+    wake: impl FnOnce(&AtomicU32),
+) -> bool {
+    if asymmetric {
+        // SYNC POINT wait-handshake (writer, asymmetric). Compiler-only: pairs with the
+        // reader's membarrier of wait-handshake, which runs a full barrier on this CPU at some
+        // point; the compiler keeps the store before the load below, the barrier orders them
+        // for the reader.
+        #[cfg(all(feature = "std", not(rtshm_loom)))]
+        crate::sync::compiler_fence(Ordering::SeqCst);
+        #[cfg(not(all(feature = "std", not(rtshm_loom))))]
+        fence(Ordering::SeqCst);
+    } else {
+        // SYNC POINT wait-handshake (writer). SeqCst: pairs with the reader's side of
+        // wait-handshake (fence-fence total order): either this fence is first and the reader's
+        // re-check sees the store made before it, or the reader's is first and the load below
+        // sees its bit.
+        fence(Ordering::SeqCst);
+    }
+    let n = notify.load(Ordering::Relaxed);
     if n & SLEEPING == 0 {
         return false;
     }
+    wake_slow(notify, n, wake);
+    true
+}
+
+/// The rare half of [`wake_waiters`]: clear the bit, bump the epoch, wake.
+#[cold]
+#[inline(never)]
+fn wake_slow(notify: &AtomicU32, mut n: u32, wake: impl FnOnce(&AtomicU32)) {
     loop {
         let next = (n & !SLEEPING).wrapping_add(2);
         // SYNC POINT wait-epoch (writer). Release: pairs with the reader's side of
@@ -66,16 +122,18 @@ pub(crate) fn wake_waiters(notify: &AtomicU32, wake: impl FnOnce(&AtomicU32)) ->
         }
     }
     wake(notify);
-    true
 }
 
 /// Reader side: returns `check()`'s first `Some`, setting the sleeping bit (when the reader may
 /// write `notify`) and sleeping with `sleep(notify, expected)` in between. `sleep` returns
 /// `false` when the deadline has passed; then `check` runs once more. A reader that may not
-/// write the word (`can_register` false) only polls: `sleep` must then nap briefly.
+/// write the word (`can_register` false) only polls: `sleep` must then nap briefly. `heavy`
+/// runs between the reader's fence and its re-check: the heavy side of the asymmetric
+/// handshake when the writer uses it (see the module docs), nothing otherwise.
 pub(crate) fn wait<R>(
     notify: &AtomicU32,
     can_register: bool,
+    mut heavy: impl FnMut(),
     mut check: impl FnMut() -> Option<R>,
     mut sleep: impl FnMut(&AtomicU32, u32) -> bool,
 ) -> Option<R> {
@@ -93,6 +151,7 @@ pub(crate) fn wait<R>(
         // fence after the `fetch_or` that read the writer's epoch bump, it makes the re-check
         // below see the store that caused a wake-up.
         fence(Ordering::SeqCst);
+        heavy();
         if let Some(r) = check() {
             return Some(r);
         }
@@ -118,6 +177,7 @@ mod loom_model {
             wait(
                 &notify,
                 true,
+                || {},
                 || {
                     let v = data.load(Ordering::Relaxed);
                     fence(Ordering::Acquire);
@@ -146,7 +206,7 @@ mod loom_model {
             let notify = Arc::new(AtomicU32::new(0));
             let reader = waiting_reader(data.clone(), notify.clone());
             data.store(7, Ordering::Release);
-            wake_waiters(&notify, |_| {});
+            wake_waiters(&notify, false, |_| {});
             assert_eq!(reader.join().unwrap(), 7);
         });
     }

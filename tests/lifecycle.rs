@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{scaled, spawn_child};
+use common::{scaled, spawn_child, spawn_child_env};
 use rtshm::Version;
 use rtshm::layout::{self, Geometry, Kind, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET};
 use rtshm::liveness::{OwnerToken, WriterStatus};
@@ -171,6 +171,71 @@ fn child_process_entry() {
             }
             thread::sleep(Duration::from_secs(60));
         }
+        // One side of a store/wait ping-pong: `<base>@first@<n>` stores 1..=n on `<base>-a`,
+        // each after `<base>-b` echoed the one before; `<base>@second@<n>` echoes. Exits 3
+        // if a wait outlived the other side's store by more than 50 ms (a lost wake-up sleeps
+        // until the 5 s timeout), printing the count and the slowest wait.
+        "pingpong" => {
+            let mut parts = arg.split('@');
+            let (base, side, n) = (
+                parts.next().unwrap(),
+                parts.next().unwrap(),
+                parts.next().unwrap().parse::<u64>().unwrap(),
+            );
+            let (mine, theirs) = match side {
+                "first" => ("a", "b"),
+                _ => ("b", "a"),
+            };
+            let mut out = Publisher::<Value>::create(&format!("{base}-{mine}")).unwrap();
+            let input = loop {
+                match Subscriber::<Value>::open(&format!("{base}-{theirs}")) {
+                    Ok(s) => break s,
+                    Err(_) => thread::sleep(Duration::from_millis(1)),
+                }
+            };
+            let (mut late, mut slowest) = (0u64, Duration::ZERO);
+            let mut seen = Version::INITIAL;
+            // Waits for the other side's value `want` (stored after `since`).
+            let mut wait_for = |want: u64, since: Instant| loop {
+                match input.wait_newer(seen, Duration::from_secs(5)) {
+                    Ok((v, version)) => {
+                        seen = version;
+                        if v >= want {
+                            let took = since.elapsed();
+                            slowest = slowest.max(took);
+                            if took > Duration::from_millis(50) {
+                                late += 1;
+                            }
+                            return v;
+                        }
+                    }
+                    Err(_) => late += 1,
+                }
+            };
+            if side == "first" {
+                for i in 1..=n {
+                    let stored = Instant::now();
+                    out.store(&i);
+                    assert_eq!(wait_for(i, stored), i);
+                }
+            } else {
+                let mut last = Instant::now();
+                loop {
+                    let v = wait_for(1, last);
+                    last = Instant::now();
+                    out.store(&v);
+                    if v == n {
+                        break;
+                    }
+                }
+            }
+            // One write, so the two processes' lines do not interleave.
+            let line = format!("{side}: {n} hand-offs, {late} late, slowest {slowest:?}\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
+            // Keep the segment for the other side's last read.
+            thread::sleep(Duration::from_millis(200));
+            std::process::exit(if late == 0 { 0 } else { 3 });
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -226,6 +291,31 @@ fn exactly_one_of_two_racing_creators_wins_every_name() {
         let _ = shm::remove(&format!("{base}-r{k}"));
     }
     eprintln!("{count} races, {second_won} won by the second process");
+}
+
+/// The wait handshake loses no wake-up, asymmetric (membarrier) and symmetric (SeqCst fences)
+/// alike: two processes pass a value back and forth, each waiting (asleep on the futex) for
+/// the other's store, 10^6 hand-offs per handshake; no wait outlives the store it waits for by
+/// more than 50 ms.
+#[test]
+fn a_million_store_wait_hand_offs_lose_no_wake_up_in_either_handshake() {
+    let _guard = serial();
+    let round_trips = scaled(500_000);
+    for (mode, env) in [
+        ("asymmetric", &[][..]),
+        ("symmetric", &[("RTSHM_BARRIER", "symmetric")][..]),
+    ] {
+        let base = name(&format!("handoff-{mode}"));
+        let first = spawn_child_env("pingpong", &format!("{base}@first@{round_trips}"), env);
+        let second = spawn_child_env("pingpong", &format!("{base}@second@{round_trips}"), env);
+        for (side, mut child) in [("first", first), ("second", second)] {
+            let status = child.wait().unwrap();
+            assert!(
+                status.success(),
+                "{mode} handshake, {side} side: {status} (3: a late wake-up)"
+            );
+        }
+    }
 }
 
 #[test]

@@ -150,7 +150,7 @@ unsafe impl bytemuck::Zeroable for HeaderLine0 {}
 unsafe impl bytemuck::Pod for HeaderLine0 {}
 
 /// Byte offset of the writer-owned header line (owner u64, epoch u64, heartbeat_ns u64,
-/// pid_ns u64).
+/// pid_ns u64, barrier u64).
 pub const WRITER_LINE_OFFSET: usize = 128;
 /// Byte offset of `owner`, the writer's [`OwnerToken`](crate::liveness::OwnerToken) word.
 pub const OWNER_OFFSET: usize = WRITER_LINE_OFFSET;
@@ -161,6 +161,10 @@ pub const HEARTBEAT_OFFSET: usize = WRITER_LINE_OFFSET + 16;
 /// Byte offset of `pid_ns`, the owner's PID namespace
 /// ([`PidNamespace`](crate::liveness::PidNamespace)): its PID means something only there.
 pub const PID_NS_OFFSET: usize = WRITER_LINE_OFFSET + 24;
+/// Byte offset of `barrier`, the wait handshake the writer uses (u64): 0 symmetric (`SeqCst`
+/// fences on both sides), 1 asymmetric (a compiler fence on the writer's side, `membarrier`
+/// on the sleeping reader's; see `wait.rs`). Written by the writer before its first store.
+pub const BARRIER_OFFSET: usize = WRITER_LINE_OFFSET + 32;
 /// Byte offset of `notify`, the 32-bit futex word readers sleep on (readers' page): bit 0 "a
 /// reader may be sleeping", bits 1..31 the wake epoch (ARCHITECTURE.md, "Blocking waits").
 pub const NOTIFY_OFFSET: usize = READERS_OFFSET;

@@ -9,7 +9,8 @@
 //! offset 0      line 0 (written once by the creator): magic, layout_version (stored last),
 //!               kind, fingerprint, payload size/align, capacity, clock, flags, total_len,
 //!               created_ns, value_size
-//! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, owner's PID namespace
+//! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, owner's PID namespace,
+//!               the wait handshake (barrier)
 //! offset 256    the schema block: encoding version, length, the encoded schema
 //! LAYOUT_PAGE   readers' page: notify (futex word: sleeping bit + wake epoch)
 //! 2*LAYOUT_PAGE the structure
@@ -28,10 +29,10 @@ mod validate;
 
 pub use geometry::{Geometry, MAX_PAYLOAD_ALIGN, Shape};
 pub use header::{
-    DATA_OFFSET, EPOCH_OFFSET, HEARTBEAT_OFFSET, HeaderLine0, Kind, LAYOUT_PAGE, LAYOUT_VERSION,
-    MAGIC, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET, SCHEMA_ENCODING,
-    SCHEMA_MAX_LEN, SCHEMA_OFFSET, SLOTS_OFFSET, WRITER_LINE_OFFSET, clock_from_raw, clock_to_raw,
-    header_for,
+    BARRIER_OFFSET, DATA_OFFSET, EPOCH_OFFSET, HEARTBEAT_OFFSET, HeaderLine0, Kind, LAYOUT_PAGE,
+    LAYOUT_VERSION, MAGIC, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET,
+    SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET, SLOTS_OFFSET, WRITER_LINE_OFFSET,
+    clock_from_raw, clock_to_raw, header_for,
 };
 pub use schema::{fingerprint, schema_id};
 pub use validate::{Expected, LayoutError, check_version, validate, validate_raw, validate_shape};

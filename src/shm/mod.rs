@@ -30,6 +30,7 @@
 //!
 //! Layout, header and validation: [`crate::layout`].
 
+mod barrier;
 mod cells;
 mod inspect;
 mod list;
@@ -123,7 +124,7 @@ impl std::error::Error for TakeoverError {
 }
 
 use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind};
-use crate::ring::{Capacity, Cursor, GetError, Lapped, RingHead, RingRef, Slot};
+use crate::ring::{Cursor, GetError, Lapped, RingHead, RingRef, Slot};
 use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
 use crate::{Busy, Payload, SeqLock, Stamped, Timestamp, Version};
 use segment::Segment;
@@ -616,10 +617,12 @@ impl std::error::Error for TimedOut {}
 
 // ---- Ring -------------------------------------------------------------------------------
 
-/// The ring in `segment` (a Ring or TimeSeries segment, validated).
+/// The ring in `segment` (a Ring or TimeSeries segment, validated): no check on the way, the
+/// geometry and capacity were checked once at open.
+#[inline(always)]
 fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
     let base = segment.data();
-    let capacity = segment.geometry().capacity;
+    let capacity = segment.capacity();
     // SAFETY: the geometry (validated at open, computed at creation) puts a `RingHead` at the
     // data start followed by `capacity` slots of `V`, inside a mapping that lives as long as
     // `segment`; both are accessed only atomically, and subscribers only load.
@@ -628,17 +631,11 @@ fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
             &*base.cast::<RingHead>(),
             core::slice::from_raw_parts(
                 base.add(core::mem::size_of::<RingHead>()).cast::<Slot<V>>(),
-                capacity,
+                capacity.get(),
             ),
         )
     };
-    // The geometry's capacity is a validated power of two, so the fallback never applies; it
-    // would still only index the first slot.
-    RingRef::with_capacity(
-        head,
-        slots,
-        Capacity::new(capacity).unwrap_or(Capacity::ONE),
-    )
+    RingRef::with_capacity(head, slots, capacity)
 }
 
 impl<T: Pod + Schema> Publisher<kind::Ring<T>> {

@@ -21,9 +21,9 @@ use std::vec::Vec;
 use rtshm_schema::{EncodeError, SchemaBuf, TypeView};
 
 use crate::layout::{
-    self, DATA_OFFSET, EPOCH_OFFSET, Geometry, HEARTBEAT_OFFSET, HeaderLine0, LAYOUT_PAGE,
-    LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET,
-    SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET,
+    self, BARRIER_OFFSET, DATA_OFFSET, EPOCH_OFFSET, Geometry, HEARTBEAT_OFFSET, HeaderLine0,
+    LAYOUT_PAGE, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET,
+    READERS_OFFSET, SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET,
 };
 use crate::liveness::{OwnerToken, PidNamespace, WriterStatus};
 use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
@@ -457,6 +457,12 @@ pub(crate) struct Segment {
     header: HeaderLine0,
     /// The schema this handle wrote or read (never re-read).
     schema: Option<SchemaBuf>,
+    /// A writer's wait handshake: whether its stores skip the `SeqCst` fence (see
+    /// `crate::wait`). Set by [`Segment::set_barrier`]; false for readers.
+    asymmetric: bool,
+    /// The geometry's capacity as a [`Capacity`](crate::ring::Capacity), checked once (a
+    /// validated power of two; 1 for a SeqLock).
+    capacity: crate::ring::Capacity,
     unlink_on_drop: bool,
 }
 
@@ -842,7 +848,7 @@ impl Segment {
         let schema = schema
             .transpose()
             .map_err(|e| CreateError::Schema(EncodeError::Invalid(e)))?;
-        let this = Self::writable(backing, fd, map, geometry, published, schema);
+        let mut this = Self::writable(backing, fd, map, geometry, published, schema);
         // The owner comes before the version: whoever sees the segment sees its live writer,
         // so no second publisher can take it for unowned.
         this.owner()
@@ -851,6 +857,7 @@ impl Segment {
             .store(PidNamespace::current().to_raw(), Ordering::Relaxed);
         this.heartbeat()
             .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
+        this.set_barrier();
         // SAFETY: the mapping is page-aligned and holds the header page; readers access the
         // header and the schema block (a multiple of 8 bytes, 8-aligned) only through
         // `load_words` after the version, and the version word through an `AtomicUsize`, the
@@ -892,8 +899,24 @@ impl Segment {
             geometry,
             header,
             schema,
+            asymmetric: false,
+            capacity: checked_capacity(&geometry),
             unlink_on_drop: false,
         }
+    }
+
+    /// Records this process's wait handshake in the header for a writer about to store (the
+    /// creator, or a takeover after winning the owner word), then a `SeqCst` fence: a reader
+    /// reads the word after its own `SeqCst` fence, so one that still sees the previous
+    /// writer's handshake has its registration seen by this writer's first look at `notify`
+    /// (`crate::wait`, module docs).
+    pub(crate) fn set_barrier(&mut self) {
+        let mode = super::barrier::writer_mode();
+        self.writer_word(BARRIER_OFFSET)
+            .store(mode, Ordering::Relaxed);
+        // SYNC POINT wait-mode (writer). SeqCst: pairs with the reader's side of wait-mode.
+        fence(Ordering::SeqCst);
+        self.asymmetric = mode == super::barrier::ASYMMETRIC;
     }
 
     /// Opens the named segment `name` for a subscriber, which validates the header with
@@ -1058,8 +1081,16 @@ impl Segment {
             geometry,
             header,
             schema,
+            asymmetric: false,
+            capacity: checked_capacity(&geometry),
             unlink_on_drop: false,
         })
+    }
+
+    /// The ring's capacity (1 for a SeqLock), checked at open.
+    #[inline(always)]
+    pub(crate) fn capacity(&self) -> crate::ring::Capacity {
+        self.capacity
     }
 
     /// The schema the segment holds (read once at open, or written at creation).
@@ -1180,7 +1211,7 @@ impl Segment {
         let Some(notify) = self.notify() else {
             return false;
         };
-        crate::wait::wake_waiters(notify, |notify| {
+        crate::wait::wake_waiters(notify, self.asymmetric, |notify| {
             let _ = rustix::thread::futex::wake(
                 notify.as_core(),
                 rustix::thread::futex::Flags::empty(),
@@ -1190,7 +1221,8 @@ impl Segment {
     }
 
     /// Reader side: waits until `check` returns `Some`, or `timeout` passes. A reader that
-    /// may not write the readers' page cannot ask to be woken: it polls every 2 ms.
+    /// may not write the readers' page cannot ask to be woken: it polls every 2 ms; one whose
+    /// heavy barrier failed (the writer is asymmetric, membarrier refused here) naps 1 ms.
     pub(crate) fn wait_for<R>(
         &self,
         timeout: Duration,
@@ -1203,6 +1235,13 @@ impl Segment {
         } else {
             Duration::from_millis(2)
         };
+        let ordered = core::cell::Cell::new(true);
+        let heavy = || {
+            // SYNC POINT wait-mode (reader): after the wait's SeqCst fence, which pairs with
+            // the writer's side of wait-mode.
+            let mode = self.writer_word(BARRIER_OFFSET).load(Ordering::Relaxed);
+            ordered.set(super::barrier::heavy(mode));
+        };
         let sleep = |notify: &AtomicU32, expected| {
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
@@ -1211,6 +1250,11 @@ impl Segment {
             if left.is_zero() {
                 return false;
             }
+            let poll = if ordered.get() {
+                poll
+            } else {
+                poll.min(Duration::from_millis(1))
+            };
             let nap = left.min(poll).min(Duration::from_secs(3600));
             let ts = rustix::thread::futex::Timespec {
                 tv_sec: nap.as_secs() as _,
@@ -1227,11 +1271,11 @@ impl Segment {
             true
         };
         match notify {
-            Some(word) => crate::wait::wait(word, true, check, sleep),
+            Some(word) => crate::wait::wait(word, true, heavy, check, sleep),
             None => {
                 // Never woken: nap on a private word that nobody changes.
                 let idle = AtomicU32::new(0);
-                crate::wait::wait(&idle, false, check, sleep)
+                crate::wait::wait(&idle, false, || {}, check, sleep)
             }
         }
     }
@@ -1284,6 +1328,12 @@ impl Drop for Segment {
 }
 
 /// Reads the header line: the version word first (Acquire), then every word.
+/// The geometry's capacity as a `Capacity`: a validated power of two (creation and `validate`
+/// check it), so the fallback never applies; it would still index only the first slot.
+fn checked_capacity(geometry: &Geometry) -> crate::ring::Capacity {
+    crate::ring::Capacity::new(geometry.capacity).unwrap_or(crate::ring::Capacity::ONE)
+}
+
 /// The schema block a creator writes for `schema`: encoding, length, the bytes, zero-padded to
 /// a multiple of 8; or 8 zero bytes for no schema.
 fn schema_block(schema: Option<TypeView<'_>>) -> Result<Vec<u8>, CreateError> {

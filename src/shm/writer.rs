@@ -119,6 +119,8 @@ impl Writer {
             .store(PidNamespace::current().to_raw(), Ordering::Relaxed);
         segment.epoch().fetch_add(1, Ordering::Relaxed);
         drop(lock);
+        // Before the first store (`claim`): the handshake this process's stores use.
+        segment.set_barrier();
         segment.adopt();
         Ok(Self::claim(segment))
     }

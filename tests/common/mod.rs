@@ -53,6 +53,11 @@ fn runner() -> String {
 /// `RTSHM_CHILD=role:arg`, through [`runner`] under emulation. The child's stdout (libtest's
 /// report) is dropped.
 pub(crate) fn spawn_child(role: &str, arg: &str) -> std::process::Child {
+    spawn_child_env(role, arg, &[])
+}
+
+/// [`spawn_child`] with extra environment variables.
+pub(crate) fn spawn_child_env(role: &str, arg: &str, env: &[(&str, &str)]) -> std::process::Child {
     use std::process::{Command, Stdio};
     let exe = std::env::current_exe().expect("test binary path");
     let runner = runner();
@@ -72,6 +77,7 @@ pub(crate) fn spawn_child(role: &str, arg: &str) -> std::process::Child {
         "--test-threads=1",
     ])
     .env("RTSHM_CHILD", format!("{role}:{arg}"))
+    .envs(env.iter().copied())
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .spawn()
