@@ -7,7 +7,10 @@ Ratios, per group kind:
 - copy groups: bandwidth against the matching memcpy baseline: `memcpy_twice` for store+load
   rows (both move the value twice), `memcpy_rotating_4` for ring pushes (both write a different
   buffer each time), `memcpy` for the rest; also against plain `memcpy`.
-- round_trip: time against `cache_line_ping_pong`.
+- round_trip: time against `cache_line_ping_pong` and against `two_line_ping_pong` (one line
+  per direction, as any two-structure protocol has).
+- copy groups with peer rows (`iceoryx2_*`, feature `peers`): also time against rtshm's shm
+  SeqLock store+load of the same size.
 - reader_scaling: total throughput against N times the same structure's one-reader throughput.
 """
 import json
@@ -76,11 +79,13 @@ for group, rows in groups.items():
                   f"{ratios[0]} | {ratios[1]} |")
     elif group == "round_trip":
         base = rows.get("cache_line_ping_pong")
-        print("| benchmark | median round trip | vs cache-line ping-pong |")
-        print("|---|---|---|")
+        two = rows.get("two_line_ping_pong")
+        print("| benchmark | median round trip | vs cache-line ping-pong | vs two-line ping-pong |")
+        print("|---|---|---|---|")
         for name, row in rows.items():
             ratio = f"{row['median'] / base['median']:.2f}x" if base else ""
-            print(f"| {name} | {fmt_time(row['median'])} | {ratio} |")
+            ratio2 = f"{row['median'] / two['median']:.2f}x" if two else ""
+            print(f"| {name} | {fmt_time(row['median'])} | {ratio} | {ratio2} |")
     elif group == "reader_scaling":
         print("| benchmark (structure/readers) | time per round of reads | total reads/s | vs N x one reader |")
         print("|---|---|---|---|")

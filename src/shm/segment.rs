@@ -1099,6 +1099,7 @@ impl Segment {
     }
 
     /// The structure's first byte (read-write for the creator, read-only for readers).
+    #[inline]
     pub(crate) fn data(&self) -> *mut u8 {
         match &self.data {
             Some(m) => m.as_ptr(),
@@ -1112,11 +1113,13 @@ impl Segment {
         (self.data() as usize, self.geometry.data_len)
     }
 
+    #[inline]
     pub(crate) fn geometry(&self) -> &Geometry {
         &self.geometry
     }
 
     /// The header line 0 written at creation or validated at open.
+    #[inline]
     pub(crate) fn header(&self) -> &HeaderLine0 {
         &self.header
     }
@@ -1164,6 +1167,7 @@ impl Segment {
     }
 
     /// A 64-bit word of the writer line (owner, epoch, heartbeat, PID namespace).
+    #[inline]
     fn writer_word(&self, offset: usize) -> &AtomicU64 {
         // SAFETY: the offsets are 8-aligned inside the header page, mapped while `self` lives;
         // the words are accessed only atomically (readers only load them).
@@ -1181,6 +1185,7 @@ impl Segment {
     }
 
     /// The writer's last heartbeat, `CLOCK_MONOTONIC` ns.
+    #[inline]
     pub(crate) fn heartbeat(&self) -> &AtomicU64 {
         self.writer_word(HEARTBEAT_OFFSET)
     }
@@ -1192,6 +1197,7 @@ impl Segment {
 
     /// The futex word readers sleep on (readers' page): writable for the creator and for
     /// readers that mapped the readers' page read-write; `None` for readers that could not.
+    #[inline]
     fn notify(&self) -> Option<&AtomicU32> {
         let page = match (&self.data, &self.readers) {
             // The creator's mapping covers the whole segment.
