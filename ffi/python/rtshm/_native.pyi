@@ -12,7 +12,8 @@ class RawWriter:
         kind: str,
         size: int,
         align: int,
-        schema: int,
+        schema: Optional[int],
+        descriptor: Optional[bytes],
         capacity: int,
         mode: int,
         realtime_clock: bool,
@@ -20,7 +21,13 @@ class RawWriter:
     ) -> RawWriter: ...
     @staticmethod
     def open_existing(
-        name: str, kind: str, size: int, align: int, schema: int, timeout: float
+        name: str,
+        kind: str,
+        size: int,
+        align: int,
+        schema: Optional[int],
+        descriptor: Optional[bytes],
+        timeout: float,
     ) -> RawWriter: ...
     def store(self, value: Buffer) -> int: ...
     def push(self, value: Buffer) -> int: ...
@@ -34,7 +41,13 @@ class RawWriter:
 class RawReader:
     @staticmethod
     def open(
-        name: str, kind: str, size: int, align: int, schema: int, timeout: float
+        name: str,
+        kind: str,
+        size: int,
+        align: int,
+        schema: Optional[int],
+        descriptor: Optional[bytes],
+        timeout: float,
     ) -> RawReader: ...
     @property
     def record_size(self) -> int: ...
@@ -56,7 +69,15 @@ class RawReader:
     def epoch(self) -> int: ...
     def fingerprint(self) -> int: ...
 
+# A schema tree: ("struct", name, size, align, [(field, offset, tree), ...]),
+# ("array", len, tree) or ("prim", "u8" ... "f64").
+SchemaTree = tuple
+
 def schema_id(name: str) -> int: ...
+def encode_schema(tree: SchemaTree) -> bytes: ...
+def decode_schema(encoded: bytes) -> SchemaTree: ...
+def schema_fingerprint(encoded: bytes) -> int: ...
+def describe(name: str, timeout: float) -> tuple[str, Optional[SchemaTree], int]: ...
 def monotonic_ns() -> int: ...
 def list_segments() -> list[dict]: ...
 def remove(name: str) -> None: ...
