@@ -313,13 +313,22 @@ impl Heartbeat {
         }
     }
 
-    /// Called on every store: `Some(now)` when the heartbeat should be written.
-    #[inline]
+    /// Called on every store: `Some(now)` when the heartbeat should be written. The common
+    /// path is a decrement and a branch; the clock read is out of line, so that the store it
+    /// follows stays small enough to be inlined into the caller.
+    #[inline(always)]
     pub(crate) fn tick(&mut self) -> Option<Timestamp> {
         self.countdown -= 1;
         if self.countdown > 0 {
             return None;
         }
+        self.due()
+    }
+
+    /// The countdown ran out: read the clock, adapt the interval.
+    #[cold]
+    #[inline(never)]
+    fn due(&mut self) -> Option<Timestamp> {
         let now = Timestamp::now();
         let gap = now.saturating_duration_since(self.last);
         // Fewer clock reads when stores come fast, more when they come slowly.

@@ -540,6 +540,7 @@ impl<T: Pod + Schema> Publisher<kind::SeqLock<T>> {
     ///
     /// Readers blocked in [`Subscriber::wait_newer`] are woken; when none waits this costs one
     /// fence and one load, no syscall.
+    #[inline]
     pub fn store(&mut self, value: &T) -> Version {
         self.writer.store_as(|segment| {
             // SAFETY: the data starts with a `SeqLock<T>` (geometry checked at creation), is
@@ -567,6 +568,7 @@ impl<T: Pod + Schema> Subscriber<kind::SeqLock<T>> {
     }
 
     /// Reads into `dst` (for large values); bounded like [`Subscriber::try_load`].
+    #[inline]
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
         let (result, retries) = self.lock().try_load_retries(dst);
         self.counters.add(Count::Retries, u64::from(retries));
@@ -641,6 +643,7 @@ fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
 impl<T: Pod + Schema> Publisher<kind::Ring<T>> {
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
     /// syscall unless a reader waits in [`Subscriber::wait_next`].
+    #[inline]
     pub fn push(&mut self, value: &T) -> u64 {
         self.writer
             .push_as(|segment, w| ring_in(segment).push_exclusive(w, value))
@@ -677,6 +680,7 @@ impl<T: Pod + Schema> Subscriber<kind::Ring<T>> {
     }
 
     /// The newest value copied into `dst`, and its write number. See [`RingRef::latest_into`].
+    #[inline]
     pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
         let result = self.ring().latest_into(dst);
         match result {

@@ -463,8 +463,18 @@ pub(crate) struct Segment {
     /// The geometry's capacity as a [`Capacity`](crate::ring::Capacity), checked once (a
     /// validated power of two; 1 for a SeqLock).
     capacity: crate::ring::Capacity,
+    /// Addresses found once from the mappings ([`Segment::locate`]): the structure's first
+    /// byte, and the futex word (0 when this handle may not write it).
+    data_at: *mut u8,
+    notify_at: *mut u32,
     unlink_on_drop: bool,
 }
+
+// SAFETY: `data_at` and `notify_at` point into the mappings this value owns (as `Mapping`, which
+// is `Send` and `Sync`); every access through them that may race is atomic.
+unsafe impl Send for Segment {}
+// SAFETY: as above.
+unsafe impl Sync for Segment {}
 
 fn io_error(e: rustix::io::Errno) -> io::Error {
     io::Error::from_raw_os_error(e.raw_os_error())
@@ -901,8 +911,11 @@ impl Segment {
             schema,
             asymmetric: false,
             capacity: checked_capacity(&geometry),
+            data_at: core::ptr::null_mut(),
+            notify_at: core::ptr::null_mut(),
             unlink_on_drop: false,
         }
+        .locate()
     }
 
     /// Records this process's wait handshake in the header for a writer about to store (the
@@ -987,7 +1000,7 @@ impl Segment {
     /// Drops the readers' page mapping: a tool never registers waits.
     fn without_readers_page(mut self) -> Self {
         self.readers = None;
-        self
+        self.locate()
     }
 
     /// Opens the named segment `name` to write it (a publisher taking over): validated like a
@@ -1083,8 +1096,28 @@ impl Segment {
             schema,
             asymmetric: false,
             capacity: checked_capacity(&geometry),
+            data_at: core::ptr::null_mut(),
+            notify_at: core::ptr::null_mut(),
             unlink_on_drop: false,
-        })
+        }
+        .locate())
+    }
+
+    /// Finds the structure and the futex word in the mappings, once: the creator's mapping
+    /// covers the whole segment; a reader's data and readers' page are mappings of their own.
+    fn locate(mut self) -> Self {
+        // `wrapping_add`: in bounds (the creator's mapping covers the whole segment), but no
+        // `unsafe` needed for an address computation.
+        self.data_at = match &self.data {
+            Some(m) => m.as_ptr(),
+            None => self.head.as_ptr().wrapping_add(DATA_OFFSET),
+        };
+        self.notify_at = match (&self.data, &self.readers) {
+            (None, _) => self.head.as_ptr().wrapping_add(NOTIFY_OFFSET).cast(),
+            (Some(_), Some(readers)) => readers.as_ptr().cast(),
+            (Some(_), None) => core::ptr::null_mut(),
+        };
+        self
     }
 
     /// The ring's capacity (1 for a SeqLock), checked at open.
@@ -1101,11 +1134,7 @@ impl Segment {
     /// The structure's first byte (read-write for the creator, read-only for readers).
     #[inline]
     pub(crate) fn data(&self) -> *mut u8 {
-        match &self.data {
-            Some(m) => m.as_ptr(),
-            // SAFETY: the creator's mapping covers the whole segment, `DATA_OFFSET` included.
-            None => unsafe { self.head.as_ptr().add(DATA_OFFSET) },
-        }
+        self.data_at
     }
 
     /// A reader's mapping of the data, for inspection (tests check its protection).
@@ -1199,15 +1228,12 @@ impl Segment {
     /// readers that mapped the readers' page read-write; `None` for readers that could not.
     #[inline]
     fn notify(&self) -> Option<&AtomicU32> {
-        let page = match (&self.data, &self.readers) {
-            // The creator's mapping covers the whole segment.
-            // SAFETY: `NOTIFY_OFFSET` lies inside it.
-            (None, _) => unsafe { self.head.as_ptr().add(NOTIFY_OFFSET) },
-            (Some(_), Some(readers)) => readers.as_ptr(),
-            (Some(_), None) => return None,
-        };
-        // SAFETY: 4-aligned, mapped read-write while `self` lives, accessed only atomically.
-        Some(unsafe { AtomicU32::from_ptr(page.cast()) })
+        if self.notify_at.is_null() {
+            return None;
+        }
+        // SAFETY: 4-aligned, inside a mapping (`locate`) that is read-write for this handle
+        // and lives as long as `self`; the word is accessed only atomically.
+        Some(unsafe { AtomicU32::from_ptr(self.notify_at) })
     }
 
     /// Writer side after a store: wakes every sleeping reader (no syscall when none sleeps).
