@@ -86,7 +86,7 @@ pub(crate) fn fence(order: Ordering) {
 /// A compiler-only fence: no instruction, the compiler keeps the program order of memory
 /// accesses across it. The light side of an asymmetric fence (`wait.rs`); loom does not model
 /// it (its models use the symmetric fences).
-#[cfg(all(feature = "std", not(rtshm_loom)))] // the shm writer only
+#[cfg(any(feature = "std", rtshm_loom))] // as `wait`
 #[inline(always)]
 pub(crate) fn compiler_fence(order: Ordering) {
     core::sync::atomic::compiler_fence(order);

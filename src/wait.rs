@@ -84,10 +84,7 @@ pub(crate) fn wake_waiters(
         // reader's membarrier of wait-handshake, which runs a full barrier on this CPU at some
         // point; the compiler keeps the store before the load below, the barrier orders them
         // for the reader.
-        #[cfg(all(feature = "std", not(rtshm_loom)))]
         crate::sync::compiler_fence(Ordering::SeqCst);
-        #[cfg(not(all(feature = "std", not(rtshm_loom))))]
-        fence(Ordering::SeqCst);
     } else {
         // SYNC POINT wait-handshake (writer). SeqCst: pairs with the reader's side of
         // wait-handshake (fence-fence total order): either this fence is first and the reader's

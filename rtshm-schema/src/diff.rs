@@ -138,12 +138,34 @@ fn diff_at<'a, 'b>(
     }
 }
 
-/// `a.b[].c`
-struct Path<'p>(&'p [&'p str]);
+impl<'a> Difference<'a, '_> {
+    /// The field that differs, by path (`accel`, `imu.accel`, `points[].x`), a field missing
+    /// from either side included; `None` when the whole value differs (another size, or not a
+    /// struct).
+    #[must_use]
+    pub fn field(&self) -> Option<FieldPath<'_>> {
+        let name = match self.what {
+            Mismatch::Missing { name } | Mismatch::Extra { name } => Some(name),
+            Mismatch::Type { .. } | Mismatch::Shape { .. } => None,
+        };
+        (!self.path.is_empty() || name.is_some()).then_some(FieldPath {
+            path: &self.path,
+            name,
+        })
+    }
+}
 
-impl fmt::Display for Path<'_> {
+/// The path of a [`Difference`]'s field, shown as `a.b[].c`.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldPath<'d> {
+    path: &'d [&'d str],
+    /// A field missing from one side, after the path.
+    name: Option<&'d str>,
+}
+
+impl fmt::Display for FieldPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, part) in self.0.iter().enumerate() {
+        for (i, part) in self.path.iter().chain(&self.name).enumerate() {
             if i > 0 && *part != "[]" {
                 f.write_str(".")?;
             }
@@ -155,61 +177,35 @@ impl fmt::Display for Path<'_> {
 
 impl fmt::Display for Difference<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = Path(&self.path);
-        let at = |f: &mut fmt::Formatter<'_>| {
-            if self.path.is_empty() {
-                f.write_str("value")
-            } else {
-                write!(f, "field `{path}`")
-            }
-        };
+        match self.field() {
+            Some(field) => write!(f, "field `{field}`: ")?,
+            None => f.write_str("value: ")?,
+        }
         match self.what {
             Mismatch::Type {
                 found,
                 expected,
                 offsets,
-            } => {
-                at(f)?;
-                match offsets {
-                    Some((a, b)) if a != b => write!(
-                        f,
-                        ": segment has {found} at offset {a}, this program {expected} at offset {b}"
-                    ),
-                    Some((a, _)) => write!(
-                        f,
-                        ": segment has {found} at offset {a}, this program {expected}"
-                    ),
-                    None => write!(f, ": segment has {found}, this program {expected}"),
-                }
-            }
-            Mismatch::Missing { name } => {
-                if self.path.is_empty() {
-                    write!(f, "field `{name}`: the segment has no such field")
-                } else {
-                    write!(f, "field `{path}.{name}`: the segment has no such field")
-                }
-            }
-            Mismatch::Extra { name } => {
-                if self.path.is_empty() {
-                    write!(
-                        f,
-                        "field `{name}`: the segment has it, this program does not"
-                    )
-                } else {
-                    write!(
-                        f,
-                        "field `{path}.{name}`: the segment has it, this program does not"
-                    )
-                }
-            }
-            Mismatch::Shape { found, expected } => {
-                at(f)?;
-                write!(
+            } => match offsets {
+                Some((a, b)) if a != b => write!(
                     f,
-                    ": segment's is {} bytes aligned to {}, this program's {} bytes aligned to {}",
-                    found.0, found.1, expected.0, expected.1
-                )
-            }
+                    "segment has {found} at offset {a}, this program {expected} at offset {b}"
+                ),
+                Some((a, _)) => {
+                    write!(
+                        f,
+                        "segment has {found} at offset {a}, this program {expected}"
+                    )
+                }
+                None => write!(f, "segment has {found}, this program {expected}"),
+            },
+            Mismatch::Missing { .. } => f.write_str("the segment has no such field"),
+            Mismatch::Extra { .. } => f.write_str("the segment has it, this program does not"),
+            Mismatch::Shape { found, expected } => write!(
+                f,
+                "segment's is {} bytes aligned to {}, this program's {} bytes aligned to {}",
+                found.0, found.1, expected.0, expected.1
+            ),
         }
     }
 }

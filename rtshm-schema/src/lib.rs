@@ -67,7 +67,7 @@ mod owned;
 mod value;
 mod view;
 
-pub use diff::{Difference, Mismatch};
+pub use diff::{Difference, FieldPath, Mismatch};
 pub use encoding::{EncodeError, Encoder};
 #[cfg(feature = "alloc")]
 pub use owned::SchemaBuf;

@@ -168,26 +168,8 @@ pub struct SchemaMismatch {
 impl SchemaMismatch {
     /// The difference `d`.
     pub(crate) fn new(d: &rtshm_schema::Difference<'_, '_>) -> Self {
-        let mut field = std::string::String::new();
-        for part in &d.path {
-            if !field.is_empty() && *part != "[]" {
-                field.push('.');
-            }
-            field.push_str(part);
-        }
-        let name = match d.what {
-            rtshm_schema::Mismatch::Missing { name } => Some(name),
-            rtshm_schema::Mismatch::Extra { name } => Some(name),
-            _ => None,
-        };
-        if let Some(name) = name {
-            if !field.is_empty() {
-                field.push('.');
-            }
-            field.push_str(name);
-        }
         Self {
-            field: (!field.is_empty()).then_some(field),
+            field: d.field().map(|path| path.to_string()),
             message: d.to_string(),
         }
     }
