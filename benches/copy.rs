@@ -14,7 +14,7 @@ use std::hint::black_box;
 
 use bytemuck::Pod;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rtshm::shm::{Publisher, Subscriber, kind};
+use rtshm::shm::{RingPublisher, RingSubscriber, SeqLockPublisher, SeqLockSubscriber};
 use rtshm::{Ring, SeqLock};
 
 const FRAME: usize = 1920 * 1080 * 3;
@@ -95,9 +95,8 @@ where
 
     // The same through shared-memory segments (heartbeat and wait support included).
     let name = common::segment_name(&format!("copy-seqlock-{label}"));
-    let mut publisher =
-        Publisher::<kind::SeqLock<[u8; SIZE]>>::create(&name).expect("create segment");
-    let subscriber = Subscriber::<kind::SeqLock<[u8; SIZE]>>::open(&name).expect("open segment");
+    let mut publisher = SeqLockPublisher::<[u8; SIZE]>::create(&name).expect("create segment");
+    let subscriber = SeqLockSubscriber::<[u8; SIZE]>::open(&name).expect("open segment");
     g.bench_function("shm_seqlock_store_load", |b| {
         b.iter(|| {
             publisher.store(black_box(&src));
@@ -105,9 +104,8 @@ where
         });
     });
     let name = common::segment_name(&format!("copy-ring-{label}"));
-    let mut ring_publisher =
-        Publisher::<kind::Ring<[u8; SIZE]>>::create(&name, 4).expect("create segment");
-    let ring_subscriber = Subscriber::<kind::Ring<[u8; SIZE]>>::open(&name).expect("open segment");
+    let mut ring_publisher = RingPublisher::<[u8; SIZE]>::create(&name, 4).expect("create segment");
+    let ring_subscriber = RingSubscriber::<[u8; SIZE]>::open(&name).expect("open segment");
     g.bench_function("shm_ring_push_latest", |b| {
         b.iter(|| {
             ring_publisher.push(black_box(&src));
@@ -201,8 +199,8 @@ fn wait_path(c: &mut Criterion) {
         });
     });
     let name = common::segment_name("wait-seqlock");
-    let mut publisher = Publisher::<kind::SeqLock<[u8; 64]>>::create(&name).expect("create");
-    let subscriber = Subscriber::<kind::SeqLock<[u8; 64]>>::open(&name).expect("open");
+    let mut publisher = SeqLockPublisher::<[u8; 64]>::create(&name).expect("create");
+    let subscriber = SeqLockSubscriber::<[u8; 64]>::open(&name).expect("open");
     g.bench_function(
         BenchmarkId::new("seqlock", "waits_enabled_none_waiting"),
         |b| {
@@ -222,8 +220,8 @@ fn wait_path(c: &mut Criterion) {
         });
     });
     let name = common::segment_name("wait-ring");
-    let mut ring_publisher = Publisher::<kind::Ring<[u8; 64]>>::create(&name, 8).expect("create");
-    let ring_subscriber = Subscriber::<kind::Ring<[u8; 64]>>::open(&name).expect("open");
+    let mut ring_publisher = RingPublisher::<[u8; 64]>::create(&name, 8).expect("create");
+    let ring_subscriber = RingSubscriber::<[u8; 64]>::open(&name).expect("open");
     g.bench_function(
         BenchmarkId::new("ring", "waits_enabled_none_waiting"),
         |b| {

@@ -132,7 +132,7 @@ fn rings(iters: u64) -> Duration {
             let mut c = pong.cursor_from_oldest();
             for i in 1..=n {
                 w.push(&i);
-                while c.next() != Ok(Some(i)) {
+                while pong.next(&mut c) != Ok(Some(i)) {
                     spin_loop();
                 }
             }
@@ -141,7 +141,7 @@ fn rings(iters: u64) -> Duration {
             let mut w = pong.writer().expect("one writer");
             let mut c = ping.cursor_from_oldest();
             for i in 1..=n {
-                while c.next() != Ok(Some(i)) {
+                while ping.next(&mut c) != Ok(Some(i)) {
                     spin_loop();
                 }
                 w.push(&i);
@@ -179,8 +179,8 @@ fn two_lines(iters: u64) -> Duration {
 /// Two shm SeqLock segments of 64-byte values, one per direction: the same round trip as
 /// [`seqlocks`] through `Publisher`/`Subscriber` (wait support and heartbeat included).
 fn shm_seqlocks(iters: u64) -> Duration {
-    use rtshm::shm::{Publisher, Subscriber, kind};
-    type K = kind::SeqLock<[u64; 8]>;
+    use rtshm::shm::{Publisher, SeqLockKind, Subscriber};
+    type K = SeqLockKind<[u64; 8]>;
     let (a, b) = (
         common::segment_name("rt-seqlock-a"),
         common::segment_name("rt-seqlock-b"),
@@ -192,7 +192,7 @@ fn shm_seqlocks(iters: u64) -> Duration {
         Subscriber::<K>::open(&b).expect("open"),
     );
     let observe = |sub: &Subscriber<K>, want: u64| loop {
-        if let Ok((v, _)) = sub.try_load()
+        if let Ok(v) = sub.try_load()
             && v[0] == want
         {
             return;
@@ -218,8 +218,8 @@ fn shm_seqlocks(iters: u64) -> Duration {
 
 /// Two shm ring segments of `u64`, one per direction, read by cursors.
 fn shm_rings(iters: u64) -> Duration {
-    use rtshm::shm::{Publisher, Subscriber, kind};
-    type K = kind::Ring<u64>;
+    use rtshm::shm::{Publisher, RingKind, Subscriber};
+    type K = RingKind<u64>;
     let (a, b) = (
         common::segment_name("rt-ring-a"),
         common::segment_name("rt-ring-b"),
@@ -236,7 +236,7 @@ fn shm_rings(iters: u64) -> Duration {
             let mut c = pong_in.cursor_from_oldest();
             for i in 1..=n {
                 ping.push(&i);
-                while c.next() != Ok(Some(i)) {
+                while pong_in.next(&mut c) != Ok(Some(i)) {
                     spin_loop();
                 }
             }
@@ -244,7 +244,7 @@ fn shm_rings(iters: u64) -> Duration {
         |n| {
             let mut c = ping_in.cursor_from_oldest();
             for i in 1..=n {
-                while c.next() != Ok(Some(i)) {
+                while ping_in.next(&mut c) != Ok(Some(i)) {
                     spin_loop();
                 }
                 pong.push(&i);

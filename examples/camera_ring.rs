@@ -12,9 +12,9 @@ mod common;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rtshm::Lapped;
 use rtshm::image::{Rgb8, Vga};
-use rtshm::shm::{Publisher, kind};
+use rtshm::shm::{RingKind, RingPublisher};
+use rtshm::{Lapped, WaitError};
 
 /// A 640x480 RGB frame: a `Pod` image type, so subscribers check format and size.
 type Frame = Vga<Rgb8>;
@@ -40,7 +40,7 @@ fn main() {
 
 /// The publisher: frame `n` is filled with the byte `n as u8` and starts with `n` (8 bytes).
 fn camera(name: &str, seconds: u64) {
-    let mut ring = Publisher::<kind::Ring<Frame>>::create(name, SLOTS).expect("create ring");
+    let mut ring = RingPublisher::<Frame>::create(name, SLOTS).expect("create ring");
     let mut frame: Box<Frame> = bytemuck::zeroed_box();
     let start = Instant::now();
     let mut next = start;
@@ -59,14 +59,14 @@ fn camera(name: &str, seconds: u64) {
 
 /// The subscriber: reads frames in order, checks each is intact, counts laps.
 fn viewer(name: &str, seconds: u64) {
-    let sub = common::open_when_ready::<kind::Ring<Frame>>(name);
+    let sub = common::open_when_ready::<RingKind<Frame>>(name);
     let mut cursor = sub.cursor_from_oldest();
     let mut frame: Box<Frame> = bytemuck::zeroed_box();
     let (mut read, mut lost) = (0u64, 0u64);
     let start = Instant::now();
     loop {
         match sub.wait_next_into(&mut cursor, &mut frame, Duration::from_millis(500)) {
-            Ok(Some(n)) => {
+            Ok(n) => {
                 let bytes = frame.as_bytes();
                 let stamp = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
                 assert!(
@@ -80,11 +80,11 @@ fn viewer(name: &str, seconds: u64) {
                     thread::sleep(Duration::from_millis(50));
                 }
             }
-            Ok(None) => break, // no frame for 500 ms: the camera stopped
-            Err(Lapped { missed }) => {
+            Err(WaitError::Lapped(Lapped { missed })) => {
                 lost += missed;
                 println!("viewer: lapped by the camera, {missed} frames lost");
             }
+            Err(_) => break, // timed out: no frame for 500 ms, the camera stopped
         }
         if start.elapsed() > Duration::from_secs(seconds + 5) {
             break;

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::Pose;
-use rtshm::shm::{Publisher, kind};
+use rtshm::shm::{TimeSeriesKind, TimeSeriesPublisher};
 use rtshm::{InterpolationError, Stamped, Timestamp};
 
 fn main() {
@@ -34,7 +34,7 @@ fn main() {
 
 /// The publisher: a robot driving a 2 m circle at 0.5 rad/s, stamped with the monotonic clock.
 fn odometry(name: &str, seconds: u64) {
-    let mut series = Publisher::<kind::TimeSeries<Pose>>::create(name, 256).expect("create");
+    let mut series = TimeSeriesPublisher::<Pose>::create(name, 256).expect("create");
     let start = Instant::now();
     let mut seq = 0;
     while start.elapsed() < Duration::from_secs(seconds) {
@@ -53,7 +53,7 @@ fn odometry(name: &str, seconds: u64) {
 }
 
 fn localizer(name: &str, seconds: u64) {
-    let sub = common::open_when_ready::<kind::TimeSeries<Pose>>(name);
+    let sub = common::open_when_ready::<TimeSeriesKind<Pose>>(name);
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(seconds) {
         thread::sleep(Duration::from_millis(200));

@@ -23,9 +23,9 @@
 //! sub = rtshm.Subscriber.open(name)             # the dtype is the segment's: sub.dtype == Pose64
 //! ```
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+use rtshm::shm::{RingPublisher, RingSubscriber, SeqLockPublisher};
 
 /// A 64-byte record: the size of the load the Python benchmark measures.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
@@ -80,7 +80,7 @@ fn main() {
 
 /// Pushes `count` poses, one every millisecond, then keeps the segment until stdin closes.
 fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let mut publisher = Publisher::<kind::Ring<Pose64>>::create(name, CAPACITY)?;
+    let mut publisher = RingPublisher::<Pose64>::create(name, CAPACITY)?;
     for i in 0..count {
         publisher.push(&pose(i));
         std::thread::sleep(Duration::from_millis(1));
@@ -95,7 +95,7 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
 /// `stored COUNT` once `count` are done, until stdin closes: a reader sees stores in progress
 /// and must retry (the FORMAT.md reader's test).
 fn store(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let mut publisher = Publisher::<kind::SeqLock<Pose64>>::create(name)?;
+    let mut publisher = SeqLockPublisher::<Pose64>::create(name)?;
     for i in 0..count {
         publisher.store(&pose(i));
     }
@@ -114,20 +114,12 @@ fn store(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Reads `count` poses from the first, checking each.
 fn read(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let subscriber = loop {
-        match Subscriber::<kind::Ring<Pose64>>::open(name) {
-            Err(OpenError::NotFound) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            other => break other?,
-        }
-    };
+    let subscriber = RingSubscriber::<Pose64>::open_timeout(name, Duration::from_secs(10))?;
     let mut cursor = subscriber.cursor_from_oldest();
     for i in 0..count {
         let got = subscriber
-            .wait_next(&mut cursor, Duration::from_secs(10))?
-            .ok_or_else(|| format!("timed out waiting for pose {i}"))?;
+            .wait_next(&mut cursor, Duration::from_secs(10))
+            .map_err(|e| format!("pose {i}: {e}"))?;
         if got != pose(i) {
             return Err(format!("pose {i}: got {got:?}, expected {:?}", pose(i)).into());
         }

@@ -8,7 +8,7 @@
 //! be plausible `CLOCK_MONOTONIC` nanoseconds, and rejected values come with an error that says
 //! what looks wrong.
 //!
-//! Policies: [`MonotonicNs`], [`Range`], [`Proximity`], [`all_of`] (several at once), [`check`]
+//! Policies: [`MonotonicNs`], [`InRange`], [`Proximity`], [`all_of`] (several at once), [`check`]
 //! (a closure), or your own type implementing [`Policy`]. Each policy is its own type, so a key
 //! checked under one policy cannot be passed where another is required. Time-series queries take
 //! any [`TimeKey`]: a plain [`Timestamp`] or a `Validated` key.
@@ -33,14 +33,14 @@
 //! Keys checked under different policies are different types:
 //!
 //! ```compile_fail
-//! use rtshm::key::{MonotonicNs, Range, Validated};
+//! use rtshm::key::{InRange, MonotonicNs, Validated};
 //! use rtshm::Timestamp;
 //!
 //! fn lookup(_key: Validated<MonotonicNs>) {}
 //!
-//! let range = Range { min: Timestamp::ZERO, max: Timestamp::MAX };
+//! let range = InRange { min: Timestamp::ZERO, max: Timestamp::MAX };
 //! let key = Validated::new(Timestamp::from_nanos(5), &range).unwrap();
-//! lookup(key); // error: expected `Validated<MonotonicNs>`, found `Validated<Range>`
+//! lookup(key); // error: expected `Validated<MonotonicNs>`, found `Validated<InRange>`
 //! ```
 
 use core::fmt;
@@ -291,14 +291,14 @@ impl Policy for MonotonicNs {
     clippy::exhaustive_structs,
     reason = "a closed interval: its two ends, a promise"
 )]
-pub struct Range {
+pub struct InRange {
     /// The smallest valid key.
     pub min: Timestamp,
     /// The largest valid key.
     pub max: Timestamp,
 }
 
-impl Policy for Range {
+impl Policy for InRange {
     fn check(&self, t: Timestamp) -> Result<(), Rejected> {
         if self.min <= t && t <= self.max {
             Ok(())
@@ -471,7 +471,7 @@ mod tests {
 
     #[test]
     fn range_and_proximity_check_their_bounds_inclusively() {
-        let range = Range {
+        let range = InRange {
             min: ts(10),
             max: ts(20),
         };
@@ -498,7 +498,7 @@ mod tests {
     #[test]
     fn all_of_reports_the_first_rejection() {
         let policy = all_of((
-            Range {
+            InRange {
                 min: ts(0),
                 max: ts(100),
             },

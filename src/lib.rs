@@ -45,6 +45,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod error;
 pub mod image;
 pub mod key;
 pub mod layout;
@@ -71,6 +72,7 @@ mod words;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+pub use error::{Error, TimedOut, WaitError};
 pub use key::{TimeKey, Validated};
 pub use payload::Payload;
 pub use ring::{

@@ -33,12 +33,13 @@
 //! # Cost (worst case)
 //! - [`RingWriter::push`]: three atomic stores, one fence and one copy of `T`. Never blocks,
 //!   never fails, no allocation, no syscall.
-//! - [`Cursor::next`], [`RingRef::get`], [`RingRef::latest`]: at most [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS)
+//! - [`RingRef::next`], [`RingRef::get`], [`RingRef::latest`]: at most [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS)
 //!   attempts, each one copy of `T` and a few atomic loads. Wait-free.
 //!
 //! [`SeqLock`]: crate::SeqLock
 
 use core::fmt;
+use core::marker::PhantomData;
 
 use crate::Payload;
 use crate::seqlock::{ATTEMPTS, Busy, WriterTaken};
@@ -339,7 +340,7 @@ impl Default for RingHead {
 /// for i in 0..3 {
 ///     writer.push(&[i as f32; 3]);
 /// }
-/// assert_eq!(cursor.next(), Ok(Some([0.0; 3])));
+/// assert_eq!(SAMPLES.next(&mut cursor), Ok(Some([0.0; 3])));
 /// assert_eq!(SAMPLES.latest(), Ok(Some((2, [2.0; 3]))));
 /// ```
 #[repr(C)]
@@ -375,7 +376,7 @@ impl<T: Payload, const N: usize> Ring<T, N> {
 
     /// The runtime-capacity view of this ring, which every operation goes through.
     #[must_use]
-    pub fn as_ref(&self) -> RingRef<'_, T> {
+    pub fn view(&self) -> RingRef<'_, T> {
         RingRef {
             head: &self.head,
             slots: &self.slots,
@@ -385,47 +386,76 @@ impl<T: Payload, const N: usize> Ring<T, N> {
 
     /// See [`RingRef::writer`].
     pub fn writer(&self) -> Result<RingWriter<'_, T>, WriterTaken> {
-        self.as_ref().writer()
+        self.view().writer()
     }
 
     /// See [`RingRef::latest`].
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
-        self.as_ref().latest()
+        self.view().latest()
     }
 
     /// See [`RingRef::latest_into`].
     #[inline]
     pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
-        self.as_ref().latest_into(dst)
+        self.view().latest_into(dst)
     }
 
     /// See [`RingRef::get`].
     pub fn get(&self, number: u64) -> Result<T, GetError> {
-        self.as_ref().get(number)
+        self.view().get(number)
     }
 
     /// See [`RingRef::cursor_from_oldest`].
     #[must_use]
-    pub fn cursor_from_oldest(&self) -> Cursor<'_, T> {
-        self.as_ref().cursor_from_oldest()
+    pub fn cursor_from_oldest(&self) -> Cursor<T> {
+        self.view().cursor_from_oldest()
     }
 
     /// See [`RingRef::cursor_from_newest`].
     #[must_use]
-    pub fn cursor_from_newest(&self) -> Cursor<'_, T> {
-        self.as_ref().cursor_from_newest()
+    pub fn cursor_from_newest(&self) -> Cursor<T> {
+        self.view().cursor_from_newest()
     }
 
     /// See [`RingRef::cursor_from_next`].
     #[must_use]
-    pub fn cursor_from_next(&self) -> Cursor<'_, T> {
-        self.as_ref().cursor_from_next()
+    pub fn cursor_from_next(&self) -> Cursor<T> {
+        self.view().cursor_from_next()
+    }
+
+    /// See [`RingRef::next`].
+    pub fn next(&self, cursor: &mut Cursor<T>) -> Result<Option<T>, Lapped> {
+        self.view().next(cursor)
+    }
+
+    /// See [`RingRef::next_into`].
+    #[inline]
+    pub fn next_into(&self, cursor: &mut Cursor<T>, dst: &mut T) -> Result<Option<u64>, Lapped> {
+        self.view().next_into(cursor, dst)
+    }
+
+    /// See [`RingRef::iter_from`].
+    pub fn iter_from<'c>(
+        &'c self,
+        cursor: &'c mut Cursor<T>,
+    ) -> impl Iterator<Item = Result<T, Lapped>> + 'c {
+        self.view().iter_from(cursor)
+    }
+
+    /// See [`RingRef::resume_at_oldest`].
+    pub fn resume_at_oldest(&self, cursor: &mut Cursor<T>) -> u64 {
+        self.view().resume_at_oldest(cursor)
+    }
+
+    /// See [`RingRef::resume_at_newest`].
+    pub fn resume_at_newest(&self, cursor: &mut Cursor<T>) -> u64 {
+        self.view().resume_at_newest(cursor)
     }
 
     /// See [`RingRef::written`].
     #[must_use]
     pub fn written(&self) -> u64 {
-        self.as_ref().written()
+        self.view().written()
     }
 
     /// The number of slots, `N`.
@@ -443,7 +473,7 @@ impl<T: Payload, const N: usize> Default for Ring<T, N> {
 
 impl<T: Payload, const N: usize> fmt::Debug for Ring<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_ref().fmt(f)
+        self.view().fmt(f)
     }
 }
 
@@ -729,35 +759,105 @@ impl<'a, T: Payload> RingRef<'a, T> {
         latest_with(|| self.written(), |p| self.probe(p, dst))
     }
 
-    /// A cursor at the oldest value still held: its first [`Cursor::next`] returns that value.
+    /// A cursor at the oldest value still held: the first [`next`](Self::next) with it returns
+    /// that value.
     #[must_use]
-    pub fn cursor_from_oldest(&self) -> Cursor<'a, T> {
-        Cursor {
-            ring: *self,
-            next: self.oldest(self.written()),
-            counters: Counters::default(),
-        }
+    pub fn cursor_from_oldest(&self) -> Cursor<T> {
+        Cursor::at(self.oldest(self.written()))
     }
 
-    /// A cursor at the newest value: its first [`Cursor::next`] returns the newest value (or the
-    /// first one written, if the ring is empty).
+    /// A cursor at the newest value: the first [`next`](Self::next) with it returns the newest
+    /// value (or the first one written, if the ring is empty).
     #[must_use]
-    pub fn cursor_from_newest(&self) -> Cursor<'a, T> {
-        Cursor {
-            ring: *self,
-            next: self.written().saturating_sub(1),
-            counters: Counters::default(),
-        }
+    pub fn cursor_from_newest(&self) -> Cursor<T> {
+        Cursor::at(self.written().saturating_sub(1))
     }
 
     /// A cursor after the newest value: it returns only values written from now on.
     #[must_use]
-    pub fn cursor_from_next(&self) -> Cursor<'a, T> {
-        Cursor {
-            ring: *self,
-            next: self.written(),
-            counters: Counters::default(),
+    pub fn cursor_from_next(&self) -> Cursor<T> {
+        Cursor::at(self.written())
+    }
+
+    /// Reads the value at `cursor` and moves it on: `Ok(Some(value))`, `Ok(None)` when the
+    /// cursor has caught up with the writer (or the next value is still being written), or
+    /// `Err(Lapped { missed })` when values were overwritten first, in which case the cursor
+    /// moves to the oldest value still held.
+    ///
+    /// ```
+    /// use rtshm::{Lapped, Ring};
+    ///
+    /// let ring: Ring<u32, 4> = Ring::new();
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// let mut w = ring.writer().unwrap();
+    /// for v in 0..10 {
+    ///     w.push(&v);
+    /// }
+    /// assert_eq!(ring.next(&mut cursor), Err(Lapped { missed: 6 }));
+    /// assert_eq!(ring.next(&mut cursor), Ok(Some(6)));
+    /// ```
+    #[inline]
+    pub fn next(&self, cursor: &mut Cursor<T>) -> Result<Option<T>, Lapped> {
+        let mut value = T::zeroed();
+        self.next_into(cursor, &mut value).map(|n| n.map(|_| value))
+    }
+
+    /// Like [`next`](Self::next), reading into `dst` (for large values) and returning the write
+    /// number read. On `Ok(None)` and `Err`, `dst` holds unspecified bytes.
+    #[inline]
+    pub fn next_into(&self, cursor: &mut Cursor<T>, dst: &mut T) -> Result<Option<u64>, Lapped> {
+        let p = cursor.next;
+        match self.probe_settled(p, dst) {
+            Probe::Value => {
+                cursor.next = p + 1;
+                cursor.counters.add(Count::Reads, 1);
+                Ok(Some(p))
+            }
+            Probe::NotYet | Probe::InProgress => Ok(None),
+            Probe::Lapped { by } => {
+                let oldest = self.oldest_after_lap(p, by);
+                cursor.next = oldest;
+                cursor.counters.add(Count::Laps, 1);
+                cursor.counters.add(Count::Missed, oldest - p);
+                Err(Lapped { missed: oldest - p })
+            }
         }
+    }
+
+    /// The values available now at `cursor`, in order, each as `Ok(value)` or `Err(Lapped)`;
+    /// ends when the cursor has caught up.
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 8> = rtshm::Ring::new();
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// let mut w = ring.writer().unwrap();
+    /// w.push(&1);
+    /// w.push(&2);
+    /// let read: Result<Vec<u8>, _> = ring.iter_from(&mut cursor).collect();
+    /// assert_eq!(read, Ok(vec![1, 2]));
+    /// assert_eq!(cursor.position(), 2);
+    /// ```
+    pub fn iter_from<'c>(
+        &self,
+        cursor: &'c mut Cursor<T>,
+    ) -> impl Iterator<Item = Result<T, Lapped>> + use<'a, 'c, T>
+    where
+        'a: 'c,
+    {
+        let ring = *self;
+        core::iter::from_fn(move || ring.next(cursor).transpose())
+    }
+
+    /// Moves `cursor` to the oldest value still held; returns how many values that skips (0 if
+    /// the cursor was already there or later).
+    pub fn resume_at_oldest(&self, cursor: &mut Cursor<T>) -> u64 {
+        cursor.skip_to(self.oldest(self.written()))
+    }
+
+    /// Moves `cursor` to the newest value, skipping the backlog; returns how many values that
+    /// skips.
+    pub fn resume_at_newest(&self, cursor: &mut Cursor<T>) -> u64 {
+        cursor.skip_to(self.written().saturating_sub(1))
     }
 
     /// Claims the single writer; fails with [`WriterTaken`] while another [`RingWriter`] for this
@@ -887,11 +987,32 @@ impl<T: Payload> fmt::Debug for RingWriter<'_, T> {
 }
 
 /// A reader's position in a ring: the next write number it will read. Owned by the reader;
-/// nothing about it is stored in the ring.
-pub struct Cursor<'a, T> {
-    ring: RingRef<'a, T>,
+/// nothing about it is stored in the ring, and it borrows nothing, so it lives next to its
+/// ring or subscriber in the reader's own struct. Reads go through the ring
+/// ([`RingRef::next`], and the same methods on [`Ring`] and on shared-memory subscribers).
+///
+/// ```
+/// use rtshm::{Cursor, Ring};
+///
+/// struct Node {
+///     samples: &'static Ring<u32, 8>,
+///     cursor: Cursor<u32>,
+/// }
+///
+/// static SAMPLES: Ring<u32, 8> = Ring::new();
+/// let mut node = Node { samples: &SAMPLES, cursor: SAMPLES.cursor_from_next() };
+/// SAMPLES.writer().unwrap().push(&5);
+/// assert_eq!(node.samples.next(&mut node.cursor), Ok(Some(5)));
+///
+/// // A position saved earlier (a log, a checkpoint) resumes where it was.
+/// let mut again = Cursor::<u32>::at(0);
+/// assert_eq!(SAMPLES.next(&mut again), Ok(Some(5)));
+/// ```
+pub struct Cursor<T> {
     next: u64,
     counters: Counters,
+    // `fn() -> T`: a cursor is tied to its value type but holds no `T` (always Send and Sync).
+    _value: PhantomData<fn() -> T>,
 }
 
 /// The writer overwrote values before the cursor read them.
@@ -920,51 +1041,16 @@ impl fmt::Display for Lapped {
 
 impl core::error::Error for Lapped {}
 
-impl<T: Payload> Cursor<'_, T> {
-    /// Reads the next value in write order: `Ok(Some(value))`, `Ok(None)` when the cursor has
-    /// caught up with the writer (or the next value is still being written), or
-    /// `Err(Lapped { missed })` when values were overwritten first, in which case the cursor
-    /// moves to the oldest value still held.
-    ///
-    /// ```
-    /// use rtshm::{Lapped, Ring};
-    ///
-    /// let ring: Ring<u32, 4> = Ring::new();
-    /// let mut cursor = ring.cursor_from_oldest();
-    /// let mut w = ring.writer().unwrap();
-    /// for v in 0..10 {
-    ///     w.push(&v);
-    /// }
-    /// assert_eq!(cursor.next(), Err(Lapped { missed: 6 }));
-    /// assert_eq!(cursor.next(), Ok(Some(6)));
-    /// ```
-    #[allow(
-        clippy::should_implement_trait,
-        reason = "a cursor's next read can fail (Lapped) or find nothing yet; use `iter` for an Iterator"
-    )]
-    pub fn next(&mut self) -> Result<Option<T>, Lapped> {
-        let mut value = T::zeroed();
-        self.next_into(&mut value).map(|n| n.map(|_| value))
-    }
-
-    /// Like [`Cursor::next`], reading into `dst` (for large values) and returning the write
-    /// number read. On `Ok(None)` and `Err`, `dst` holds unspecified bytes.
-    pub fn next_into(&mut self, dst: &mut T) -> Result<Option<u64>, Lapped> {
-        let p = self.next;
-        match self.ring.probe_settled(p, dst) {
-            Probe::Value => {
-                self.next = p + 1;
-                self.counters.add(Count::Reads, 1);
-                Ok(Some(p))
-            }
-            Probe::NotYet | Probe::InProgress => Ok(None),
-            Probe::Lapped { by } => {
-                let oldest = self.ring.oldest_after_lap(p, by);
-                self.next = oldest;
-                self.counters.add(Count::Laps, 1);
-                self.counters.add(Count::Missed, oldest - p);
-                Err(Lapped { missed: oldest - p })
-            }
+impl<T> Cursor<T> {
+    /// A cursor whose next read is write number `position` (a position saved from
+    /// [`Cursor::position`], or any write number: one already overwritten reads as
+    /// [`Lapped`], one not yet written as "nothing yet").
+    #[must_use]
+    pub fn at(position: u64) -> Self {
+        Self {
+            next: position,
+            counters: Counters::default(),
+            _value: PhantomData,
         }
     }
 
@@ -975,39 +1061,21 @@ impl<T: Payload> Cursor<'_, T> {
         self.counters.snapshot()
     }
 
-    /// The write number the next successful [`Cursor::next`] returns.
+    /// The write number the next successful read with this cursor returns.
     #[must_use]
     pub fn position(&self) -> u64 {
         self.next
     }
 
-    /// Moves to the oldest value still held; returns how many values that skips (0 if the
-    /// cursor was already there or behind nothing).
-    pub fn resume_at_oldest(&mut self) -> u64 {
-        let oldest = self.ring.oldest(self.ring.written());
-        self.skip_to(oldest)
-    }
-
-    /// Moves to the newest value, skipping the backlog; returns how many values that skips.
-    pub fn resume_at_newest(&mut self) -> u64 {
-        let newest = self.ring.written().saturating_sub(1);
-        self.skip_to(newest)
-    }
-
+    /// Moves forward to `target` (never back); returns how many values that skips.
     fn skip_to(&mut self, target: u64) -> u64 {
         let skipped = target.saturating_sub(self.next);
         self.next = self.next.max(target);
         skipped
     }
-
-    /// The values available now, in order, each as `Ok(value)` or `Err(Lapped)`; ends when the
-    /// cursor has caught up.
-    pub fn iter(&mut self) -> impl Iterator<Item = Result<T, Lapped>> + '_ {
-        core::iter::from_fn(move || self.next().transpose())
-    }
 }
 
-impl<T: Payload> fmt::Debug for Cursor<'_, T> {
+impl<T> fmt::Debug for Cursor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cursor")
             .field("position", &self.next)

@@ -208,8 +208,8 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
 
     /// The runtime-capacity view, which every query goes through.
     #[must_use]
-    pub fn as_ref(&self) -> SeriesRef<'_, T> {
-        SeriesRef::new(self.ring.as_ref())
+    pub fn view(&self) -> SeriesRef<'_, T> {
+        SeriesRef::new(self.ring.view())
     }
 
     /// The ring of stamped values underneath.
@@ -220,12 +220,12 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
 
     /// See [`SeriesRef::writer`].
     pub fn writer(&self) -> Result<SeriesWriter<'_, T>, WriterTaken> {
-        self.as_ref().writer()
+        self.view().writer()
     }
 
     /// See [`SeriesRef::latest`].
     pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
-        self.as_ref().latest()
+        self.view().latest()
     }
 
     /// See [`SeriesRef::latest_if_fresh`].
@@ -234,7 +234,7 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
         now: Timestamp,
         max_age: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
-        self.as_ref().latest_if_fresh(now, max_age)
+        self.view().latest_if_fresh(now, max_age)
     }
 
     /// See [`SeriesRef::closest`].
@@ -243,7 +243,7 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
         t: impl TimeKey,
         max_distance: Duration,
     ) -> Result<Option<Stamped<T>>, Busy> {
-        self.as_ref().closest(t, max_distance)
+        self.view().closest(t, max_distance)
     }
 
     /// See [`SeriesRef::interpolation_pair`].
@@ -251,7 +251,7 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
         &self,
         t: impl TimeKey,
     ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
-        self.as_ref().interpolation_pair(t)
+        self.view().interpolation_pair(t)
     }
 
     /// See [`SeriesRef::interpolate`].
@@ -259,12 +259,12 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
     where
         T: Lerp,
     {
-        self.as_ref().interpolate(t)
+        self.view().interpolate(t)
     }
 
     /// See [`SeriesRef::range`].
     pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'_, T>, Busy> {
-        self.as_ref().range(t0, t1)
+        self.view().range(t0, t1)
     }
 }
 

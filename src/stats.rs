@@ -20,8 +20,8 @@
 //! for v in 0..10 {
 //!     w.push(&v);
 //! }
-//! assert_eq!(cursor.next(), Err(Lapped { missed: 6 }));
-//! while let Ok(Some(_)) = cursor.next() {}
+//! assert_eq!(ring.next(&mut cursor), Err(Lapped { missed: 6 }));
+//! while let Ok(Some(_)) = ring.next(&mut cursor) {}
 //! let s = cursor.stats();
 //! assert_eq!((s.reads, s.laps, s.missed), (4, 1, 6));
 //! assert_eq!(w.stats().stores, 10);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rtshm::layout::{Kind, LayoutError};
 use rtshm::liveness::WriterStatus;
-use rtshm::shm::{Inspector, OpenError, Publisher, kind};
+use rtshm::shm::{Inspector, OpenError, RingPublisher, SeqLockPublisher, TimeSeriesPublisher};
 use rtshm::{GetError, Stamped, Timestamp};
 
 mod common;
@@ -15,7 +15,7 @@ use common::{poke, scaled, shm_name};
 #[test]
 fn a_seqlock_reads_as_its_latest_store() {
     let n = shm_name("inspect-seqlock");
-    let mut publisher = Publisher::<kind::SeqLock<[u16; 3]>>::create(&n).unwrap();
+    let mut publisher = SeqLockPublisher::<[u16; 3]>::create(&n).unwrap();
     let mut view = Inspector::open(&n).unwrap();
     assert_eq!(view.kind(), Kind::SeqLock);
     assert_eq!((view.written(), view.latest()), (0, Ok(None)));
@@ -44,7 +44,7 @@ fn a_seqlock_reads_as_its_latest_store() {
 #[test]
 fn a_ring_reads_by_write_number_and_reports_overwrites() {
     let n = shm_name("inspect-ring");
-    let mut publisher = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
+    let mut publisher = RingPublisher::<u64>::create(&n, 4).unwrap();
     let mut view = Inspector::open(&n).unwrap();
     assert_eq!(view.oldest(), Ok(None));
     for v in 0..10u64 {
@@ -66,7 +66,7 @@ fn a_ring_reads_by_write_number_and_reports_overwrites() {
 fn a_time_series_record_splits_into_stamp_sequence_and_value() {
     let n = shm_name("inspect-series");
     // `Stamped<[f32; 3]>` is 32 bytes: 16 of stamp and sequence, 12 of value, 4 of padding.
-    let mut publisher = Publisher::<kind::TimeSeries<[f32; 3]>>::create(&n, 8).unwrap();
+    let mut publisher = TimeSeriesPublisher::<[f32; 3]>::create(&n, 8).unwrap();
     for i in 0..3u64 {
         let v = [i as f32, 0.5, -1.0];
         publisher
@@ -94,7 +94,7 @@ fn a_time_series_of_over_aligned_values_finds_the_value() {
         bytes: [u8; 32],
     }
     let n = shm_name("inspect-wide");
-    let mut publisher = Publisher::<kind::TimeSeries<Wide>>::create(&n, 2).unwrap();
+    let mut publisher = TimeSeriesPublisher::<Wide>::create(&n, 2).unwrap();
     publisher
         .push(&Stamped::new(
             Timestamp::from_nanos(5),
@@ -112,7 +112,7 @@ fn a_time_series_of_over_aligned_values_finds_the_value() {
 #[test]
 fn hostile_headers_are_refused_and_missing_segments_named() {
     let n = shm_name("inspect-hostile");
-    let _publisher = Publisher::<kind::Ring<[u8; 24]>>::create(&n, 4).unwrap();
+    let _publisher = RingPublisher::<[u8; 24]>::create(&n, 4).unwrap();
     // value_size (offset 64) that does not fit the 24-byte payload.
     poke(&n, 64, &25u32.to_ne_bytes());
     assert!(matches!(
@@ -136,8 +136,8 @@ fn hostile_headers_are_refused_and_missing_segments_named() {
 fn the_inspector_never_tears_a_value_under_a_racing_writer() {
     const WORDS: usize = 200; // 1600 bytes: the bulk path where the CPU has it.
     let n = shm_name("inspect-race");
-    let mut publisher = Publisher::<kind::SeqLock<[u64; WORDS]>>::create(&n).unwrap();
-    let mut ring = Publisher::<kind::Ring<[u64; WORDS]>>::create(&format!("{n}-r"), 2).unwrap();
+    let mut publisher = SeqLockPublisher::<[u64; WORDS]>::create(&n).unwrap();
+    let mut ring = RingPublisher::<[u64; WORDS]>::create(&format!("{n}-r"), 2).unwrap();
     let stores = scaled(20_000);
     let writer = std::thread::spawn(move || {
         for i in 1..=stores {

@@ -20,8 +20,9 @@ use rtshm::Version;
 use rtshm::layout::{self, Geometry, Kind, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET};
 use rtshm::liveness::{OwnerToken, WriterStatus};
 use rtshm::shm::{
-    self, CreateError, CreateOptions, Inspector, OpenError, OpenOptions, Publisher, Subscriber,
-    TakeoverError, kind,
+    self, CreateConfig, CreateError, Inspector, OpenConfig, OpenError, Publisher, RingKind,
+    RingPublisher, RingSubscriber, SeqLockKind, SeqLockPublisher, SeqLockSubscriber, Subscriber,
+    TakeoverError,
 };
 
 /// `remove_dead` removes every dead writer's segment on the machine: tests that leave dead
@@ -40,7 +41,7 @@ fn path(name: &str) -> String {
     format!("/dev/shm/{name}")
 }
 
-type Value = kind::SeqLock<u64>;
+type Value = SeqLockKind<u64>;
 
 /// Runs `f` on a thread and fails the test if it has not returned within `limit`: a hang is
 /// the defect some of these tests guard against.
@@ -130,8 +131,7 @@ fn child_process_entry() {
         // wins; pushes 1 (won) or 2 (writer alive) to its ring `<base>-r<k>`.
         "race" => {
             let (base, k) = arg.split_once('@').unwrap();
-            let mut results =
-                Publisher::<kind::Ring<u8>>::create(&format!("{base}-r{k}"), 4096).unwrap();
+            let mut results = RingPublisher::<u8>::create(&format!("{base}-r{k}"), 4096).unwrap();
             let go = loop {
                 match Subscriber::<Value>::open(&format!("{base}-go")) {
                     Ok(go) => break go,
@@ -250,10 +250,10 @@ fn exactly_one_of_two_racing_creators_wins_every_name() {
         spawn_child("race", &format!("{base}@0")),
         spawn_child("race", &format!("{base}@1")),
     ];
-    let results: Vec<Subscriber<kind::Ring<u8>>> = (0..2)
+    let results: Vec<RingSubscriber<u8>> = (0..2)
         .map(|k| {
             let r = format!("{base}-r{k}");
-            until("a racer", || Subscriber::<kind::Ring<u8>>::open(&r).is_ok());
+            until("a racer", || RingSubscriber::<u8>::open(&r).is_ok());
             Subscriber::open(&r).unwrap()
         })
         .collect();
@@ -322,12 +322,12 @@ fn a_million_store_wait_hand_offs_lose_no_wake_up_in_either_handshake() {
 fn one_store_wakes_every_waiting_subscriber() {
     const WAITERS: usize = 8;
     let n = name("wake-all");
-    let mut publisher = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let mut publisher = SeqLockPublisher::<u64>::create(&n).unwrap();
     let woke: Vec<_> = (0..WAITERS)
         .map(|_| {
             let n = n.clone();
             thread::spawn(move || {
-                let sub = Subscriber::<kind::SeqLock<u64>>::open(&n).unwrap();
+                let sub = SeqLockSubscriber::<u64>::open(&n).unwrap();
                 let got = sub.wait_newer(Version::INITIAL, Duration::from_secs(10));
                 (got.map(|(v, _)| v), Instant::now())
             })
@@ -397,7 +397,7 @@ fn a_killed_but_unreaped_writer_is_dead_and_taken_over() {
     let mut taker = Publisher::<Value>::create_or_recover(&n).unwrap();
     assert_eq!(taker.epoch(), 1);
     taker.store(&5);
-    assert_eq!(sub.try_load().unwrap().0, 5);
+    assert_eq!(sub.try_load().unwrap(), 5);
     kill(child);
 }
 
@@ -460,7 +460,7 @@ fn what_a_creator_killed_while_initialising_left_is_recovered_and_collected() {
         kill(child);
         let opened = Subscriber::<Value>::open_with(
             &n,
-            OpenOptions::new().init_timeout(Duration::from_millis(50)),
+            OpenConfig::new().init_timeout(Duration::from_millis(50)),
         );
         assert!(matches!(
             opened,
@@ -472,7 +472,7 @@ fn what_a_creator_killed_while_initialising_left_is_recovered_and_collected() {
         let mut p = Publisher::<Value>::create_or_recover(&n).unwrap();
         p.store(&3);
         assert_eq!(
-            Subscriber::<Value>::open(&n).unwrap().try_load().unwrap().0,
+            Subscriber::<Value>::open(&n).unwrap().try_load().unwrap(),
             3
         );
     }
@@ -542,7 +542,7 @@ fn removal_never_unlinks_a_segment_taken_over_meanwhile() {
 fn symlinks_fifos_directories_and_sockets_are_refused_without_blocking() {
     let n = name("symlink");
     let target = std::env::temp_dir().join(format!("{n}.target"));
-    let mut victim = Publisher::<Value>::create_file(&target, CreateOptions::default()).unwrap();
+    let mut victim = Publisher::<Value>::create_file(&target, CreateConfig::default()).unwrap();
     victim.store(&42);
     std::os::unix::fs::symlink(&target, path(&n)).unwrap();
     let refused =
@@ -597,7 +597,7 @@ fn symlinks_fifos_directories_and_sockets_are_refused_without_blocking() {
 
 #[test]
 fn crafted_and_damaged_files_get_their_errors() {
-    let quick = OpenOptions::new().init_timeout(Duration::from_millis(20));
+    let quick = OpenConfig::new().init_timeout(Duration::from_millis(20));
     // Empty object, header without version: not initialised, never a hang.
     let n = name("empty");
     plant(&n, &[], 0);
@@ -633,7 +633,7 @@ fn crafted_and_damaged_files_get_their_errors() {
     std::mem::forget(p);
     fs::remove_file(path(&n)).unwrap();
     // A memfd segment cannot be truncated at all (sealed).
-    let p = Publisher::<Value>::create_memfd("sealed", CreateOptions::default()).unwrap();
+    let p = Publisher::<Value>::create_memfd("sealed", CreateConfig::default()).unwrap();
     let fd = p.share_fd().unwrap();
     assert!(rustix::fs::ftruncate(&fd, 4096).is_err());
 }
@@ -669,7 +669,7 @@ fn a_huge_sparse_value_is_read_only_as_far_as_shown() {
 fn no_space_is_an_error_at_creation_not_a_sigbus_later() {
     // 64 TiB: far more than any tmpfs or memory here, refused at once, nothing left behind.
     // (A 32-bit target cannot even address it: a layout error, before any space is asked.)
-    type Huge = kind::Ring<[u8; 1 << 20]>;
+    type Huge = RingKind<[u8; 1 << 20]>;
     let refused = |r: Result<Publisher<Huge>, CreateError>| match r {
         Err(CreateError::NoSpace { needed, .. }) => needed >= 1 << 46,
         Err(CreateError::Layout(_)) => cfg!(target_pointer_width = "32"),
@@ -678,7 +678,7 @@ fn no_space_is_an_error_at_creation_not_a_sigbus_later() {
     let n = name("nospace");
     assert!(refused(Publisher::<Huge>::create(&n, 1 << 26)));
     assert!(fs::metadata(path(&n)).is_err());
-    let options = CreateOptions::default();
+    let options = CreateConfig::default();
     assert!(refused(Publisher::<Huge>::create_memfd(
         "nospace",
         1 << 26,
@@ -689,14 +689,14 @@ fn no_space_is_an_error_at_creation_not_a_sigbus_later() {
 #[test]
 fn modes_are_applied_exactly_and_only_read_write_bits_are_accepted() {
     let n = name("mode");
-    let options = CreateOptions::new().mode(0o644);
+    let options = CreateConfig::new().mode(0o644);
     // Whatever the umask.
     let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let p = Publisher::<Value>::create_with(&n, options);
     rustix::process::umask(old);
     let _p = p.unwrap();
     assert_eq!(fs::metadata(path(&n)).unwrap().mode() & 0o7777, 0o644);
-    let bad = CreateOptions::new().mode(0o7777);
+    let bad = CreateConfig::new().mode(0o7777);
     assert!(matches!(
         Publisher::<Value>::create_with(&name("mode-bad"), bad),
         Err(CreateError::InvalidMode { mode: 0o7777 })
@@ -706,17 +706,17 @@ fn modes_are_applied_exactly_and_only_read_write_bits_are_accepted() {
 #[test]
 fn a_capacity_mismatch_leaves_the_segment_untouched() {
     let n = name("capacity");
-    let mut p = Publisher::<kind::Ring<u32>>::create(&n, 4).unwrap();
+    let mut p = RingPublisher::<u32>::create(&n, 4).unwrap();
     p.persist();
     drop(p); // clean exit: unowned, epoch 0
     assert!(matches!(
-        Publisher::<kind::Ring<u32>>::create_or_recover(&n, 8),
+        RingPublisher::<u32>::create_or_recover(&n, 8),
         Err(TakeoverError::CapacityMismatch {
             found: 4,
             requested: 8
         })
     ));
-    let sub = Subscriber::<kind::Ring<u32>>::open(&n).unwrap();
+    let sub = RingSubscriber::<u32>::open(&n).unwrap();
     assert_eq!(sub.epoch(), 0);
     assert_eq!(
         sub.writer_status(Duration::from_secs(1)),
@@ -728,14 +728,14 @@ fn a_capacity_mismatch_leaves_the_segment_untouched() {
 #[test]
 fn a_read_only_reader_is_refused_on_32_bit_targets_only() {
     let file = std::env::temp_dir().join(name("ro32"));
-    let mut p = Publisher::<Value>::create_file(&file, CreateOptions::default()).unwrap();
+    let mut p = Publisher::<Value>::create_file(&file, CreateConfig::default()).unwrap();
     p.store(&9);
     let fd: std::os::fd::OwnedFd = fs::File::open(&file).unwrap().into();
-    let r = Subscriber::<Value>::from_fd(fd, OpenOptions::default());
+    let r = Subscriber::<Value>::from_fd(fd, OpenConfig::default());
     if cfg!(target_pointer_width = "32") {
         assert!(matches!(r, Err(OpenError::NeedsWriteAccess)));
     } else {
-        assert_eq!(r.unwrap().try_load().unwrap().0, 9);
+        assert_eq!(r.unwrap().try_load().unwrap(), 9);
     }
     drop(p);
     let _ = fs::remove_file(file);

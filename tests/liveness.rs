@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use nanorand::{Rng, WyRand};
 use rtshm::layout::OWNER_OFFSET;
 use rtshm::liveness::{OwnerToken, WriterStatus};
-use rtshm::shm::{self, OpenError, Publisher, Subscriber, TakeoverError, kind};
+use rtshm::shm::{
+    self, OpenError, RingPublisher, RingSubscriber, SeqLockPublisher, SeqLockSubscriber,
+    TakeoverError,
+};
 
 /// Tests that call `shm::remove_dead` (which removes every dead writer's segment) must not run
 /// while the kill/takeover test has a dead writer's segment between two cycles.
@@ -62,7 +65,7 @@ fn child_process_entry() {
     };
     let (role, name) = spec.split_once(':').expect("role:name");
     assert_eq!(role, "big-writer");
-    let mut p = Publisher::<kind::SeqLock<Big>>::create_or_recover(name).expect("take over");
+    let mut p = SeqLockPublisher::<Big>::create_or_recover(name).expect("take over");
     let epoch = p.epoch();
     let mut value: Box<Big> = bytemuck::zeroed_box();
     for n in 1u64.. {
@@ -84,7 +87,7 @@ fn sigkilled_writers_are_taken_over_and_readers_never_accept_a_torn_value() {
         let first = common::spawn_child("big-writer", &n);
         let deadline = Instant::now() + Duration::from_secs(20);
         let sub = loop {
-            match Subscriber::<kind::SeqLock<Big>>::open(&n) {
+            match SeqLockSubscriber::<Big>::open(&n) {
                 Ok(s) => break s,
                 Err(OpenError::NotFound) if Instant::now() < deadline => {
                     thread::sleep(Duration::from_millis(2))
@@ -147,7 +150,7 @@ fn sigkilled_writers_are_taken_over_and_readers_never_accept_a_torn_value() {
     );
     assert!(accepted > 0);
     // A last takeover in this process: readers see the new writer's values.
-    let mut p = Publisher::<kind::SeqLock<Big>>::open_existing(&n).unwrap();
+    let mut p = SeqLockPublisher::<Big>::open_existing(&n).unwrap();
     assert_eq!(p.epoch(), cycles);
     let mut v: Box<Big> = bytemuck::zeroed_box();
     v.fill(7);
@@ -166,7 +169,7 @@ fn sigkilled_writers_are_taken_over_and_readers_never_accept_a_torn_value() {
 /// the kill cut a store short.
 fn kill_when_storing(
     mut child: Child,
-    sub: &Subscriber<kind::SeqLock<Big>>,
+    sub: &SeqLockSubscriber<Big>,
     rng: &mut WyRand,
     epoch: u64,
 ) -> bool {
@@ -191,7 +194,7 @@ fn kill_when_storing(
 }
 
 /// The raw sequence word (odd while a store is in progress or was cut short).
-fn seq_of(sub: &Subscriber<kind::SeqLock<Big>>) -> u64 {
+fn seq_of(sub: &SeqLockSubscriber<Big>) -> u64 {
     let (addr, _) = sub.data_mapping();
     // SAFETY: the data mapping starts with the SeqLock's 8-aligned sequence word, mapped while
     // `sub` lives; only an atomic load touches it.
@@ -203,14 +206,14 @@ fn seq_of(sub: &Subscriber<kind::SeqLock<Big>>) -> u64 {
 #[test]
 fn a_second_live_writer_is_refused() {
     let n = name("alive");
-    let _p = Publisher::<kind::Ring<u32>>::create(&n, 4).unwrap();
+    let _p = RingPublisher::<u32>::create(&n, 4).unwrap();
     let me = std::process::id() as i32;
     assert!(matches!(
-        Publisher::<kind::Ring<u32>>::open_existing(&n),
+        RingPublisher::<u32>::open_existing(&n),
         Err(TakeoverError::WriterAlive { pid }) if pid == me
     ));
     assert!(matches!(
-        Publisher::<kind::Ring<u32>>::create_or_recover(&n, 4),
+        RingPublisher::<u32>::create_or_recover(&n, 4),
         Err(TakeoverError::WriterAlive { .. })
     ));
 }
@@ -218,7 +221,7 @@ fn a_second_live_writer_is_refused() {
 #[test]
 fn a_recycled_pid_is_reported_dead_and_taken_over() {
     let n = name("recycled");
-    let mut p = Publisher::<kind::Ring<u32>>::create(&n, 4).unwrap();
+    let mut p = RingPublisher::<u32>::create(&n, 4).unwrap();
     p.push(&5);
     p.persist();
     std::mem::forget(p); // like a crash: the owner word still names this process
@@ -226,7 +229,7 @@ fn a_recycled_pid_is_reported_dead_and_taken_over() {
     let me = OwnerToken::current();
     let stale = OwnerToken::new(me.pid().unwrap() as u32, (me.to_raw() >> 32) + 1);
     write_owner(&n, stale);
-    let sub = Subscriber::<kind::Ring<u32>>::open(&n).unwrap();
+    let sub = RingSubscriber::<u32>::open(&n).unwrap();
     assert_eq!(
         sub.writer_status(Duration::from_secs(1)),
         WriterStatus::Dead
@@ -241,7 +244,7 @@ fn a_recycled_pid_is_reported_dead_and_taken_over() {
         .unwrap();
     assert_eq!(info.writer, WriterStatus::Dead);
     // Take over: the epoch grows and writing resumes after the last value.
-    let mut q = Publisher::<kind::Ring<u32>>::create_or_recover(&n, 4).unwrap();
+    let mut q = RingPublisher::<u32>::create_or_recover(&n, 4).unwrap();
     assert_eq!(q.epoch(), 1);
     assert_eq!(q.push(&6), 1);
     assert_eq!(sub.latest(), Ok(Some((1, 6))));
@@ -250,7 +253,7 @@ fn a_recycled_pid_is_reported_dead_and_taken_over() {
         WriterStatus::Alive { .. }
     ));
     assert!(matches!(
-        Publisher::<kind::Ring<u32>>::create_or_recover(&n, 8),
+        RingPublisher::<u32>::create_or_recover(&n, 8),
         Err(TakeoverError::WriterAlive { .. })
     ));
 }
@@ -259,9 +262,9 @@ fn a_recycled_pid_is_reported_dead_and_taken_over() {
 fn a_writer_that_stops_beating_is_stale_and_a_clean_exit_is_unowned() {
     let _serial = serial();
     let n = name("stale");
-    let mut p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    let mut p = SeqLockPublisher::<u32>::create(&n).unwrap();
     p.store(&1);
-    let sub = Subscriber::<kind::SeqLock<u32>>::open(&n).unwrap();
+    let sub = SeqLockSubscriber::<u32>::open(&n).unwrap();
     let threshold = Duration::from_millis(30);
     thread::sleep(threshold * 3);
     assert!(matches!(sub.writer_status(threshold), WriterStatus::Stale { age } if age > threshold));
@@ -284,18 +287,18 @@ fn a_writer_that_stops_beating_is_stale_and_a_clean_exit_is_unowned() {
 fn remove_dead_removes_only_segments_whose_writer_died() {
     let _serial = serial();
     let n = name("gc");
-    let p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    let p = SeqLockPublisher::<u32>::create(&n).unwrap();
     std::mem::forget(p);
     let me = OwnerToken::current();
     let dead = OwnerToken::new(me.pid().unwrap() as u32, (me.to_raw() >> 32) + 7);
     write_owner(&n, dead);
     let alive = name("gc-alive");
-    let _q = Publisher::<kind::SeqLock<u32>>::create(&alive).unwrap();
+    let _q = SeqLockPublisher::<u32>::create(&alive).unwrap();
     let removed = shm::remove_dead().unwrap();
     assert!(removed.contains(&n));
     assert!(!removed.contains(&alive));
     assert!(matches!(
-        Subscriber::<kind::SeqLock<u32>>::open(&n),
+        SeqLockSubscriber::<u32>::open(&n),
         Err(OpenError::NotFound)
     ));
 }

@@ -25,7 +25,7 @@ fn cursor_and_latest_never_accept_torn_or_stale_values_across_laps() {
                 // The write number the cursor reads next; write `n` stores `[n + 1; 2]`.
                 let mut expected = cursor.position() as usize;
                 for _ in 0..2 {
-                    match cursor.next() {
+                    match ring.next(&mut cursor) {
                         Ok(Some(v)) => {
                             assert_eq!(v, [expected + 1; 2], "torn or out-of-order value");
                             expected += 1;

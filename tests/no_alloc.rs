@@ -56,7 +56,7 @@ fn push_next_get_latest_and_queries_do_not_allocate() {
                 .push(&Stamped::new(stamp, i, [i as f32; 3]))
                 .unwrap();
             lock_writer.store(&[i as u8; 64]);
-            let _ = cursor.next();
+            let _ = RING.next(&mut cursor);
             let _ = RING.get(i / 2);
             let _ = RING.latest();
             let t = Timestamp::from_nanos(i * 1000 - i.min(1) * 500);

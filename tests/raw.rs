@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use rtshm::layout::{Kind, LayoutError, schema_id};
 use rtshm::shm::{
-    CreateOptions, Inspector, OpenError, OpenOptions, Publisher, RawError, RawPublisher, RawType,
-    Subscriber, TakeoverError, kind,
+    CreateConfig, Inspector, OpenConfig, OpenError, RawError, RawPublisher, RawType, RingPublisher,
+    RingSubscriber, SeqLockPublisher, SeqLockSubscriber, TakeoverError, TimeSeriesPublisher,
+    TimeSeriesSubscriber,
 };
 use rtshm::{GetError, InterpolationError, Lapped, Stamped, Timestamp};
 
@@ -28,10 +29,10 @@ fn with(ty: &RawType, change: impl FnOnce(&mut RawType)) -> RawType {
     t
 }
 
-fn with_schema() -> (CreateOptions, OpenOptions) {
+fn with_schema() -> (CreateConfig, OpenConfig) {
     (
-        CreateOptions::new().schema(SCHEMA),
-        OpenOptions::new().schema(SCHEMA),
+        CreateConfig::new().schema(SCHEMA),
+        OpenConfig::new().schema(SCHEMA),
     )
 }
 
@@ -46,16 +47,17 @@ fn a_raw_seqlock_and_a_typed_one_exchange_values_both_ways() {
 
     let n = shm_name("raw-seqlock-1");
     let mut publisher = RawPublisher::create(&n, &ty, 1, create).unwrap();
-    let typed = Subscriber::<kind::SeqLock<[f32; 3]>>::open_with(&n, open).unwrap();
+    let typed = SeqLockSubscriber::<[f32; 3]>::open_with(&n, open).unwrap();
     let v = publisher
         .store(bytemuck::bytes_of(&[1.0f32, 2.0, 3.0]))
         .unwrap();
     assert_eq!(v.get(), 1);
-    assert_eq!(typed.try_load().unwrap(), ([1.0, 2.0, 3.0], v));
+    assert_eq!(typed.try_load(), Ok([1.0, 2.0, 3.0]));
+    assert_eq!(typed.version(), v);
     assert_eq!(publisher.written(), 1);
 
     let n = shm_name("raw-seqlock-2");
-    let mut publisher = Publisher::<kind::SeqLock<[f32; 3]>>::create_with(&n, create).unwrap();
+    let mut publisher = SeqLockPublisher::<[f32; 3]>::create_with(&n, create).unwrap();
     let view = Inspector::open_as(&n, &ty, open).unwrap();
     let mut dst = [0u8; 12];
     assert_eq!(view.latest_into(&mut dst), Ok(None));
@@ -82,17 +84,17 @@ fn a_raw_ring_and_a_typed_one_exchange_values_both_ways() {
 
     let n = shm_name("raw-ring-1");
     let mut publisher = RawPublisher::create(&n, &ty, 4, create).unwrap();
-    let typed = Subscriber::<kind::Ring<[u64; 2]>>::open_with(&n, open).unwrap();
+    let typed = RingSubscriber::<[u64; 2]>::open_with(&n, open).unwrap();
     let mut cursor = typed.cursor_from_oldest();
     for i in 0..3u64 {
         let w = publisher.push(bytemuck::bytes_of(&[i, i * 10])).unwrap();
         assert_eq!(w, i);
     }
-    let read: Vec<_> = cursor.iter().collect();
+    let read: Vec<_> = typed.iter_from(&mut cursor).collect();
     assert_eq!(read, [Ok([0, 0]), Ok([1, 10]), Ok([2, 20])]);
 
     let n = shm_name("raw-ring-2");
-    let mut publisher = Publisher::<kind::Ring<[u64; 2]>>::create_with(&n, 4, create).unwrap();
+    let mut publisher = RingPublisher::<[u64; 2]>::create_with(&n, 4, create).unwrap();
     let view = Inspector::open_as(&n, &ty, open).unwrap();
     for i in 0..6u64 {
         publisher.push(&[i, i + 100]);
@@ -122,7 +124,7 @@ fn a_raw_series_and_a_typed_one_agree_on_every_query() {
 
     let n = shm_name("raw-series-1");
     let mut publisher = RawPublisher::create(&n, &ty, 8, create).unwrap();
-    let typed = Subscriber::<kind::TimeSeries<[f32; 3]>>::open_with(&n, open).unwrap();
+    let typed = TimeSeriesSubscriber::<[f32; 3]>::open_with(&n, open).unwrap();
     for i in 0..10u64 {
         let v = [i as f32, 0.5, -1.0];
         let w = publisher
@@ -172,8 +174,7 @@ fn a_raw_series_and_a_typed_one_agree_on_every_query() {
 
     // And a typed writer read by the raw reader.
     let n = shm_name("raw-series-2");
-    let mut publisher =
-        Publisher::<kind::TimeSeries<[f32; 3]>>::create_with(&n, 8, create).unwrap();
+    let mut publisher = TimeSeriesPublisher::<[f32; 3]>::create_with(&n, 8, create).unwrap();
     let view = Inspector::open_as(&n, &ty, open).unwrap();
     let mut dst = [0u8; 32];
     assert_eq!(
@@ -228,7 +229,7 @@ fn every_mismatch_is_its_own_error() {
         LayoutError::AlignmentTooLarge { align: 256 }
     ));
     // A typed reader with the same schema but another layout.
-    match Subscriber::<kind::Ring<[u32; 2]>>::open_with(&n, open) {
+    match RingSubscriber::<[u32; 2]>::open_with(&n, open) {
         Err(OpenError::Invalid(LayoutError::PayloadMismatch { .. })) => {}
         other => panic!("{:?}", other.map(|_| ())),
     }

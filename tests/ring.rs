@@ -66,8 +66,8 @@ fn empty_ring_has_nothing_to_read() {
     assert_eq!(ring.latest(), Ok(None));
     assert_eq!(ring.get(0), Err(GetError::NotYet { written: 0 }));
     assert_eq!(ring.get(u64::MAX), Err(GetError::NotYet { written: 0 }));
-    assert_eq!(ring.cursor_from_oldest().next(), Ok(None));
-    assert_eq!(ring.cursor_from_newest().next(), Ok(None));
+    assert_eq!(ring.next(&mut ring.cursor_from_oldest()), Ok(None));
+    assert_eq!(ring.next(&mut ring.cursor_from_newest()), Ok(None));
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn one_element_and_exactly_full() {
     }
     // Exactly full: all four values held, nothing lost.
     let mut c = ring.cursor_from_oldest();
-    let got: Vec<_> = c.iter().collect();
+    let got: Vec<_> = ring.iter_from(&mut c).collect();
     assert_eq!(got, [Ok(10), Ok(11), Ok(12), Ok(13)]);
     assert_eq!(ring.get(0), Ok(10));
     // One more overwrites the oldest.
@@ -107,9 +107,9 @@ fn capacity_one_ring_behaves_like_a_latest_value_cell() {
     for v in 0..5 {
         w.push(&v);
     }
-    assert_eq!(c.next(), Err(Lapped { missed: 4 }));
-    assert_eq!(c.next(), Ok(Some(4)));
-    assert_eq!(c.next(), Ok(None));
+    assert_eq!(ring.next(&mut c), Err(Lapped { missed: 4 }));
+    assert_eq!(ring.next(&mut c), Ok(Some(4)));
+    assert_eq!(ring.next(&mut c), Ok(None));
 }
 
 #[test]
@@ -122,8 +122,12 @@ fn reader_behind_by_k_values_is_told_exactly_how_many_it_missed() {
         for v in 0..k {
             w.push(&v);
         }
-        assert_eq!(c.next(), Err(Lapped { missed: k - CAP }), "k = {k}");
-        let rest: Vec<_> = c.iter().map(Result::unwrap).collect();
+        assert_eq!(
+            ring.next(&mut c),
+            Err(Lapped { missed: k - CAP }),
+            "k = {k}"
+        );
+        let rest: Vec<_> = ring.iter_from(&mut c).map(Result::unwrap).collect();
         assert_eq!(rest, ((k - CAP)..k).collect::<Vec<_>>(), "k = {k}");
     }
 }
@@ -136,11 +140,11 @@ fn cursor_resumes_at_oldest_or_newest_and_counts_what_it_skips() {
     for v in 0..10 {
         w.push(&v);
     }
-    assert_eq!(c.resume_at_oldest(), 6);
+    assert_eq!(ring.resume_at_oldest(&mut c), 6);
     assert_eq!(c.position(), 6);
-    assert_eq!(c.resume_at_newest(), 3);
-    assert_eq!(c.next(), Ok(Some(9)));
-    assert_eq!(c.resume_at_oldest(), 0, "never moves backwards");
+    assert_eq!(ring.resume_at_newest(&mut c), 3);
+    assert_eq!(ring.next(&mut c), Ok(Some(9)));
+    assert_eq!(ring.resume_at_oldest(&mut c), 0, "never moves backwards");
     let late = ring.cursor_from_next();
     assert_eq!(late.position(), 10);
 }
@@ -198,7 +202,7 @@ fn differential(seed: u64) {
                 let i = rng.generate_range(0..cursors.len());
                 let p = positions[i];
                 let oldest = model.front().map_or(written, |&(n, _)| n);
-                let got = cursors[i].next();
+                let got = ring.next(&mut cursors[i]);
                 if p < oldest {
                     assert_eq!(got, Err(Lapped { missed: oldest - p }), "seed {seed}");
                     positions[i] = oldest;
@@ -266,7 +270,7 @@ fn readers_lapped_constantly_only_accept_consistent_values_in_order() {
                 let start = c.position();
                 let (mut read, mut missed, mut expected) = (0u64, 0u64, start);
                 while expected < total {
-                    match c.next() {
+                    match ring.next(&mut c) {
                         Ok(Some(v)) => {
                             assert!(v.iter().all(|&w| w == v[0]), "torn value accepted");
                             assert_eq!(v[0], expected, "out of order");

@@ -160,9 +160,9 @@ mod reordered {
 #[cfg(all(feature = "std", not(miri), not(rtshm_loom)))]
 #[test]
 fn a_segment_opens_only_with_the_same_fields_at_the_same_offsets() {
-    use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+    use rtshm::shm::{OpenError, SeqLockPublisher, SeqLockSubscriber};
     let name = format!("rtshm-test-schema-reorder-{}", std::process::id());
-    let mut publisher = Publisher::<kind::SeqLock<reordered::Writer>>::create(&name).unwrap();
+    let mut publisher = SeqLockPublisher::<reordered::Writer>::create(&name).unwrap();
     publisher.store(&reordered::Writer {
         stamp: 7,
         seq: 1,
@@ -173,21 +173,19 @@ fn a_segment_opens_only_with_the_same_fields_at_the_same_offsets() {
         Err(OpenError::SchemaMismatch(m)) => (m.field().map(str::to_owned), m.to_string()),
         other => panic!("expected a schema mismatch, got {other:?}"),
     };
-    let (field, text) =
-        refused(Subscriber::<kind::SeqLock<reordered::Reader>>::open(&name).map(drop));
+    let (field, text) = refused(SeqLockSubscriber::<reordered::Reader>::open(&name).map(drop));
     assert_eq!(field.as_deref(), Some("seq"));
     assert!(
         text.ends_with("field `seq`: segment has u64 at offset 8, this program u64 at offset 0"),
         "{text}"
     );
-    let (field, text) =
-        refused(Subscriber::<kind::SeqLock<reordered::Retyped>>::open(&name).map(drop));
+    let (field, text) = refused(SeqLockSubscriber::<reordered::Retyped>::open(&name).map(drop));
     assert_eq!(field.as_deref(), Some("accel"));
     assert!(
         text.ends_with("field `accel`: segment has [f32; 3] at offset 16, this program [i32; 3]"),
         "{text}"
     );
     // Renaming or moving the type keeps the segment readable.
-    let moved = Subscriber::<kind::SeqLock<reordered::Moved>>::open(&name).unwrap();
-    assert_eq!(moved.try_load().unwrap().0.temp, 21.5);
+    let moved = SeqLockSubscriber::<reordered::Moved>::open(&name).unwrap();
+    assert_eq!(moved.try_load().unwrap().temp, 21.5);
 }

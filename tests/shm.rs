@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use rtshm::layout::{self, DATA_OFFSET, LAYOUT_VERSION, LayoutError};
 use rtshm::shm::{
-    self, CreateError, InvalidName, OpenError, OpenOptions, Publisher, Subscriber, kind,
+    self, CreateError, InvalidName, OpenConfig, OpenError, RingPublisher, RingSubscriber,
+    SeqLockPublisher, SeqLockSubscriber, TimeSeriesPublisher, TimeSeriesSubscriber,
 };
-use rtshm::{Lapped, Stamped, Timestamp};
+use rtshm::{Lapped, Stamped, TimedOut, Timestamp, Version, WaitError};
 
 mod common;
 use common::{poke, shm_name as name};
@@ -23,11 +24,12 @@ type Imu = [f32; 6];
 #[test]
 fn seqlock_round_trip_between_publisher_and_subscriber() {
     let n = name("seqlock");
-    let mut publisher = Publisher::<kind::SeqLock<Imu>>::create(&n).unwrap();
-    let subscriber = Subscriber::<kind::SeqLock<Imu>>::open(&n).unwrap();
-    assert_eq!(subscriber.try_load().unwrap().1.get(), 0);
+    let mut publisher = SeqLockPublisher::<Imu>::create(&n).unwrap();
+    let subscriber = SeqLockSubscriber::<Imu>::open(&n).unwrap();
+    assert_eq!(subscriber.version().get(), 0);
     publisher.store(&[1.0; 6]);
-    let (v, version) = subscriber.try_load().unwrap();
+    let mut v = [0.0; 6];
+    let version = subscriber.try_load_into(&mut v).unwrap();
     assert_eq!((v, version.get()), ([1.0; 6], 1));
     assert_eq!(subscriber.version().get(), 1);
 }
@@ -35,14 +37,14 @@ fn seqlock_round_trip_between_publisher_and_subscriber() {
 #[test]
 fn ring_round_trip_reports_laps() {
     let n = name("ring");
-    let mut publisher = Publisher::<kind::Ring<u64>>::create(&n, 8).unwrap();
-    let subscriber = Subscriber::<kind::Ring<u64>>::open(&n).unwrap();
+    let mut publisher = RingPublisher::<u64>::create(&n, 8).unwrap();
+    let subscriber = RingSubscriber::<u64>::open(&n).unwrap();
     let mut cursor = subscriber.cursor_from_oldest();
     for v in 0..20 {
         publisher.push(&v);
     }
-    assert_eq!(cursor.next(), Err(Lapped { missed: 12 }));
-    assert_eq!(cursor.next(), Ok(Some(12)));
+    assert_eq!(subscriber.next(&mut cursor), Err(Lapped { missed: 12 }));
+    assert_eq!(subscriber.next(&mut cursor), Ok(Some(12)));
     assert_eq!(subscriber.latest(), Ok(Some((19, 19))));
     assert_eq!((subscriber.written(), subscriber.capacity()), (20, 8));
 }
@@ -51,8 +53,8 @@ fn ring_round_trip_reports_laps() {
 fn ring_latest_into_copies_large_frames_without_the_stack() {
     const FRAME: usize = 1 << 20;
     let n = name("ring-latest-into");
-    let mut publisher = Publisher::<kind::Ring<[u8; FRAME]>>::create(&n, 2).unwrap();
-    let subscriber = Subscriber::<kind::Ring<[u8; FRAME]>>::open(&n).unwrap();
+    let mut publisher = RingPublisher::<[u8; FRAME]>::create(&n, 2).unwrap();
+    let subscriber = RingSubscriber::<[u8; FRAME]>::open(&n).unwrap();
     let mut frame: Box<[u8; FRAME]> = bytemuck::zeroed_box();
     assert_eq!(subscriber.latest_into(&mut frame), Ok(None));
     let mut src: Box<[u8; FRAME]> = bytemuck::zeroed_box();
@@ -67,8 +69,8 @@ fn ring_latest_into_copies_large_frames_without_the_stack() {
 #[test]
 fn time_series_round_trip_interpolates() {
     let n = name("series");
-    let mut publisher = Publisher::<kind::TimeSeries<[f64; 2]>>::create(&n, 16).unwrap();
-    let subscriber = Subscriber::<kind::TimeSeries<[f64; 2]>>::open(&n).unwrap();
+    let mut publisher = TimeSeriesPublisher::<[f64; 2]>::create(&n, 16).unwrap();
+    let subscriber = TimeSeriesSubscriber::<[f64; 2]>::open(&n).unwrap();
     for i in 0..10u64 {
         let s = Stamped::new(Timestamp::from_nanos(i * 100), i, [i as f64; 2]);
         publisher.push(&s).unwrap();
@@ -92,9 +94,9 @@ fn time_series_round_trip_interpolates() {
 #[test]
 fn second_publisher_on_a_name_gets_already_exists() {
     let n = name("twice");
-    let _first = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    let _first = SeqLockPublisher::<u32>::create(&n).unwrap();
     assert!(matches!(
-        Publisher::<kind::SeqLock<u32>>::create(&n),
+        SeqLockPublisher::<u32>::create(&n),
         Err(CreateError::AlreadyExists)
     ));
 }
@@ -103,7 +105,7 @@ fn second_publisher_on_a_name_gets_already_exists() {
 fn invalid_capacity_is_refused_at_creation() {
     let n = name("badcap");
     assert!(matches!(
-        Publisher::<kind::Ring<u32>>::create(&n, 12),
+        RingPublisher::<u32>::create(&n, 12),
         Err(CreateError::Layout(LayoutError::Capacity(_)))
     ));
     assert!(fs::metadata(shm_file(&n)).is_err(), "nothing left behind");
@@ -112,8 +114,8 @@ fn invalid_capacity_is_refused_at_creation() {
 #[test]
 fn subscriber_drop_leaves_the_segment_and_publisher_drop_removes_it() {
     let n = name("lifetime");
-    let publisher = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
-    drop(Subscriber::<kind::SeqLock<u32>>::open(&n).unwrap());
+    let publisher = SeqLockPublisher::<u32>::create(&n).unwrap();
+    drop(SeqLockSubscriber::<u32>::open(&n).unwrap());
     assert!(fs::metadata(shm_file(&n)).is_ok(), "a reader never unlinks");
     drop(publisher);
     assert!(
@@ -121,7 +123,7 @@ fn subscriber_drop_leaves_the_segment_and_publisher_drop_removes_it() {
         "the creator unlinks on drop"
     );
     assert!(matches!(
-        Subscriber::<kind::SeqLock<u32>>::open(&n),
+        SeqLockSubscriber::<u32>::open(&n),
         Err(OpenError::NotFound)
     ));
 }
@@ -129,12 +131,12 @@ fn subscriber_drop_leaves_the_segment_and_publisher_drop_removes_it() {
 #[test]
 fn persisted_segment_outlives_its_publisher_until_removed() {
     let n = name("persist");
-    let mut publisher = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    let mut publisher = SeqLockPublisher::<u32>::create(&n).unwrap();
     publisher.store(&7);
     publisher.persist();
     drop(publisher);
-    let sub = Subscriber::<kind::SeqLock<u32>>::open(&n).unwrap();
-    assert_eq!(sub.try_load().unwrap().0, 7);
+    let sub = SeqLockSubscriber::<u32>::open(&n).unwrap();
+    assert_eq!(sub.try_load().unwrap(), 7);
     shm::remove(&n).unwrap();
     assert!(matches!(shm::remove(&n), Err(OpenError::NotFound)));
 }
@@ -142,8 +144,8 @@ fn persisted_segment_outlives_its_publisher_until_removed() {
 #[test]
 fn subscriber_maps_the_data_read_only() {
     let n = name("readonly");
-    let _publisher = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
-    let sub = Subscriber::<kind::Ring<u64>>::open(&n).unwrap();
+    let _publisher = RingPublisher::<u64>::create(&n, 4).unwrap();
+    let sub = RingSubscriber::<u64>::open(&n).unwrap();
     let (addr, len) = sub.data_mapping();
     let maps = fs::read_to_string("/proc/self/maps").unwrap();
     let line = maps
@@ -176,26 +178,26 @@ fn bad_names_are_refused_before_touching_the_system() {
         ("..", InvalidName::LeadingDot),
         ("", InvalidName::Empty),
     ] {
-        match Subscriber::<kind::SeqLock<u32>>::open(bad) {
+        match SeqLockSubscriber::<u32>::open(bad) {
             Err(OpenError::InvalidName(e)) => assert_eq!(e, err),
             other => panic!("{bad:?}: {:?}", other.err()),
         }
         assert!(matches!(
-            Publisher::<kind::SeqLock<u32>>::create(bad),
+            SeqLockPublisher::<u32>::create(bad),
             Err(CreateError::InvalidName(_))
         ));
     }
 }
 
 /// Opens `n` as a SeqLock<u32> with a short initialization timeout.
-fn open_u32(n: &str) -> Result<Subscriber<kind::SeqLock<u32>>, OpenError> {
-    Subscriber::<kind::SeqLock<u32>>::open_with(
+fn open_u32(n: &str) -> Result<SeqLockSubscriber<u32>, OpenError> {
+    SeqLockSubscriber::<u32>::open_with(
         n,
-        OpenOptions::new().init_timeout(Duration::from_millis(50)),
+        OpenConfig::new().init_timeout(Duration::from_millis(50)),
     )
 }
 
-fn invalid(r: Result<Subscriber<kind::SeqLock<u32>>, OpenError>) -> LayoutError {
+fn invalid(r: Result<SeqLockSubscriber<u32>, OpenError>) -> LayoutError {
     match r {
         Err(OpenError::Invalid(e)) => e,
         other => panic!("expected OpenError::Invalid, got {:?}", other.err()),
@@ -205,8 +207,8 @@ fn invalid(r: Result<Subscriber<kind::SeqLock<u32>>, OpenError>) -> LayoutError 
 #[test]
 fn wrong_type_gets_a_schema_mismatch_naming_both_types() {
     let n = name("wrongtype");
-    let _p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
-    match Subscriber::<kind::SeqLock<i32>>::open(&n) {
+    let _p = SeqLockPublisher::<u32>::create(&n).unwrap();
+    match SeqLockSubscriber::<i32>::open(&n) {
         Err(OpenError::SchemaMismatch(e)) => {
             assert_eq!(e.field(), None);
             assert_eq!(
@@ -223,8 +225,8 @@ fn a_segment_without_a_schema_gets_type_mismatch_with_both_fingerprints() {
     // A raw publisher that names a schema id and records no schema.
     let n = name("noschema");
     let ty = shm::RawType::new(layout::Kind::SeqLock, 4, 4, 0x77);
-    let _p = shm::RawPublisher::create(&n, &ty, 1, shm::CreateOptions::new()).unwrap();
-    match Subscriber::<kind::SeqLock<i32>>::open(&n) {
+    let _p = shm::RawPublisher::create(&n, &ty, 1, shm::CreateConfig::new()).unwrap();
+    match SeqLockSubscriber::<i32>::open(&n) {
         Err(OpenError::Invalid(
             e @ LayoutError::TypeMismatch {
                 found, expected, ..
@@ -245,13 +247,15 @@ fn a_segment_without_a_schema_gets_type_mismatch_with_both_fingerprints() {
 #[test]
 fn explicit_schema_ids_must_match() {
     let n = name("schema");
-    let opts = shm::CreateOptions::new().schema(0x1234);
-    let _p = Publisher::<kind::SeqLock<u32>>::create_with(&n, opts).unwrap();
+    let opts = shm::CreateConfig::new().schema(0x1234);
+    let _p = SeqLockPublisher::<u32>::create_with(&n, opts).unwrap();
     let open = |schema| {
-        Subscriber::<kind::SeqLock<u32>>::open_with(&n, {
-            let mut options = OpenOptions::new();
-            options.schema = schema;
-            options
+        SeqLockSubscriber::<u32>::open_with(&n, {
+            let options = OpenConfig::new();
+            match schema {
+                Some(id) => options.schema(id),
+                None => options,
+            }
         })
     };
     if let Err(e) = open(Some(0x1234)) {
@@ -269,7 +273,7 @@ fn explicit_schema_ids_must_match() {
 #[test]
 fn wrong_kind_gets_kind_mismatch() {
     let n = name("wrongkind");
-    let _p = Publisher::<kind::Ring<u32>>::create(&n, 4).unwrap();
+    let _p = RingPublisher::<u32>::create(&n, 4).unwrap();
     assert_eq!(
         invalid(open_u32(&n)),
         LayoutError::KindMismatch {
@@ -282,7 +286,7 @@ fn wrong_kind_gets_kind_mismatch() {
 #[test]
 fn hostile_headers_get_their_exact_errors() {
     let n = name("hostile");
-    let mut p = Publisher::<kind::SeqLock<u32>>::create(&n).unwrap();
+    let mut p = SeqLockPublisher::<u32>::create(&n).unwrap();
     p.persist();
     drop(p);
 
@@ -335,8 +339,7 @@ fn file_backed_segment_survives_its_publisher_and_refuses_symlinks() {
     fs::create_dir_all(&dir).unwrap();
     let path = dir.join("recorder.rtshm");
     {
-        let mut p =
-            Publisher::<kind::TimeSeries<u64>>::create_file(&path, 8, Default::default()).unwrap();
+        let mut p = TimeSeriesPublisher::<u64>::create_file(&path, 8, Default::default()).unwrap();
         for i in 0..5u64 {
             p.push(&Stamped::new(Timestamp::from_nanos(i * 10), i, i * i))
                 .unwrap();
@@ -345,26 +348,25 @@ fn file_backed_segment_survives_its_publisher_and_refuses_symlinks() {
         assert!(p.name().is_none());
         p.persist();
     }
-    let sub =
-        Subscriber::<kind::TimeSeries<u64>>::open_file(&path, OpenOptions::default()).unwrap();
+    let sub = TimeSeriesSubscriber::<u64>::open_file(&path, OpenConfig::default()).unwrap();
     assert_eq!(sub.latest().unwrap().unwrap().value, 16);
     assert_eq!(sub.written(), 5);
     // A second creator on the same path is refused.
     assert!(matches!(
-        Publisher::<kind::TimeSeries<u64>>::create_file(&path, 8, Default::default()),
+        TimeSeriesPublisher::<u64>::create_file(&path, 8, Default::default()),
         Err(CreateError::AlreadyExists)
     ));
     // O_NOFOLLOW: a symlink to a valid segment is not followed.
     let link = dir.join("link.rtshm");
     std::os::unix::fs::symlink(&path, &link).unwrap();
     assert!(matches!(
-        Subscriber::<kind::TimeSeries<u64>>::open_file(&link, OpenOptions::default()),
+        TimeSeriesSubscriber::<u64>::open_file(&link, OpenConfig::default()),
         Err(OpenError::NotAFile {
             found: "a symbolic link"
         })
     ));
     assert!(matches!(
-        Subscriber::<kind::TimeSeries<u64>>::open_file(dir.join("missing"), OpenOptions::default()),
+        TimeSeriesSubscriber::<u64>::open_file(dir.join("missing"), OpenConfig::default()),
         Err(OpenError::NotFound)
     ));
     fs::remove_dir_all(&dir).unwrap();
@@ -372,12 +374,11 @@ fn file_backed_segment_survives_its_publisher_and_refuses_symlinks() {
 
 #[test]
 fn memfd_segment_is_shared_through_its_file_descriptor() {
-    let mut p =
-        Publisher::<kind::SeqLock<[u32; 3]>>::create_memfd("imu", Default::default()).unwrap();
+    let mut p = SeqLockPublisher::<[u32; 3]>::create_memfd("imu", Default::default()).unwrap();
     p.store(&[1, 2, 3]);
     let fd = p.share_fd().unwrap();
-    let sub = Subscriber::<kind::SeqLock<[u32; 3]>>::from_fd(fd, OpenOptions::default()).unwrap();
-    assert_eq!(sub.try_load().unwrap().0, [1, 2, 3]);
+    let sub = SeqLockSubscriber::<[u32; 3]>::from_fd(fd, OpenConfig::default()).unwrap();
+    assert_eq!(sub.try_load().unwrap(), [1, 2, 3]);
     p.store(&[4, 5, 6]);
     assert_eq!(
         sub.wait_newer(rtshm::Version::INITIAL, Duration::from_millis(10))
@@ -388,7 +389,7 @@ fn memfd_segment_is_shared_through_its_file_descriptor() {
     // The wrong type is refused through a descriptor too.
     let fd = p.share_fd().unwrap();
     assert!(matches!(
-        Subscriber::<kind::SeqLock<[u32; 4]>>::from_fd(fd, OpenOptions::default()),
+        SeqLockSubscriber::<[u32; 4]>::from_fd(fd, OpenConfig::default()),
         Err(OpenError::SchemaMismatch(_))
     ));
 }
@@ -397,11 +398,11 @@ fn memfd_segment_is_shared_through_its_file_descriptor() {
 fn list_shows_segments_with_their_summary_and_reports_corrupt_ones() {
     let good = name("list-good");
     let bad = name("list-bad");
-    let mut p = Publisher::<kind::Ring<[u8; 24]>>::create(&good, 32).unwrap();
+    let mut p = RingPublisher::<[u8; 24]>::create(&good, 32).unwrap();
     for _ in 0..3 {
         p.push(&[1; 24]);
     }
-    let mut q = Publisher::<kind::SeqLock<u16>>::create(&bad).unwrap();
+    let mut q = SeqLockPublisher::<u16>::create(&bad).unwrap();
     q.persist();
     drop(q);
     poke(&bad, 8, &99u32.to_le_bytes()); // a future layout version
@@ -426,4 +427,168 @@ fn list_shows_segments_with_their_summary_and_reports_corrupt_ones() {
     assert!(find(&other).is_none());
     shm::remove(&bad).unwrap();
     fs::remove_file(shm_file(&other)).unwrap();
+}
+
+// ---- API shapes (issue 21) ------------------------------------------------------------------
+
+#[test]
+fn a_node_keeps_its_subscriber_and_cursor_side_by_side_and_resumes_a_saved_position() {
+    struct Node {
+        imu: RingSubscriber<u64>,
+        cursor: rtshm::Cursor<u64>,
+    }
+    let n = name("node");
+    let mut publisher = RingPublisher::<u64>::create(&n, 8).unwrap();
+    let imu = RingSubscriber::<u64>::open(&n).unwrap();
+    let cursor = imu.cursor_from_next();
+    let mut node = Node { imu, cursor };
+    for v in 0..3 {
+        publisher.push(&v);
+    }
+    let read: Vec<u64> = node
+        .imu
+        .iter_from(&mut node.cursor)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(read, [0, 1, 2]);
+    let saved = node.cursor.position();
+    publisher.push(&3);
+    // A cursor made at a saved position reads from there, on another handle too.
+    let other = RingSubscriber::<u64>::open(&n).unwrap();
+    let mut resumed = rtshm::Cursor::at(saved);
+    assert_eq!(other.next(&mut resumed), Ok(Some(3)));
+    assert_eq!(other.next(&mut rtshm::Cursor::at(1)), Ok(Some(1)));
+    for v in 4..20 {
+        publisher.push(&v);
+    }
+    assert_eq!(
+        other.next(&mut rtshm::Cursor::at(1)),
+        Err(Lapped { missed: 11 })
+    );
+}
+
+#[test]
+fn every_wait_reports_a_timeout_as_an_error_and_a_lap_as_one() {
+    let short = Duration::from_millis(2);
+    let n = name("wait-shapes-ring");
+    let mut publisher = RingPublisher::<u64>::create(&n, 4).unwrap();
+    let sub = RingSubscriber::<u64>::open(&n).unwrap();
+    let mut cursor = sub.cursor_from_next();
+    assert_eq!(sub.wait_next(&mut cursor, short), Err(WaitError::TimedOut));
+    for v in 0..10 {
+        publisher.push(&v);
+    }
+    assert_eq!(
+        sub.wait_next(&mut cursor, short),
+        Err(WaitError::Lapped(Lapped { missed: 6 }))
+    );
+    let mut dst = 0;
+    assert_eq!(sub.wait_next_into(&mut cursor, &mut dst, short), Ok(6));
+    assert_eq!(dst, 6);
+
+    let n = name("wait-shapes-seqlock");
+    let _publisher = SeqLockPublisher::<u64>::create(&n).unwrap();
+    let sub = SeqLockSubscriber::<u64>::open(&n).unwrap();
+    assert_eq!(sub.wait_newer(Version::INITIAL, short), Err(TimedOut));
+
+    let n = name("wait-shapes-series");
+    let _publisher = TimeSeriesPublisher::<u64>::create(&n, 4).unwrap();
+    let sub = TimeSeriesSubscriber::<u64>::open(&n).unwrap();
+    assert_eq!(sub.wait_written_beyond(0, short), Err(TimedOut));
+    // The crate-level error takes each of them with `?`.
+    let e: rtshm::Error = WaitError::TimedOut.into();
+    assert!(matches!(e, rtshm::Error::TimedOut(TimedOut)));
+}
+
+#[test]
+fn a_time_series_subscriber_reads_every_sample_with_a_cursor() {
+    let n = name("series-cursor");
+    let mut publisher = TimeSeriesPublisher::<u32>::create(&n, 8).unwrap();
+    let sub = TimeSeriesSubscriber::<u32>::open(&n).unwrap();
+    let mut cursor = sub.cursor_from_oldest();
+    for i in 0..3u32 {
+        let stamp = Timestamp::from_nanos(u64::from(i) * 10);
+        publisher
+            .push(&Stamped::new(stamp, u64::from(i), i * 7))
+            .unwrap();
+    }
+    let got: Vec<(u64, u32)> = sub
+        .iter_from(&mut cursor)
+        .map(|s| s.map(|s| (s.stamp.as_nanos(), s.value)).unwrap())
+        .collect();
+    assert_eq!(got, [(0, 0), (10, 7), (20, 14)]);
+    assert_eq!(
+        sub.wait_next(&mut cursor, Duration::from_millis(1)),
+        Err(WaitError::TimedOut)
+    );
+}
+
+#[test]
+fn the_shm_seqlock_reads_like_the_in_process_one_and_load_is_bounded() {
+    let n = name("seqlock-shapes");
+    let mut publisher = SeqLockPublisher::<u64>::create(&n).unwrap();
+    let sub = SeqLockSubscriber::<u64>::open(&n).unwrap();
+    let local = rtshm::SeqLock::new(0u64);
+    let mut writer = local.writer().unwrap();
+    publisher.store(&41);
+    writer.store(&41);
+    // Same shapes as the in-process SeqLock.
+    assert_eq!(sub.try_load(), Ok(41));
+    assert_eq!(local.try_load(), Ok(41));
+    assert_eq!(
+        sub.load_if_newer(Version::INITIAL).map(|(v, _)| v),
+        Some(41)
+    );
+    assert_eq!(
+        sub.load_if_newer(Version::INITIAL).map(|(_, ver)| ver),
+        local.load_if_newer(Version::INITIAL).map(|(_, ver)| ver)
+    );
+    assert_eq!(sub.load(), Ok(local.load()));
+    let mut dst = 0;
+    assert_eq!(sub.load_into(&mut dst), Ok(local.version()));
+    assert_eq!(sub.load_if_newer(sub.version()), None);
+
+    // A writer stopped mid-store (odd sequence): load gives up after LOAD_PATIENCE, never hangs.
+    poke(&n, DATA_OFFSET as u64, &3u64.to_le_bytes());
+    let start = std::time::Instant::now();
+    assert_eq!(sub.load(), Err(rtshm::Busy));
+    let waited = start.elapsed();
+    assert!(
+        waited >= shm::LOAD_PATIENCE && waited < shm::LOAD_PATIENCE * 20,
+        "{waited:?}"
+    );
+    assert_eq!(sub.try_load(), Err(rtshm::Busy));
+    assert_eq!(sub.load_if_newer(Version::INITIAL), None);
+}
+
+#[test]
+fn a_subscriber_waits_for_a_segment_created_later_under_its_posix_name() {
+    let n = name("late");
+    let late = std::thread::spawn({
+        let n = n.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let mut publisher = SeqLockPublisher::<u32>::create(&format!("/{n}")).unwrap();
+            publisher.store(&5);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+    let sub = SeqLockSubscriber::<u32>::open_timeout(&n, Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        sub.wait_newer(Version::INITIAL, Duration::from_secs(5))
+            .map(|(v, _)| v),
+        Ok(5)
+    );
+    assert_eq!(sub.name().unwrap().as_str(), n);
+    late.join().unwrap();
+    // Nothing appears: NotFound after the timeout, not before.
+    let start = std::time::Instant::now();
+    let missing = SeqLockSubscriber::<u32>::open_timeout(&name("never"), Duration::from_millis(30));
+    assert!(matches!(missing, Err(OpenError::NotFound)));
+    assert!(start.elapsed() >= Duration::from_millis(30));
+    // A segment of another type is refused at once, without waiting out the timeout.
+    let _p = SeqLockPublisher::<u64>::create(&n).unwrap();
+    let start = std::time::Instant::now();
+    assert!(SeqLockSubscriber::<u32>::open_timeout(&n, Duration::from_secs(10)).is_err());
+    assert!(start.elapsed() < Duration::from_secs(5));
 }

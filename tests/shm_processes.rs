@@ -9,8 +9,10 @@ use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rtshm::shm::{OpenError, Publisher, Subscriber, TimedOut, kind};
-use rtshm::{Lapped, Timestamp, Version};
+use rtshm::shm::{
+    RingKind, RingPublisher, SeqLockKind, SeqLockPublisher, SeqLockSubscriber, Subscriber,
+};
+use rtshm::{Lapped, TimedOut, Timestamp, Version, WaitError};
 
 const STORES: u64 = 20;
 const RING_VALUES: u64 = 5_000;
@@ -34,16 +36,8 @@ fn reap(mut child: Child, limit: Duration) {
 
 /// Opens `name` once the child has created it.
 fn open_when_ready<K: rtshm::shm::Structure>(name: &str) -> Subscriber<K> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match Subscriber::<K>::open(name) {
-            Ok(s) => return s,
-            Err(OpenError::NotFound) if Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(2));
-            }
-            Err(e) => panic!("open {name}: {e}"),
-        }
-    }
+    Subscriber::<K>::open_timeout(name, Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("open {name}: {e}"))
 }
 
 /// The child side. A no-op unless started by `spawn_child`.
@@ -55,7 +49,7 @@ fn child_process_entry() {
     let (role, name) = spec.split_once(':').expect("role:name");
     match role {
         "seqlock-writer" => {
-            let mut p = Publisher::<kind::SeqLock<[u64; 2]>>::create(name).unwrap();
+            let mut p = SeqLockPublisher::<[u64; 2]>::create(name).unwrap();
             // Give the parent time to open and block in `wait_newer` before each store.
             for i in 1..=STORES {
                 thread::sleep(Duration::from_millis(20));
@@ -64,7 +58,7 @@ fn child_process_entry() {
             thread::sleep(Duration::from_millis(300));
         }
         "ring-writer" => {
-            let mut p = Publisher::<kind::Ring<[u64; 4]>>::create(name, 16).unwrap();
+            let mut p = RingPublisher::<[u64; 4]>::create(name, 16).unwrap();
             thread::sleep(Duration::from_millis(100));
             for i in 0..RING_VALUES {
                 p.push(&[i; 4]);
@@ -80,7 +74,7 @@ fn child_process_entry() {
             // SAFETY: the parent passed this descriptor (inherited, not close-on-exec) for this
             // child to own.
             let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-            let sub = Subscriber::<kind::SeqLock<[u64; 2]>>::from_fd(fd, Default::default())
+            let sub = SeqLockSubscriber::<[u64; 2]>::from_fd(fd, Default::default())
                 .expect("open the memfd");
             let ([a, b], v) = sub
                 .wait_newer(Version::INITIAL, Duration::from_secs(10))
@@ -99,7 +93,7 @@ fn name(test: &str) -> String {
 fn reader_in_another_process_is_woken_promptly_by_each_store() {
     let n = name("wake");
     let child = common::spawn_child("seqlock-writer", &n);
-    let sub = open_when_ready::<kind::SeqLock<[u64; 2]>>(&n);
+    let sub = open_when_ready::<SeqLockKind<[u64; 2]>>(&n);
     let mut last = Version::INITIAL;
     let mut latencies = Vec::new();
     while last.get() < STORES {
@@ -133,22 +127,22 @@ fn reader_in_another_process_is_woken_promptly_by_each_store() {
 fn ring_reader_in_another_process_gets_every_value_or_an_exact_lap_count() {
     let n = name("ring");
     let child = common::spawn_child("ring-writer", &n);
-    let sub = open_when_ready::<kind::Ring<[u64; 4]>>(&n);
+    let sub = open_when_ready::<RingKind<[u64; 4]>>(&n);
     let mut cursor = sub.cursor_from_oldest();
     let start = cursor.position();
     let (mut expected, mut read, mut missed) = (start, 0u64, 0u64);
     while expected < RING_VALUES {
         match sub.wait_next(&mut cursor, Duration::from_secs(10)) {
-            Ok(Some(v)) => {
+            Ok(v) => {
                 assert_eq!(v, [expected; 4], "torn or out of order");
                 expected += 1;
                 read += 1;
             }
-            Ok(None) => panic!("no value within 10 s at {expected}"),
-            Err(Lapped { missed: m }) => {
+            Err(WaitError::Lapped(Lapped { missed: m })) => {
                 expected += m;
                 missed += m;
             }
+            Err(e) => panic!("no value within 10 s at {expected}: {e}"),
         }
     }
     assert_eq!(start + read + missed, RING_VALUES);
@@ -159,8 +153,7 @@ fn ring_reader_in_another_process_gets_every_value_or_an_exact_lap_count() {
 #[test]
 fn memfd_segment_passed_to_a_child_process() {
     use std::os::fd::AsRawFd;
-    let mut p =
-        Publisher::<kind::SeqLock<[u64; 2]>>::create_memfd("test", Default::default()).unwrap();
+    let mut p = SeqLockPublisher::<[u64; 2]>::create_memfd("test", Default::default()).unwrap();
     let fd = p.share_fd().unwrap();
     let child = common::spawn_child("memfd-reader", &fd.as_raw_fd().to_string());
     drop(fd); // the child holds its inherited copy

@@ -6,7 +6,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::time::Duration;
 
 use rtshm::layout::DATA_OFFSET;
-use rtshm::shm::{Publisher, Subscriber, kind};
+use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
 use rtshm::{Busy, Lapped, Ring, SeqLock, Stats, TRY_LOAD_ATTEMPTS, Version};
 
 fn name(test: &str) -> String {
@@ -36,12 +36,12 @@ fn in_process_writers_and_cursors_count_exactly() {
     for v in 0..10 {
         rw.push(&v);
     }
-    assert_eq!(cursor.next(), Err(Lapped { missed: 6 }));
-    while let Ok(Some(_)) = cursor.next() {}
+    assert_eq!(ring.next(&mut cursor), Err(Lapped { missed: 6 }));
+    while let Ok(Some(_)) = ring.next(&mut cursor) {}
     for v in 10..13 {
         rw.push(&v);
     }
-    assert_eq!(cursor.next(), Ok(Some(10)));
+    assert_eq!(ring.next(&mut cursor), Ok(Some(10)));
     assert_eq!(all(cursor.stats()), [5, 0, 0, 1, 6, 0, 0, 0]);
     assert_eq!(all(rw.stats()), [0, 0, 0, 0, 0, 0, 0, 13]);
 }
@@ -49,12 +49,13 @@ fn in_process_writers_and_cursors_count_exactly() {
 #[test]
 fn subscribers_count_reads_retries_busy_results_and_waits() {
     let n = name("seqlock");
-    let mut publisher = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
-    let subscriber = Subscriber::<kind::SeqLock<u64>>::open(&n).unwrap();
+    let mut publisher = SeqLockPublisher::<u64>::create(&n).unwrap();
+    let subscriber = SeqLockSubscriber::<u64>::open(&n).unwrap();
     for v in 1..=3 {
         publisher.store(&v);
     }
-    let (value, last) = subscriber.try_load().unwrap();
+    let mut value = 0;
+    let last = subscriber.try_load_into(&mut value).unwrap();
     assert_eq!((value, last.get()), (3, 3));
     assert!(subscriber.try_load().is_ok());
 

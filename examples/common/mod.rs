@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
-use rtshm::shm::{OpenError, Publisher, Subscriber, kind};
+use rtshm::shm::{SeqLockKind, SeqLockPublisher, Subscriber};
 use rtshm::{Timestamp, Version};
 
 /// One inertial measurement.
@@ -72,7 +72,7 @@ pub(crate) fn seconds(arg: Option<String>, default: u64) -> u64 {
 
 /// Stores one sample per millisecond for `seconds`, then removes the segment.
 pub(crate) fn publish_imu(name: &str, seconds: u64) {
-    let mut publisher = match Publisher::<kind::SeqLock<Imu>>::create(name) {
+    let mut publisher = match SeqLockPublisher::<Imu>::create(name) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("imu_publisher: cannot create segment {name:?}: {e}");
@@ -98,7 +98,7 @@ pub(crate) fn publish_imu(name: &str, seconds: u64) {
 
 /// Prints the latest sample every 100 ms for `seconds`.
 pub(crate) fn subscribe_imu(name: &str, seconds: u64) {
-    let subscriber = open_when_ready::<kind::SeqLock<Imu>>(name);
+    let subscriber = open_when_ready::<SeqLockKind<Imu>>(name);
     let start = Instant::now();
     let mut last = Version::INITIAL;
     let mut next_print = start;
@@ -132,17 +132,8 @@ pub(crate) fn subscribe_imu(name: &str, seconds: u64) {
 
 /// Opens `name`, waiting up to 5 s for the publisher process to create it.
 pub(crate) fn open_when_ready<K: rtshm::shm::Structure>(name: &str) -> Subscriber<K> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match Subscriber::<K>::open(name) {
-            Ok(s) => return s,
-            Err(OpenError::NotFound) if Instant::now() < deadline => {
-                thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => {
-                eprintln!("cannot open segment {name:?}: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
+    Subscriber::<K>::open_timeout(name, Duration::from_secs(5)).unwrap_or_else(|e| {
+        eprintln!("cannot open segment {name:?} (waited 5 s; is its publisher running?): {e}");
+        std::process::exit(1);
+    })
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use rtshm::layout::{self, Expected, Geometry, HeaderLine0, Kind, LAYOUT_VERSION};
-use rtshm::shm::{Inspector, OpenError, OpenOptions, Structure, Subscriber, kind};
+use rtshm::shm::{Inspector, OpenError, OpenConfig, RingKind, SeqLockKind, Structure, Subscriber, TimeSeriesKind};
 use rtshm::{Clock, Payload};
 
 /// Bytes of the header's first line.
@@ -26,8 +26,8 @@ fn path() -> &'static PathBuf {
     })
 }
 
-fn options() -> OpenOptions {
-    OpenOptions::new().init_timeout(Duration::ZERO)
+fn options() -> OpenConfig {
+    OpenConfig::new().init_timeout(Duration::ZERO)
 }
 
 /// Asserts that opening `file` had the outcome `validate` (applied to its header, if it has
@@ -127,9 +127,9 @@ fuzz_target!(|data: &[u8]| {
         _ => {}
     }
     std::fs::write(path(), &file).unwrap();
-    check::<kind::SeqLock<u64>>(Kind::SeqLock, &file);
-    check::<kind::Ring<u64>>(Kind::Ring, &file);
-    check::<kind::TimeSeries<u64>>(Kind::TimeSeries, &file);
+    check::<SeqLockKind<u64>>(Kind::SeqLock, &file);
+    check::<RingKind<u64>>(Kind::Ring, &file);
+    check::<TimeSeriesKind<u64>>(Kind::TimeSeries, &file);
     check_raw(&file);
     let _ = std::fs::remove_file(path());
 });

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use rtshm::layout::{DATA_OFFSET, WRITER_LINE_OFFSET};
-use rtshm::shm::{OpenOptions, Publisher, Subscriber, kind};
+use rtshm::shm::{OpenConfig, Publisher, RingKind, RingPublisher, SeqLockKind, SeqLockPublisher, Subscriber, TimeSeriesKind, TimeSeriesPublisher};
 use rtshm::{Stamped, Timestamp, Version};
 
 /// One segment of each kind: the subscriber, a read-write handle on its memfd, and the pristine
@@ -24,19 +24,19 @@ struct Target<K: rtshm::shm::Structure> {
 }
 
 struct All {
-    seqlock: Target<kind::SeqLock<[u64; 3]>>,
-    ring: Target<kind::Ring<[u64; 2]>>,
-    series: Target<kind::TimeSeries<u64>>,
+    seqlock: Target<SeqLockKind<[u64; 3]>>,
+    ring: Target<RingKind<[u64; 2]>>,
+    series: Target<TimeSeriesKind<u64>>,
     // Publishers stay alive so the segments stay owned.
     _p: (
-        Publisher<kind::SeqLock<[u64; 3]>>,
-        Publisher<kind::Ring<[u64; 2]>>,
-        Publisher<kind::TimeSeries<u64>>,
+        SeqLockPublisher<[u64; 3]>,
+        RingPublisher<[u64; 2]>,
+        TimeSeriesPublisher<u64>,
     ),
 }
 
 fn target<K: rtshm::shm::Structure>(p: &Publisher<K>) -> Target<K> {
-    let sub = Subscriber::<K>::from_fd(p.share_fd().unwrap(), OpenOptions::default()).unwrap();
+    let sub = Subscriber::<K>::from_fd(p.share_fd().unwrap(), OpenConfig::default()).unwrap();
     let file = File::from(p.share_fd().unwrap());
     let len = file.metadata().unwrap().len();
     let mut pristine = vec![0u8; len as usize];
@@ -53,15 +53,15 @@ fn all() -> &'static Mutex<All> {
     static ALL: OnceLock<Mutex<All>> = OnceLock::new();
     ALL.get_or_init(|| {
         let mut s =
-            Publisher::<kind::SeqLock<[u64; 3]>>::create_memfd("s", Default::default()).unwrap();
+            SeqLockPublisher::<[u64; 3]>::create_memfd("s", Default::default()).unwrap();
         s.store(&[1, 1, 1]);
         let mut r =
-            Publisher::<kind::Ring<[u64; 2]>>::create_memfd("r", 8, Default::default()).unwrap();
+            RingPublisher::<[u64; 2]>::create_memfd("r", 8, Default::default()).unwrap();
         for i in 0..11 {
             r.push(&[i, i]);
         }
         let mut t =
-            Publisher::<kind::TimeSeries<u64>>::create_memfd("t", 8, Default::default()).unwrap();
+            TimeSeriesPublisher::<u64>::create_memfd("t", 8, Default::default()).unwrap();
         for i in 0..11 {
             t.push(&Stamped::new(Timestamp::from_nanos(i * 10), i, i))
                 .unwrap();
@@ -116,7 +116,7 @@ fuzz_target!(|data: &[u8]| {
             }
             4 => {
                 for _ in 0..(a % 16) {
-                    let _ = cursor.next();
+                    let _ = all.ring.sub.next(&mut cursor);
                 }
                 let _ = all.ring.sub.latest();
                 let _ = all.ring.sub.get(word);
@@ -128,7 +128,7 @@ fuzz_target!(|data: &[u8]| {
                     1 => cursor = all.ring.sub.cursor_from_newest(),
                     _ => cursor = all.ring.sub.cursor_from_next(),
                 }
-                let _ = cursor.resume_at_oldest();
+                let _ = all.ring.sub.resume_at_oldest(&mut cursor);
             }
             _ => {
                 let s = &all.series.sub;

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 
 use libfuzzer_sys::fuzz_target;
-use rtshm::{GetError, Lapped, Ring};
+use rtshm::{Cursor, GetError, Lapped, Ring};
 
 const CAP: u64 = 4;
 
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
                 let i = usize::from(arg) % cursors.len();
                 let (cursor, pos) = &mut cursors[i];
                 let first = oldest(&model, written);
-                let got = cursor.next();
+                let got = ring.next(cursor);
                 if *pos < first {
                     assert_eq!(
                         got,
@@ -67,7 +67,13 @@ fuzz_target!(|data: &[u8]| {
             4 => assert_eq!(ring.latest(), Ok(model.back().copied())),
             5 => {
                 if cursors.len() < 8 {
-                    cursors.push((ring.cursor_from_oldest(), oldest(&model, written)));
+                    if arg % 2 == 0 {
+                        cursors.push((ring.cursor_from_oldest(), oldest(&model, written)));
+                    } else {
+                        // A saved position: anywhere from long overwritten to not yet written.
+                        let at = u64::from(arg) % (written + 4);
+                        cursors.push((Cursor::at(at), at));
+                    }
                 }
             }
             _ => {
@@ -79,9 +85,9 @@ fuzz_target!(|data: &[u8]| {
                     written.saturating_sub(1)
                 };
                 let skipped = if arg % 2 == 0 {
-                    cursor.resume_at_oldest()
+                    ring.resume_at_oldest(cursor)
                 } else {
-                    cursor.resume_at_newest()
+                    ring.resume_at_newest(cursor)
                 };
                 assert_eq!(skipped, target.saturating_sub(*pos));
                 *pos = (*pos).max(target);

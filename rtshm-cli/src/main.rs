@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use rtshm::liveness::WriterStatus;
-use rtshm::shm::{self, Inspector, Listed, OpenError, OpenOptions};
+use rtshm::shm::{self, Inspector, Listed, OpenConfig, OpenError};
 
 use dump::Format;
 use follow::Start;
@@ -278,7 +278,7 @@ fn main() -> ExitCode {
 
 /// Opens `name` read-only, with the CLI's wording for each failure.
 fn open(name: &str) -> Result<Inspector, Failure> {
-    let options = OpenOptions::new().init_timeout(Duration::from_millis(100));
+    let options = OpenConfig::new().init_timeout(Duration::from_millis(100));
     Inspector::open_with(name, options).map_err(|e| match e {
         OpenError::NotFound => Failure::new(
             FAILED,

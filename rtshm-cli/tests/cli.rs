@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rtshm::layout::{self, OWNER_OFFSET};
 use rtshm::liveness::OwnerToken;
-use rtshm::shm::{Publisher, kind};
+use rtshm::shm::{RingPublisher, SeqLockPublisher, TimeSeriesPublisher};
 use rtshm::{Stamped, Timestamp};
 
 // The root package's test helpers (segment names, poking bytes into a segment).
@@ -102,8 +102,8 @@ fn pid() -> u32 {
 fn list_shows_every_segment_with_kind_sizes_writes_and_writer() {
     let _serial = serial();
     let (a, b) = (shm_name("cli-list-lock"), shm_name("cli-list-ring"));
-    let mut lock = Publisher::<kind::SeqLock<[f64; 3]>>::create(&a).unwrap();
-    let mut ring = Publisher::<kind::Ring<u32>>::create(&b, 8).unwrap();
+    let mut lock = SeqLockPublisher::<[f64; 3]>::create(&a).unwrap();
+    let mut ring = RingPublisher::<u32>::create(&b, 8).unwrap();
     lock.store(&[1.0; 3]);
     for v in 0..5 {
         ring.push(&v);
@@ -156,7 +156,7 @@ fn list_shows_every_segment_with_kind_sizes_writes_and_writer() {
 #[test]
 fn show_prints_the_header_writer_latest_value_and_series_window() {
     let n = shm_name("cli-show");
-    let mut series = Publisher::<kind::TimeSeries<[f32; 3]>>::create(&n, 8).unwrap();
+    let mut series = TimeSeriesPublisher::<[f32; 3]>::create(&n, 8).unwrap();
     for i in 0..5u64 {
         let stamp = Timestamp::from_nanos(1_000_000_000 + i * 10_000_000);
         series
@@ -192,7 +192,7 @@ fn show_prints_the_header_writer_latest_value_and_series_window() {
 #[test]
 fn dump_streams_values_as_hex_raw_and_json() {
     let n = shm_name("cli-dump");
-    let mut ring = Publisher::<kind::Ring<u32>>::create(&n, 16).unwrap();
+    let mut ring = RingPublisher::<u32>::create(&n, 16).unwrap();
     for v in 0..10u32 {
         ring.push(&(v * 3));
     }
@@ -267,7 +267,7 @@ struct Imu {
 #[test]
 fn show_dump_and_schema_print_named_fields() {
     let n = shm_name("cli-imu");
-    let mut imu = Publisher::<kind::SeqLock<Imu>>::create(&n).unwrap();
+    let mut imu = SeqLockPublisher::<Imu>::create(&n).unwrap();
     imu.store(&Imu {
         stamp_ns: 1_700_000_000_123,
         accel: [0.1, -0.2, 9.81],
@@ -326,7 +326,7 @@ fn show_dump_and_schema_print_named_fields() {
 
     // A time series value comes with its stamp and sequence number.
     let s = shm_name("cli-imu-series");
-    let mut series = Publisher::<kind::TimeSeries<Vec3>>::create(&s, 4).unwrap();
+    let mut series = TimeSeriesPublisher::<Vec3>::create(&s, 4).unwrap();
     series
         .push(&Stamped::new(
             Timestamp::from_nanos(5),
@@ -353,7 +353,7 @@ fn show_dump_and_schema_print_named_fields() {
 #[test]
 fn dump_stops_quietly_when_its_reader_closes_the_pipe() {
     let n = shm_name("cli-dump-pipe");
-    let mut ring = Publisher::<kind::Ring<[u8; 4096]>>::create(&n, 64).unwrap();
+    let mut ring = RingPublisher::<[u8; 4096]>::create(&n, 64).unwrap();
     for v in 0..64u8 {
         ring.push(&[v; 4096]);
     }
@@ -375,7 +375,7 @@ fn dump_stops_quietly_when_its_reader_closes_the_pipe() {
 #[test]
 fn watch_refreshes_and_exits_cleanly_on_ctrl_c() {
     let n = shm_name("cli-watch");
-    let mut ring = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
+    let mut ring = RingPublisher::<u64>::create(&n, 4).unwrap();
     let mut child = bin()
         .args(["watch", &n, "--interval-ms", "100"])
         .stdout(Stdio::piped())
@@ -421,7 +421,7 @@ fn watch_refreshes_and_exits_cleanly_on_ctrl_c() {
 fn rm_removes_segments_but_not_live_writers_or_foreign_files() {
     let _serial = serial();
     let n = shm_name("cli-rm");
-    let _live = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let _live = SeqLockPublisher::<u64>::create(&n).unwrap();
     let o = run(&["rm", &n]);
     assert_code(&o, 3);
     assert!(
@@ -460,12 +460,12 @@ fn gc_removes_only_segments_whose_writer_died() {
         shm_name("cli-gc-alive"),
         shm_name("cli-gc-unowned"),
     );
-    let mut d = Publisher::<kind::Ring<u64>>::create(&dead, 4).unwrap();
+    let mut d = RingPublisher::<u64>::create(&dead, 4).unwrap();
     d.persist();
     kill_writer(&dead);
     drop(d);
-    let _a = Publisher::<kind::Ring<u64>>::create(&alive, 4).unwrap();
-    let mut u = Publisher::<kind::SeqLock<u64>>::create(&unowned).unwrap();
+    let _a = RingPublisher::<u64>::create(&alive, 4).unwrap();
+    let mut u = SeqLockPublisher::<u64>::create(&unowned).unwrap();
     u.persist();
     drop(u); // a clean exit: unowned, kept on purpose
 
@@ -494,8 +494,8 @@ fn gc_removes_only_segments_whose_writer_died() {
 fn corrupt_segments_are_reported_without_hiding_the_others() {
     let _serial = serial();
     let (good, bad) = (shm_name("cli-corrupt-good"), shm_name("cli-corrupt-bad"));
-    let _good = Publisher::<kind::Ring<u64>>::create(&good, 4).unwrap();
-    let _bad = Publisher::<kind::Ring<u64>>::create(&bad, 4).unwrap();
+    let _good = RingPublisher::<u64>::create(&good, 4).unwrap();
+    let _bad = RingPublisher::<u64>::create(&bad, 4).unwrap();
     // Capacity 3: not a power of two.
     poke(&bad, 32, &3u64.to_ne_bytes());
 
@@ -599,7 +599,7 @@ fn a_fifo_under_a_segment_name_never_hangs_the_cli() {
 fn sigterm_and_sigint_end_the_cli_outside_its_loops_too() {
     let _guard = serial();
     let n = shm_name("cli-signal");
-    let _p = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let _p = SeqLockPublisher::<u64>::create(&n).unwrap();
     for (signal, code) in [
         (rustix::process::Signal::TERM, 143),
         (rustix::process::Signal::INT, 130),
@@ -625,7 +625,7 @@ fn sigterm_and_sigint_end_the_cli_outside_its_loops_too() {
 fn rm_refuses_a_live_writers_segment_even_with_an_invalid_header() {
     let _guard = serial();
     let n = shm_name("cli-rm-invalid");
-    let mut p = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let mut p = SeqLockPublisher::<u64>::create(&n).unwrap();
     p.persist();
     // A patched layout version: the header no longer validates, the owner word still names us.
     poke(&n, 8, &99u32.to_le_bytes());
@@ -651,7 +651,7 @@ fn rm_as_another_user_says_permission_denied() {
         return;
     }
     let n = shm_name("cli-rm-other");
-    let _p = Publisher::<kind::SeqLock<u64>>::create(&n).unwrap();
+    let _p = SeqLockPublisher::<u64>::create(&n).unwrap();
     let o = Command::new("/usr/bin/setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(env!("CARGO_BIN_EXE_rtshm"))
@@ -699,7 +699,7 @@ fn show_reads_only_what_it_shows_of_a_huge_value() {
 fn watch_stops_with_an_error_when_the_segment_is_truncated() {
     let _guard = serial();
     let n = shm_name("cli-truncate");
-    let mut ring = Publisher::<kind::Ring<u64>>::create(&n, 4).unwrap();
+    let mut ring = RingPublisher::<u64>::create(&n, 4).unwrap();
     ring.push(&1);
     let mut child = bin()
         .args(["watch", &n, "--interval-ms", "20"])

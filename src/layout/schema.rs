@@ -19,7 +19,7 @@ const fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
 /// Processes built separately, or written in other languages (the Python bindings), cannot
 /// rely on the default [`fingerprint`], which hashes a Rust type name. They agree on a
 /// schema instead: each side passes the same id, such as `schema_id("robot/Pose@1")`, as
-/// `CreateOptions::schema`/`OpenOptions::schema` (`rtshm.schema_id` computes the same id in
+/// `CreateConfig::schema`/`OpenConfig::schema` (`rtshm.schema_id` computes the same id in
 /// Python). Version the name when the layout changes.
 ///
 /// ```

@@ -9,7 +9,7 @@ use rtshm_schema::TypeView;
 use super::cells::{copy_value, first_word, probe, stamp_of, word_at};
 use super::name::SegmentName;
 use super::raw::RawType;
-use super::segment::{OpenError, OpenOptions, Segment};
+use super::segment::{OpenConfig, OpenError, Segment};
 use crate::layout::{self, Geometry, HeaderLine0, Kind};
 use crate::liveness::{OwnerToken, WriterStatus};
 use crate::ring::{self, GetError, Lapped, Probe};
@@ -34,11 +34,11 @@ use crate::{Clock, Timestamp};
 /// subscriber's waits. The `*_into` reads take `&self` and copy into the caller's buffer.
 ///
 /// ```
-/// use rtshm::shm::{Inspector, Publisher, kind};
+/// use rtshm::shm::{Inspector, RingPublisher};
 /// # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
 ///
 /// let name = format!("doc-inspect-{}", std::process::id());
-/// let mut imu = Publisher::<kind::Ring<[f32; 2]>>::create(&name, 8)?;
+/// let mut imu = RingPublisher::<[f32; 2]>::create(&name, 8)?;
 /// imu.push(&[1.0, 2.0]);
 ///
 /// let mut view = Inspector::open(&name)?;
@@ -84,16 +84,16 @@ impl Inspector {
     /// Opens the named segment `name` read-only, waiting up to 1 s for a creator that is still
     /// initializing it.
     pub fn open(name: &str) -> Result<Self, OpenError> {
-        Self::open_with(name, OpenOptions::default())
+        Self::open_with(name, OpenConfig::default())
     }
 
     /// [`Inspector::open`] with options (only `init_timeout` applies: no type is checked).
-    pub fn open_with(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
+    pub fn open_with(name: &str, options: OpenConfig) -> Result<Self, OpenError> {
         Ok(Self::wrap(Segment::open_raw(name, options)?))
     }
 
     /// Opens a file-backed segment read-only (`O_NOFOLLOW`: a symlink is refused).
-    pub fn open_file(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, OpenError> {
+    pub fn open_file(path: impl AsRef<Path>, options: OpenConfig) -> Result<Self, OpenError> {
         Ok(Self::wrap(Segment::open_file_raw(path.as_ref(), options)?))
     }
 
@@ -102,7 +102,7 @@ impl Inspector {
     /// open (kind, schema id, shape: each mismatch its own [`LayoutError`](crate::layout::LayoutError)),
     /// with the data mapped read-only and the readers' page read-write when allowed, so that
     /// [`Inspector::wait_beyond`] sleeps on the futex.
-    pub fn open_as(name: &str, ty: &RawType, options: OpenOptions) -> Result<Self, OpenError> {
+    pub fn open_as(name: &str, ty: &RawType, options: OpenConfig) -> Result<Self, OpenError> {
         let validate = ty.validator().map_err(OpenError::Invalid)?;
         Ok(Self::wrap(Segment::open(name, validate, options)?))
     }
@@ -111,7 +111,7 @@ impl Inspector {
     pub fn open_file_as(
         path: impl AsRef<Path>,
         ty: &RawType,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         let validate = ty.validator().map_err(OpenError::Invalid)?;
         Ok(Self::wrap(Segment::open_file(
@@ -171,7 +171,7 @@ impl Inspector {
     ///
     /// ```
     /// use rtshm::schema::{Number, Visitor};
-    /// use rtshm::shm::{Inspector, Publisher, kind};
+    /// use rtshm::shm::{Inspector, SeqLockPublisher};
     /// # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
     ///
     /// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
@@ -179,7 +179,7 @@ impl Inspector {
     /// struct Wheel { rpm: f32, ticks: u32 }
     ///
     /// let name = format!("doc-inspect-schema-{}", std::process::id());
-    /// let mut publisher = Publisher::<kind::SeqLock<Wheel>>::create(&name)?;
+    /// let mut publisher = SeqLockPublisher::<Wheel>::create(&name)?;
     /// publisher.store(&Wheel { rpm: 120.5, ticks: 7 });
     ///
     /// // A tool that knows nothing of `Wheel`:

@@ -3,20 +3,62 @@
 //! A [`Publisher`] creates a named POSIX shared-memory segment (`/dev/shm/<name>`, mode `0600`
 //! by default) holding a header and one structure, and writes it; a [`Subscriber`] opens it,
 //! validates the header against the type it expects, maps the data **read-only**, and reads.
-//! The structure is chosen by a marker type from [`kind`]:
+//! The structure is one of three, each with its pair of handles:
+//!
+//! | structure | writer | reader |
+//! |---|---|---|
+//! | [`SeqLock`]: the latest value | [`SeqLockPublisher`] | [`SeqLockSubscriber`] |
+//! | [`Ring`](crate::Ring): every value, lap-checked | [`RingPublisher`] | [`RingSubscriber`] |
+//! | [`TimeSeries`](crate::TimeSeries): stamped values, queried by time | [`TimeSeriesPublisher`] | [`TimeSeriesSubscriber`] |
 //!
 //! ```
-//! use rtshm::shm::{Publisher, Subscriber, kind};
+//! use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
 //! # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
 //!
 //! let name = format!("doc-shm-{}", std::process::id());
-//! let mut publisher = Publisher::<kind::SeqLock<[f32; 3]>>::create(&name)?;
+//! let mut publisher = SeqLockPublisher::<[f32; 3]>::create(&name)?;
 //! publisher.store(&[0.0, 0.0, 9.81]);
 //!
 //! // Usually in another process:
-//! let subscriber = Subscriber::<kind::SeqLock<[f32; 3]>>::open(&name)?;
-//! assert_eq!(subscriber.try_load()?.0, [0.0, 0.0, 9.81]);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let subscriber = SeqLockSubscriber::<[f32; 3]>::open(&name)?;
+//! assert_eq!(subscriber.try_load()?, [0.0, 0.0, 9.81]);
+//! # Ok::<(), rtshm::Error>(())
+//! ```
+//!
+//! The handles own everything they need: a node keeps its subscriber and its cursor side by
+//! side in its own struct, and a reader started before its publisher waits for the segment
+//! with [`Subscriber::open_timeout`]:
+//!
+//! ```
+//! use std::time::Duration;
+//! use rtshm::Cursor;
+//! use rtshm::shm::{RingPublisher, RingSubscriber};
+//! # if cfg!(miri) { return Ok(()); }
+//!
+//! struct Node {
+//!     imu: RingSubscriber<[f32; 6]>,
+//!     cursor: Cursor<[f32; 6]>,
+//! }
+//!
+//! impl Node {
+//!     fn new(name: &str) -> Result<Self, rtshm::Error> {
+//!         let imu = RingSubscriber::open_timeout(name, Duration::from_secs(5))?;
+//!         let cursor = imu.cursor_from_oldest();
+//!         Ok(Self { imu, cursor })
+//!     }
+//!
+//!     fn step(&mut self) -> Result<Option<[f32; 6]>, rtshm::Error> {
+//!         Ok(self.imu.next(&mut self.cursor)?)
+//!     }
+//! }
+//!
+//! let name = format!("doc-node-{}", std::process::id());
+//! let mut publisher = RingPublisher::<[f32; 6]>::create(&name, 64)?;
+//! let mut node = Node::new(&name)?;
+//! publisher.push(&[1.0; 6]);
+//! assert_eq!(node.step()?, Some([1.0; 6]));
+//! assert_eq!(node.step()?, None);
+//! # Ok::<(), rtshm::Error>(())
 //! ```
 //!
 //! On 32-bit targets (armv7) readers map the data read-write instead: `core::sync::atomic`
@@ -27,6 +69,10 @@
 //! validated with checked arithmetic, the geometry is snapshotted at open and never re-read, and
 //! every read is bounded (a writer that died mid-store yields [`Busy`], never a hang or a torn
 //! value).
+//!
+//! Every wait takes a timeout and reports it the same way: `Err(TimedOut)`
+//! ([`SeqLockSubscriber::wait_newer`], [`TimeSeriesSubscriber::wait_written_beyond`]), or
+//! `Err(WaitError::TimedOut)` where a lap can end the wait too ([`Subscriber::wait_next`]).
 //!
 //! Layout, header and validation: [`crate::layout`].
 
@@ -58,7 +104,7 @@ pub use list::{
 };
 pub use name::{InvalidName, SegmentName};
 pub use raw::{RawError, RawPublisher, RawType};
-pub use segment::{CreateError, CreateOptions, OpenError, OpenOptions, SchemaMismatch, remove};
+pub use segment::{CreateConfig, CreateError, OpenConfig, OpenError, SchemaMismatch, remove};
 
 /// [`Publisher::open_existing`] or [`Publisher::create_or_recover`] failed.
 #[derive(Debug)]
@@ -126,44 +172,55 @@ impl std::error::Error for TakeoverError {
 use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind};
 use crate::ring::{Cursor, GetError, Lapped, RingHead, RingRef, Slot};
 use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
-use crate::{Busy, Payload, SeqLock, Stamped, Timestamp, Version};
+use crate::{Busy, Payload, SeqLock, Stamped, TimedOut, Timestamp, Version, WaitError};
 use segment::Segment;
 
 use crate::liveness::WriterStatus;
 use crate::sync::Ordering;
 use writer::{Place, Writer};
 
-/// Marker types that choose the structure of a segment.
-pub mod kind {
-    use core::marker::PhantomData;
+/// Marks a segment holding one [`SeqLock`] of `T`: [`SeqLockPublisher`],
+/// [`SeqLockSubscriber`].
+pub struct SeqLockKind<T>(PhantomData<T>);
+/// Marks a segment holding a [`Ring`](crate::Ring) of `T` (capacity chosen at creation):
+/// [`RingPublisher`], [`RingSubscriber`].
+pub struct RingKind<T>(PhantomData<T>);
+/// Marks a segment holding a [`TimeSeries`](crate::TimeSeries) of `T`:
+/// [`TimeSeriesPublisher`], [`TimeSeriesSubscriber`].
+pub struct TimeSeriesKind<T>(PhantomData<T>);
 
-    /// A segment holding one [`SeqLock`](crate::SeqLock) of `T`.
-    pub struct SeqLock<T>(PhantomData<T>);
-    /// A segment holding a [`Ring`](crate::Ring) of `T` (capacity chosen at creation).
-    pub struct Ring<T>(PhantomData<T>);
-    /// A segment holding a [`TimeSeries`](crate::TimeSeries) of `T`.
-    pub struct TimeSeries<T>(PhantomData<T>);
-
-    macro_rules! debug_as_name {
-        ($($t:ident),*) => {$(
-            impl<T> core::fmt::Debug for $t<T> {
-                fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                    write!(f, "{}<{}>", stringify!($t), core::any::type_name::<T>())
-                }
+macro_rules! debug_as_name {
+    ($($t:ident),*) => {$(
+        impl<T> core::fmt::Debug for $t<T> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "{}<{}>", stringify!($t), core::any::type_name::<T>())
             }
-        )*};
-    }
-    debug_as_name!(SeqLock, Ring, TimeSeries);
+        }
+    )*};
 }
+debug_as_name!(SeqLockKind, RingKind, TimeSeriesKind);
+
+/// The writer of a segment holding one [`SeqLock`] of `T`.
+pub type SeqLockPublisher<T> = Publisher<SeqLockKind<T>>;
+/// A reader of a segment holding one [`SeqLock`] of `T`.
+pub type SeqLockSubscriber<T> = Subscriber<SeqLockKind<T>>;
+/// The writer of a segment holding a [`Ring`](crate::Ring) of `T`.
+pub type RingPublisher<T> = Publisher<RingKind<T>>;
+/// A reader of a segment holding a [`Ring`](crate::Ring) of `T`.
+pub type RingSubscriber<T> = Subscriber<RingKind<T>>;
+/// The writer of a segment holding a [`TimeSeries`](crate::TimeSeries) of `T`.
+pub type TimeSeriesPublisher<T> = Publisher<TimeSeriesKind<T>>;
+/// A reader of a segment holding a [`TimeSeries`](crate::TimeSeries) of `T`.
+pub type TimeSeriesSubscriber<T> = Subscriber<TimeSeriesKind<T>>;
 
 mod sealed {
     pub trait Structure {}
-    /// Structures with slots: [`kind::Ring`](super::kind::Ring) and
-    /// [`kind::TimeSeries`](super::kind::TimeSeries).
+    /// Structures with slots, read with cursors: [`RingKind`](super::RingKind) and
+    /// [`TimeSeriesKind`](super::TimeSeriesKind).
     pub trait Slotted {}
 }
 
-/// A segment structure: [`kind::SeqLock`], [`kind::Ring`] or [`kind::TimeSeries`] of a
+/// A segment structure: [`SeqLockKind`], [`RingKind`] or [`TimeSeriesKind`] of a
 /// [`Pod`] type that has a [`Schema`] (`#[derive(rtshm::Schema)]`): the segment
 /// records it, and every opener compares its own, field by field.
 pub trait Structure: sealed::Structure {
@@ -179,22 +236,22 @@ pub trait Structure: sealed::Structure {
     const SCHEMA: crate::schema::Type;
 }
 
-impl<T: Pod + Schema> sealed::Structure for kind::SeqLock<T> {}
-impl<T: Pod + Schema> Structure for kind::SeqLock<T> {
+impl<T: Pod + Schema> sealed::Structure for SeqLockKind<T> {}
+impl<T: Pod + Schema> Structure for SeqLockKind<T> {
     type Value = T;
     const KIND: Kind = Kind::SeqLock;
     const SCHEMA: crate::schema::Type = T::TYPE;
 }
-impl<T: Pod + Schema> sealed::Structure for kind::Ring<T> {}
-impl<T: Pod + Schema> Structure for kind::Ring<T> {
+impl<T: Pod + Schema> sealed::Structure for RingKind<T> {}
+impl<T: Pod + Schema> Structure for RingKind<T> {
     type Value = T;
     const KIND: Kind = Kind::Ring;
     const SCHEMA: crate::schema::Type = T::TYPE;
 }
-impl<T: Pod + Schema> sealed::Structure for kind::TimeSeries<T> {}
-impl<T: Pod + Schema> sealed::Slotted for kind::Ring<T> {}
-impl<T: Pod + Schema> sealed::Slotted for kind::TimeSeries<T> {}
-impl<T: Pod + Schema> Structure for kind::TimeSeries<T> {
+impl<T: Pod + Schema> sealed::Structure for TimeSeriesKind<T> {}
+impl<T: Pod + Schema> sealed::Slotted for RingKind<T> {}
+impl<T: Pod + Schema> sealed::Slotted for TimeSeriesKind<T> {}
+impl<T: Pod + Schema> Structure for TimeSeriesKind<T> {
     type Value = Stamped<T>;
     const KIND: Kind = Kind::TimeSeries;
     const SCHEMA: crate::schema::Type = T::TYPE;
@@ -257,7 +314,7 @@ impl<K: Structure> Publisher<K> {
     fn create_at(
         place: Place<'_>,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity).map_err(CreateError::Layout)?;
         let schema = SchemaBuf::of(&K::SCHEMA).map_err(CreateError::Schema)?;
@@ -302,11 +359,11 @@ impl<K: Structure> Publisher<K> {
     /// and a store the dead writer left half done is redone by the next store or push, so no
     /// reader ever accepts its torn bytes.
     pub fn open_existing(name: &str) -> Result<Self, TakeoverError> {
-        Self::open_existing_with(name, OpenOptions::default())
+        Self::open_existing_with(name, OpenConfig::default())
     }
 
     /// [`Publisher::open_existing`] with options.
-    pub fn open_existing_with(name: &str, options: OpenOptions) -> Result<Self, TakeoverError> {
+    pub fn open_existing_with(name: &str, options: OpenConfig) -> Result<Self, TakeoverError> {
         let validate = typed::<K>(options.schema);
         Ok(Self::wrap(Writer::open_existing(
             name, validate, None, options,
@@ -314,7 +371,7 @@ impl<K: Structure> Publisher<K> {
     }
 
     /// Creates the named segment with `capacity` slots, or recovers it: see
-    /// [`Publisher::create_or_recover`](Publisher::<kind::SeqLock<T>>::create_or_recover).
+    /// [`Publisher::create_or_recover`](Publisher::<SeqLockKind<T>>::create_or_recover).
     fn recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
         let geometry = Geometry::of::<K::Value>(K::KIND, capacity)
             .map_err(|e| TakeoverError::Create(CreateError::Layout(e)))?;
@@ -325,7 +382,7 @@ impl<K: Structure> Publisher<K> {
             schema: Some(schema.view()),
         };
         let validate = typed::<K>(None);
-        let options = (CreateOptions::default(), OpenOptions::default());
+        let options = (CreateConfig::default(), OpenConfig::default());
         Writer::create_or_recover(name, geometry, identity, validate, options).map(Self::wrap)
     }
 
@@ -355,28 +412,59 @@ impl<K: Structure> Publisher<K> {
 }
 
 impl<K: Structure> Subscriber<K> {
-    /// Opens the segment `name`, waiting up to 1 s for a creator that is still initializing it.
-    /// Every way the segment can differ from a `K` is its own error, with the values found and
-    /// expected.
+    /// Opens the segment `name` (`"imu"`, or `"/imu"` as POSIX spells it), waiting up to 1 s
+    /// for a creator that is still initializing it; a segment that does not exist is
+    /// [`OpenError::NotFound`] at once ([`Subscriber::open_timeout`] waits for it). Every way
+    /// the segment can differ from a `K` is its own error, with the values found and expected.
     pub fn open(name: &str) -> Result<Self, OpenError> {
-        Self::open_with(name, OpenOptions::default())
+        Self::open_with(name, OpenConfig::default())
     }
 
-    /// [`Subscriber::open`] with options.
-    pub fn open_with(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
+    /// Opens the segment `name`, waiting up to `timeout` for it to appear and be initialized:
+    /// for a reader started before its publisher (any start order works). A segment that
+    /// exists but differs from `K` fails at once. See [`OpenConfig::wait_for_creation`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::shm::{OpenError, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-open-timeout-{}", std::process::id());
+    /// let late = std::thread::spawn({
+    ///     let name = name.clone();
+    ///     move || {
+    ///         std::thread::sleep(Duration::from_millis(50));
+    ///         let mut publisher = SeqLockPublisher::<u8>::create(&name).unwrap();
+    ///         publisher.store(&1);
+    ///         std::thread::sleep(Duration::from_millis(200));
+    ///     }
+    /// });
+    /// let subscriber = SeqLockSubscriber::<u8>::open_timeout(&name, Duration::from_secs(5))?;
+    /// late.join().unwrap();
+    /// let missing = SeqLockSubscriber::<u8>::open_timeout("doc-never", Duration::from_millis(20));
+    /// assert!(matches!(missing, Err(OpenError::NotFound)));
+    /// # drop(subscriber);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    pub fn open_timeout(name: &str, timeout: Duration) -> Result<Self, OpenError> {
+        Self::open_with(name, OpenConfig::new().wait_for_creation(timeout))
+    }
+
+    /// [`Subscriber::open`] with a configuration.
+    pub fn open_with(name: &str, options: OpenConfig) -> Result<Self, OpenError> {
         let segment = Segment::open(name, typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
     }
 
     /// Opens a file-backed segment (`O_NOFOLLOW`: a symlink is refused).
-    pub fn open_file(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self, OpenError> {
+    pub fn open_file(path: impl AsRef<Path>, options: OpenConfig) -> Result<Self, OpenError> {
         let segment = Segment::open_file(path.as_ref(), typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
     }
 
     /// Opens a segment from a file descriptor, such as a memfd passed by its creator with
     /// [`Publisher::share_fd`].
-    pub fn from_fd(fd: OwnedFd, options: OpenOptions) -> Result<Self, OpenError> {
+    pub fn from_fd(fd: OwnedFd, options: OpenConfig) -> Result<Self, OpenError> {
         let segment = Segment::from_fd(fd, typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
     }
@@ -458,14 +546,14 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
     /// Creates the named segment `name` holding a ring or time series of `capacity` values
     /// (a power of two).
     pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
-        Self::create_with(name, capacity, CreateOptions::default())
+        Self::create_with(name, capacity, CreateConfig::default())
     }
 
     /// [`Publisher::create`] with options (the clock is recorded in the header).
     pub fn create_with(
         name: &str,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         Self::create_at(Place::Shm(name), capacity, options)
     }
@@ -473,7 +561,7 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
     /// Creates the named segment, or takes it over if it exists and its writer is dead; the
     /// existing segment must have `capacity` slots ([`TakeoverError::CapacityMismatch`]
     /// otherwise, leaving it untouched). See the SeqLock
-    /// [`create_or_recover`](Publisher::<kind::SeqLock<T>>::create_or_recover) for the rules.
+    /// [`create_or_recover`](Publisher::<SeqLockKind<T>>::create_or_recover) for the rules.
     pub fn create_or_recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
         Self::recover(name, capacity)
     }
@@ -482,7 +570,7 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
     pub fn create_memfd(
         label: &str,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         Self::create_at(Place::Memfd(label), capacity, options)
     }
@@ -491,7 +579,7 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
     pub fn create_file(
         path: impl AsRef<Path>,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         Self::create_at(Place::File(path.as_ref()), capacity, options)
     }
@@ -499,14 +587,14 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
 
 // ---- SeqLock ----------------------------------------------------------------------------
 
-impl<T: Pod + Schema> Publisher<kind::SeqLock<T>> {
+impl<T: Pod + Schema> Publisher<SeqLockKind<T>> {
     /// Creates the named segment `name` holding a SeqLock of `T` (zeroed, version 0).
     pub fn create(name: &str) -> Result<Self, CreateError> {
-        Self::create_with(name, CreateOptions::default())
+        Self::create_with(name, CreateConfig::default())
     }
 
     /// [`Publisher::create`] with options.
-    pub fn create_with(name: &str, options: CreateOptions) -> Result<Self, CreateError> {
+    pub fn create_with(name: &str, options: CreateConfig) -> Result<Self, CreateError> {
         Self::create_at(Place::Shm(name), 1, options)
     }
 
@@ -524,15 +612,12 @@ impl<T: Pod + Schema> Publisher<kind::SeqLock<T>> {
 
     /// Creates an anonymous memfd segment (`label` names it in `/proc/<pid>/fd`); share it with
     /// [`Publisher::share_fd`].
-    pub fn create_memfd(label: &str, options: CreateOptions) -> Result<Self, CreateError> {
+    pub fn create_memfd(label: &str, options: CreateConfig) -> Result<Self, CreateError> {
         Self::create_at(Place::Memfd(label), 1, options)
     }
 
     /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
-    pub fn create_file(
-        path: impl AsRef<Path>,
-        options: CreateOptions,
-    ) -> Result<Self, CreateError> {
+    pub fn create_file(path: impl AsRef<Path>, options: CreateConfig) -> Result<Self, CreateError> {
         Self::create_at(Place::File(path.as_ref()), 1, options)
     }
 
@@ -552,22 +637,23 @@ impl<T: Pod + Schema> Publisher<kind::SeqLock<T>> {
     }
 }
 
-impl<T: Pod + Schema> Subscriber<kind::SeqLock<T>> {
+impl<T: Pod + Schema> Subscriber<SeqLockKind<T>> {
     fn lock(&self) -> &SeqLock<T> {
         // SAFETY: the header was validated for a `SeqLock<T>`, the data mapping (read-only)
         // lives as long as `self`, and only loads are made through this reference.
         unsafe { &*self.segment.data().cast::<SeqLock<T>>() }
     }
 
-    /// Reads a consistent value and its version, or [`Busy`] after a bounded number of attempts
-    /// (the writer is storing, or died mid-store).
-    pub fn try_load(&self) -> Result<(T, Version), Busy> {
+    /// Reads a consistent value, or [`Busy`] after [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS)
+    /// attempts that overlap a store. Wait-free, like [`SeqLock::try_load`].
+    #[inline]
+    pub fn try_load(&self) -> Result<T, Busy> {
         let mut value = T::zeroed();
-        let version = self.try_load_into(&mut value)?;
-        Ok((value, version))
+        self.try_load_into(&mut value).map(|_| value)
     }
 
-    /// Reads into `dst` (for large values); bounded like [`Subscriber::try_load`].
+    /// Reads into `dst` (for large values) and returns its version; bounded like
+    /// [`Subscriber::try_load`]. On `Err`, `dst` holds unspecified bytes.
     #[inline]
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
         let (result, retries) = self.lock().try_load_retries(dst);
@@ -579,14 +665,72 @@ impl<T: Pod + Schema> Subscriber<kind::SeqLock<T>> {
         result
     }
 
-    /// The number of completed stores.
+    /// Reads a consistent value, retrying (yielding the thread between tries) while stores
+    /// overlap the read, for at most [`LOAD_PATIENCE`]: [`SeqLock::load`]'s behaviour, bounded.
+    /// In-process a store cannot stop half-way; across processes the writer can die (or be
+    /// stopped) mid-store, and then every read overlaps it until a new writer takes over, so
+    /// this returns [`Busy`] instead of spinning forever.
+    pub fn load(&self) -> Result<T, Busy> {
+        let mut value = T::zeroed();
+        self.load_into(&mut value).map(|_| value)
+    }
+
+    /// Like [`Subscriber::load`], reading into `dst` and returning its version.
+    pub fn load_into(&self, dst: &mut T) -> Result<Version, Busy> {
+        let mut since = None;
+        loop {
+            match self.try_load_into(dst) {
+                Ok(version) => return Ok(version),
+                Err(Busy) => {
+                    let start = *since.get_or_insert_with(std::time::Instant::now);
+                    if start.elapsed() >= LOAD_PATIENCE {
+                        return Err(Busy);
+                    }
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    /// Reads the value if a store newer than `last` has completed, with its version: `None`
+    /// at once (one atomic load, no copy) when nothing newer is there, or when a newer value
+    /// cannot be read within [`LOAD_PATIENCE`] (see [`Subscriber::load`]).
+    /// [`SeqLock::load_if_newer`]'s shape.
+    ///
+    /// ```
+    /// use rtshm::Version;
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-newer-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<u32>::create(&name)?;
+    /// let subscriber = SeqLockSubscriber::<u32>::open(&name)?;
+    /// assert_eq!(subscriber.load_if_newer(Version::INITIAL), None);
+    /// publisher.store(&5);
+    /// let (value, version) = subscriber.load_if_newer(Version::INITIAL).unwrap();
+    /// assert_eq!(value, 5);
+    /// assert_eq!(subscriber.load_if_newer(version), None);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    #[must_use]
+    pub fn load_if_newer(&self, last: Version) -> Option<(T, Version)> {
+        if self.version() <= last {
+            return None;
+        }
+        let mut value = T::zeroed();
+        let version = self.load_into(&mut value).ok()?;
+        (version > last).then_some((value, version))
+    }
+
+    /// The number of completed stores, read without copying the value.
     #[must_use]
     pub fn version(&self) -> Version {
         self.lock().version()
     }
 
-    /// Blocks until a store newer than `last` completes, or `timeout` passes; returns the value
-    /// and its version. Sleeps on a futex (no CPU while waiting); the publisher wakes it.
+    /// Blocks until a store newer than `last` completes, or `timeout` passes
+    /// (`Err(TimedOut)`); returns the value and its version. Sleeps on a futex (no CPU while
+    /// waiting); the publisher wakes it.
     pub fn wait_newer(&self, last: Version, timeout: Duration) -> Result<(T, Version), TimedOut> {
         let mut value = T::zeroed();
         self.wait_counted(timeout, || {
@@ -601,21 +745,10 @@ impl<T: Pod + Schema> Subscriber<kind::SeqLock<T>> {
     }
 }
 
-/// A wait ended because its timeout passed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a unit error; callers match on it by name"
-)]
-pub struct TimedOut;
-
-impl core::fmt::Display for TimedOut {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("timed out waiting for the publisher")
-    }
-}
-
-impl std::error::Error for TimedOut {}
+/// How long [`Subscriber::load`] of a shared-memory SeqLock retries reads that overlap stores
+/// before it reports [`Busy`] (a writer that died or stopped mid-store). A store of a 6 MB
+/// image takes about 1 ms; a writer preempted mid-store resumes within a scheduler tick.
+pub const LOAD_PATIENCE: Duration = Duration::from_millis(50);
 
 // ---- Ring -------------------------------------------------------------------------------
 
@@ -640,7 +773,7 @@ fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
     RingRef::with_capacity(head, slots, capacity)
 }
 
-impl<T: Pod + Schema> Publisher<kind::Ring<T>> {
+impl<T: Pod + Schema> Publisher<RingKind<T>> {
     /// Appends `value` and returns its write number; never blocks, no allocation, and no
     /// syscall unless a reader waits in [`Subscriber::wait_next`].
     #[inline]
@@ -650,30 +783,134 @@ impl<T: Pod + Schema> Publisher<kind::Ring<T>> {
     }
 }
 
-impl<T: Pod + Schema> Subscriber<kind::Ring<T>> {
-    fn ring(&self) -> RingRef<'_, T> {
+/// Reading with cursors, the same for a ring and a time series (whose values are
+/// [`Stamped`]): the methods of [`RingRef`], and waits.
+impl<K: Structure + sealed::Slotted> Subscriber<K> {
+    #[inline]
+    fn ring(&self) -> RingRef<'_, K::Value> {
         ring_in(&self.segment)
     }
 
     /// A cursor at the oldest value held. See [`RingRef::cursor_from_oldest`].
     #[must_use]
-    pub fn cursor_from_oldest(&self) -> Cursor<'_, T> {
+    pub fn cursor_from_oldest(&self) -> Cursor<K::Value> {
         self.ring().cursor_from_oldest()
     }
 
     /// A cursor at the newest value. See [`RingRef::cursor_from_newest`].
     #[must_use]
-    pub fn cursor_from_newest(&self) -> Cursor<'_, T> {
+    pub fn cursor_from_newest(&self) -> Cursor<K::Value> {
         self.ring().cursor_from_newest()
     }
 
     /// A cursor for values written from now on. See [`RingRef::cursor_from_next`].
     #[must_use]
-    pub fn cursor_from_next(&self) -> Cursor<'_, T> {
+    pub fn cursor_from_next(&self) -> Cursor<K::Value> {
         self.ring().cursor_from_next()
     }
 
+    /// Reads the value at `cursor` and moves it on. See [`RingRef::next`].
+    #[inline]
+    pub fn next(&self, cursor: &mut Cursor<K::Value>) -> Result<Option<K::Value>, Lapped> {
+        self.ring().next(cursor)
+    }
+
+    /// Reads the value at `cursor` into `dst`. See [`RingRef::next_into`].
+    #[inline]
+    pub fn next_into(
+        &self,
+        cursor: &mut Cursor<K::Value>,
+        dst: &mut K::Value,
+    ) -> Result<Option<u64>, Lapped> {
+        self.ring().next_into(cursor, dst)
+    }
+
+    /// The values available now at `cursor`. See [`RingRef::iter_from`].
+    pub fn iter_from<'c>(
+        &'c self,
+        cursor: &'c mut Cursor<K::Value>,
+    ) -> impl Iterator<Item = Result<K::Value, Lapped>> + 'c {
+        self.ring().iter_from(cursor)
+    }
+
+    /// Moves `cursor` to the oldest value held. See [`RingRef::resume_at_oldest`].
+    pub fn resume_at_oldest(&self, cursor: &mut Cursor<K::Value>) -> u64 {
+        self.ring().resume_at_oldest(cursor)
+    }
+
+    /// Moves `cursor` to the newest value. See [`RingRef::resume_at_newest`].
+    pub fn resume_at_newest(&self, cursor: &mut Cursor<K::Value>) -> u64 {
+        self.ring().resume_at_newest(cursor)
+    }
+
+    /// Write number `n`. See [`RingRef::get`].
+    pub fn get(&self, n: u64) -> Result<K::Value, GetError> {
+        self.ring().get(n)
+    }
+
+    /// The number of values written so far.
+    #[must_use]
+    pub fn written(&self) -> u64 {
+        self.ring().written()
+    }
+
+    /// The number of slots.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.segment.geometry().capacity
+    }
+
+    /// Blocks until `cursor` has a value to read (returned, and the cursor moved on), or
+    /// `timeout` passes (`Err(WaitError::TimedOut)`), or the writer laps the cursor
+    /// (`Err(WaitError::Lapped)`, the cursor moved to the oldest value held). Sleeps on a
+    /// futex; the publisher wakes it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::WaitError;
+    /// use rtshm::shm::{RingPublisher, RingSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-wait-next-{}", std::process::id());
+    /// let mut publisher = RingPublisher::<u64>::create(&name, 8)?;
+    /// let subscriber = RingSubscriber::<u64>::open(&name)?;
+    /// let mut cursor = subscriber.cursor_from_next();
+    /// let short = Duration::from_millis(1);
+    /// assert_eq!(subscriber.wait_next(&mut cursor, short), Err(WaitError::TimedOut));
+    /// publisher.push(&7);
+    /// assert_eq!(subscriber.wait_next(&mut cursor, short), Ok(7));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    pub fn wait_next(
+        &self,
+        cursor: &mut Cursor<K::Value>,
+        timeout: Duration,
+    ) -> Result<K::Value, WaitError> {
+        let mut value = K::Value::zeroed();
+        self.wait_next_into(cursor, &mut value, timeout)
+            .map(|_| value)
+    }
+
+    /// Like [`Subscriber::wait_next`], reading into `dst` (for large values such as camera
+    /// frames) and returning the write number read. On `Err`, `dst` holds unspecified bytes.
+    pub fn wait_next_into(
+        &self,
+        cursor: &mut Cursor<K::Value>,
+        dst: &mut K::Value,
+        timeout: Duration,
+    ) -> Result<u64, WaitError> {
+        let ring = self.ring();
+        match self.wait_counted(timeout, || ring.next_into(cursor, dst).transpose()) {
+            Some(Ok(n)) => Ok(n),
+            Some(Err(lapped)) => Err(WaitError::Lapped(lapped)),
+            None => Err(WaitError::TimedOut),
+        }
+    }
+}
+
+impl<T: Pod + Schema> Subscriber<RingKind<T>> {
     /// The newest value and its write number. See [`RingRef::latest`].
+    #[inline]
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         let mut value = T::zeroed();
         Ok(self.latest_into(&mut value)?.map(|n| (n, value)))
@@ -690,51 +927,11 @@ impl<T: Pod + Schema> Subscriber<kind::Ring<T>> {
         }
         result
     }
-
-    /// Write number `n`. See [`RingRef::get`].
-    pub fn get(&self, n: u64) -> Result<T, GetError> {
-        self.ring().get(n)
-    }
-
-    /// The number of values written so far.
-    #[must_use]
-    pub fn written(&self) -> u64 {
-        self.ring().written()
-    }
-
-    /// The ring's capacity.
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.segment.geometry().capacity
-    }
-
-    /// Like [`Subscriber::wait_next`], reading into `dst` (for large values such as camera
-    /// frames) and returning the write number read.
-    pub fn wait_next_into(
-        &self,
-        cursor: &mut Cursor<'_, T>,
-        dst: &mut T,
-        timeout: Duration,
-    ) -> Result<Option<u64>, Lapped> {
-        self.wait_counted(timeout, || cursor.next_into(dst).transpose())
-            .transpose()
-    }
-
-    /// Blocks until `cursor` has a value to read (returned), or reports a lap, or `timeout`
-    /// passes (`Ok(None)`). Sleeps on a futex; the publisher wakes it.
-    pub fn wait_next(
-        &self,
-        cursor: &mut Cursor<'_, T>,
-        timeout: Duration,
-    ) -> Result<Option<T>, Lapped> {
-        self.wait_counted(timeout, || cursor.next().transpose())
-            .transpose()
-    }
 }
 
 // ---- TimeSeries -------------------------------------------------------------------------
 
-impl<T: Pod + Schema> Publisher<kind::TimeSeries<T>> {
+impl<T: Pod + Schema> Publisher<TimeSeriesKind<T>> {
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
         self.writer.check_stamp(sample.stamp)?;
@@ -744,7 +941,7 @@ impl<T: Pod + Schema> Publisher<kind::TimeSeries<T>> {
     }
 }
 
-impl<T: Pod + Schema> Subscriber<kind::TimeSeries<T>> {
+impl<T: Pod + Schema> Subscriber<TimeSeriesKind<T>> {
     fn series(&self) -> SeriesRef<'_, T> {
         SeriesRef::new(ring_in(&self.segment))
     }
@@ -791,12 +988,6 @@ impl<T: Pod + Schema> Subscriber<kind::TimeSeries<T>> {
     /// See [`SeriesRef::range`].
     pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<crate::Range<'_, T>, Busy> {
         self.series().range(t0, t1)
-    }
-
-    /// The number of values written so far.
-    #[must_use]
-    pub fn written(&self) -> u64 {
-        self.series().ring().written()
     }
 
     /// Blocks until more than `written` values have been written (returns the new count) or

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::string::String;
 
 /// A segment name: 1 to 200 bytes of `[A-Za-z0-9._-]`, not starting with `.` (so never `.` or
-/// `..`), without `/`. The POSIX shm name is `/` followed by it (`/dev/shm/<name>` on Linux).
+/// `..`), without `/` but for one leading `/` (dropped). The POSIX shm name is `/` followed by
+/// it (`/dev/shm/<name>` on Linux).
 ///
 /// ```
 /// use rtshm::shm::SegmentName;
@@ -64,8 +65,13 @@ impl SegmentName {
     /// The longest name accepted, in bytes.
     pub const MAX_LEN: usize = 200;
 
-    /// Validates `name`.
+    /// Validates `name`. One leading `/`, the POSIX spelling of a shared-memory name (what
+    /// `shm_open` and C++ peers use), is accepted and dropped: `"/imu"` is `"imu"`.
     pub fn new(name: &str) -> Result<Self, InvalidName> {
+        let (name, slash) = match name.strip_prefix('/') {
+            Some(rest) => (rest, 1),
+            None => (name, 0),
+        };
         let bytes = name.as_bytes();
         if bytes.is_empty() {
             return Err(InvalidName::Empty);
@@ -80,12 +86,13 @@ impl SegmentName {
             .char_indices()
             .find(|&(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         {
+            let at = at + slash;
             return Err(InvalidName::BadChar { found, at });
         }
         Ok(Self(name.to_owned()))
     }
 
-    /// The name as given.
+    /// The name, without a leading `/`.
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
@@ -149,6 +156,18 @@ mod tests {
                 .to_string()
                 .contains("'/'")
         );
+    }
+
+    #[test]
+    fn one_leading_slash_is_the_posix_spelling_of_the_same_name() {
+        assert_eq!(SegmentName::new("/imu").unwrap().as_str(), "imu");
+        assert_eq!(SegmentName::new("/imu"), SegmentName::new("imu"));
+        assert_eq!(SegmentName::new("/"), Err(InvalidName::Empty));
+        assert_eq!(
+            SegmentName::new("//imu"),
+            Err(InvalidName::BadChar { found: '/', at: 1 })
+        );
+        assert_eq!(SegmentName::new("/.x"), Err(InvalidName::LeadingDot));
     }
 
     #[test]

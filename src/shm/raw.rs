@@ -9,7 +9,7 @@ use std::vec::Vec;
 
 use super::TakeoverError;
 use super::name::SegmentName;
-use super::segment::{Check, CreateError, CreateOptions, Identity, OpenOptions, check_schema};
+use super::segment::{Check, CreateConfig, CreateError, Identity, OpenConfig, check_schema};
 use super::writer::{Place, Writer};
 use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind, LayoutError, Shape};
 use crate::series::NonMonotonic;
@@ -177,17 +177,17 @@ impl std::error::Error for RawError {}
 ///
 /// ```
 /// use rtshm::layout::{Kind, schema_id};
-/// use rtshm::shm::{CreateOptions, OpenOptions, RawPublisher, RawType, Subscriber, kind};
+/// use rtshm::shm::{CreateConfig, OpenConfig, RawPublisher, RawType, RingSubscriber};
 /// # if cfg!(miri) { return Ok(()); } // Miri cannot map shared memory
 ///
 /// let name = format!("doc-raw-{}", std::process::id());
 /// let ty = RawType::new(Kind::Ring, 8, 4, schema_id("xy@1"));
-/// let mut publisher = RawPublisher::create(&name, &ty, 16, CreateOptions::default())?;
+/// let mut publisher = RawPublisher::create(&name, &ty, 16, CreateConfig::default())?;
 /// publisher.push(bytemuck::bytes_of(&[1.5f32, -2.0]))?;
 ///
 /// // A Rust reader of the same layout names the same schema.
-/// let options = OpenOptions::new().schema(schema_id("xy@1"));
-/// let reader = Subscriber::<kind::Ring<[f32; 2]>>::open_with(&name, options)?;
+/// let options = OpenConfig::new().schema(schema_id("xy@1"));
+/// let reader = RingSubscriber::<[f32; 2]>::open_with(&name, options)?;
 /// assert_eq!(reader.latest()?, Some((0, [1.5, -2.0])));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -210,7 +210,7 @@ impl RawPublisher {
         name: &str,
         ty: &RawType,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         Self::create_at(Place::Shm(name), ty, capacity, options)
     }
@@ -220,7 +220,7 @@ impl RawPublisher {
         path: impl AsRef<Path>,
         ty: &RawType,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         Self::create_at(Place::File(path.as_ref()), ty, capacity, options)
     }
@@ -229,7 +229,7 @@ impl RawPublisher {
         place: Place<'_>,
         ty: &RawType,
         capacity: usize,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         let geometry = ty.geometry(capacity).map_err(CreateError::Layout)?;
         let writer = Writer::create(place, geometry, ty.identity(), options)?;
@@ -241,7 +241,7 @@ impl RawPublisher {
     pub fn open_existing(
         name: &str,
         ty: &RawType,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, TakeoverError> {
         let validate = ty
             .validator()
@@ -254,12 +254,12 @@ impl RawPublisher {
     /// Creates the named segment holding `ty` with `capacity` slots (1 for a SeqLock), or
     /// takes it over from a dead writer (it must then hold `capacity` slots), or replaces what
     /// a creator killed while initialising left: the rules of
-    /// [`Publisher::create_or_recover`](super::Publisher::<super::kind::SeqLock<u8>>::create_or_recover).
+    /// [`Publisher::create_or_recover`](super::SeqLockPublisher::<u8>::create_or_recover).
     pub fn create_or_recover(
         name: &str,
         ty: &RawType,
         capacity: usize,
-        options: (CreateOptions, OpenOptions),
+        options: (CreateConfig, OpenConfig),
     ) -> Result<Self, TakeoverError> {
         let geometry = ty
             .geometry(capacity)

@@ -102,7 +102,7 @@ pub enum CreateError {
     /// about the type (a field outside it, misaligned...), or it is larger than
     /// [`SCHEMA_MAX_LEN`](crate::layout::SCHEMA_MAX_LEN).
     Schema(rtshm_schema::EncodeError),
-    /// [`CreateOptions::mode`] has bits other than read and write permissions.
+    /// [`CreateConfig::mode`] has bits other than read and write permissions.
     InvalidMode {
         /// The mode given.
         mode: u32,
@@ -256,30 +256,25 @@ impl std::error::Error for OpenError {
     }
 }
 
-/// Options for creating a segment: start from [`CreateOptions::new`] (or `default()`) and set
-/// what differs. New options may be added, so the struct cannot be built with a literal.
+/// How to create a segment: start from [`CreateConfig::new`] (or `default()`) and set what
+/// differs. New settings may be added, so it is built with methods, never a literal.
 ///
 /// ```
 /// use rtshm::Clock;
-/// use rtshm::shm::CreateOptions;
+/// use rtshm::shm::CreateConfig;
 ///
-/// let options = CreateOptions::new().mode(0o640).clock(Clock::Realtime);
-/// assert_eq!(options.mode, 0o640);
+/// let config = CreateConfig::new().mode(0o640).clock(Clock::Realtime);
+/// assert_eq!(config.get_mode(), 0o640);
 /// ```
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
-pub struct CreateOptions {
-    /// File mode of the segment (default `0o600`: the creating user only). Only read and
-    /// write bits (at most `0o666`); applied exactly, whatever the process's umask.
-    pub mode: u32,
-    /// The clock domain recorded in the header (default monotonic).
-    pub clock: Clock,
-    /// An explicit schema id to record instead of the type's default fingerprint
-    /// ([`layout::fingerprint`]); readers must open with the same id.
-    pub schema: Option<u64>,
+pub struct CreateConfig {
+    pub(crate) mode: u32,
+    pub(crate) clock: Clock,
+    pub(crate) schema: Option<u64>,
 }
 
-impl CreateOptions {
+impl CreateConfig {
     /// The defaults: mode `0o600`, monotonic clock, the type's own fingerprint.
     #[must_use]
     pub const fn new() -> Self {
@@ -290,52 +285,81 @@ impl CreateOptions {
         }
     }
 
-    /// With file mode `mode` (read and write bits only).
+    /// With file mode `mode` (default `0o600`: the creating user only). Only read and write
+    /// bits (at most `0o666`); applied exactly, whatever the process's umask.
     #[must_use]
     pub const fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
         self
     }
 
-    /// With `clock` recorded as the clock domain of the stamps.
+    /// With `clock` recorded as the clock domain of the stamps (default monotonic).
     #[must_use]
     pub const fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
     }
 
-    /// With the explicit schema id `id` instead of the type's fingerprint.
+    /// With the explicit schema id `id` recorded instead of the type's fingerprint
+    /// ([`layout::fingerprint`]); readers must open with the same id.
     #[must_use]
     pub const fn schema(mut self, id: u64) -> Self {
         self.schema = Some(id);
         self
     }
+
+    /// The file mode.
+    #[must_use]
+    pub const fn get_mode(&self) -> u32 {
+        self.mode
+    }
+
+    /// The clock domain.
+    #[must_use]
+    pub const fn get_clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// The explicit schema id, if one was set.
+    #[must_use]
+    pub const fn get_schema(&self) -> Option<u64> {
+        self.schema
+    }
 }
 
-impl Default for CreateOptions {
+impl Default for CreateConfig {
     fn default() -> Self {
         Self::new()
     }
 }
 
-/// Options for opening a segment: start from [`OpenOptions::new`] (or `default()`) and set what
-/// differs. New options may be added, so the struct cannot be built with a literal.
+/// How to open a segment: start from [`OpenConfig::new`] (or `default()`) and set what
+/// differs. New settings may be added, so it is built with methods, never a literal.
+///
+/// ```
+/// use std::time::Duration;
+/// use rtshm::shm::OpenConfig;
+///
+/// // Wait up to 5 s for the publisher to create the segment (started in any order).
+/// let config = OpenConfig::new().wait_for_creation(Duration::from_secs(5));
+/// assert_eq!(config.get_wait_for_creation(), Duration::from_secs(5));
+/// ```
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
-pub struct OpenOptions {
-    /// How long to wait for a segment that its creator is still initializing (default 1 s).
-    pub init_timeout: Duration,
-    /// The schema id the creator recorded, if it used one instead of the type's fingerprint.
-    pub schema: Option<u64>,
+pub struct OpenConfig {
+    pub(crate) init_timeout: Duration,
+    pub(crate) wait_for_creation: Duration,
+    pub(crate) schema: Option<u64>,
 }
 
-impl OpenOptions {
-    /// The defaults: wait up to 1 s for an initializing creator, expect the type's own
-    /// fingerprint.
+impl OpenConfig {
+    /// The defaults: a missing segment fails at once ([`OpenError::NotFound`]), wait up to
+    /// 1 s for a creator still initializing one, expect the type's own fingerprint.
     #[must_use]
     pub const fn new() -> Self {
         Self {
             init_timeout: Duration::from_secs(1),
+            wait_for_creation: Duration::ZERO,
             schema: None,
         }
     }
@@ -347,15 +371,43 @@ impl OpenOptions {
         self
     }
 
+    /// Waiting up to `timeout` for a segment that does not exist yet to appear (its
+    /// publisher starts later), polling its name every 1 to 20 ms; then
+    /// [`OpenError::NotFound`]. The initialization wait runs within the same deadline when
+    /// that is later than [`init_timeout`](Self::init_timeout). Only opens by name wait.
+    #[must_use]
+    pub const fn wait_for_creation(mut self, timeout: Duration) -> Self {
+        self.wait_for_creation = timeout;
+        self
+    }
+
     /// Expecting the explicit schema id `id` instead of the type's fingerprint.
     #[must_use]
     pub const fn schema(mut self, id: u64) -> Self {
         self.schema = Some(id);
         self
     }
+
+    /// How long an open waits for an initializing creator.
+    #[must_use]
+    pub const fn get_init_timeout(&self) -> Duration {
+        self.init_timeout
+    }
+
+    /// How long an open by name waits for the segment to appear.
+    #[must_use]
+    pub const fn get_wait_for_creation(&self) -> Duration {
+        self.wait_for_creation
+    }
+
+    /// The explicit schema id expected, if one was set.
+    #[must_use]
+    pub const fn get_schema(&self) -> Option<u64> {
+        self.schema
+    }
 }
 
-impl Default for OpenOptions {
+impl Default for OpenConfig {
     fn default() -> Self {
         Self::new()
     }
@@ -568,6 +620,36 @@ fn open_as(path: &Path, reader: Reader) -> Result<(OwnedFd, bool), OpenError> {
     }
 }
 
+/// Opens the segment called `name` like [`open_as`], waiting up to
+/// [`OpenConfig::wait_for_creation`] for it to appear; returns the config for the rest of the
+/// open, its initialization wait stretched to the same deadline.
+fn open_named(
+    name: &SegmentName,
+    reader: Reader,
+    mut options: OpenConfig,
+) -> Result<(OwnedFd, bool, OpenConfig), OpenError> {
+    let start = Instant::now();
+    let mut nap = Duration::from_millis(1);
+    loop {
+        match open_as(&name.path(), reader) {
+            Err(OpenError::NotFound) => {
+                let left = options.wait_for_creation.saturating_sub(start.elapsed());
+                if left.is_zero() {
+                    return Err(OpenError::NotFound);
+                }
+                std::thread::sleep(nap.min(left));
+                nap = (nap * 2).min(Duration::from_millis(20));
+            }
+            Ok((fd, can_write)) => {
+                let left = options.wait_for_creation.saturating_sub(start.elapsed());
+                options.init_timeout = options.init_timeout.max(left);
+                return Ok((fd, can_write, options));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Refuses a file mode with more than read and write bits.
 fn check_mode(mode: u32) -> Result<(), CreateError> {
     if mode & !0o666 != 0 {
@@ -699,7 +781,7 @@ impl Segment {
         name: &str,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
         publish: Publish,
     ) -> Result<Self, CreateError> {
         let name = SegmentName::new(name).map_err(CreateError::InvalidName)?;
@@ -720,7 +802,7 @@ impl Segment {
         label: &str,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         let label = SegmentName::new(label).map_err(CreateError::InvalidName)?;
         check_mode(options.mode)?;
@@ -744,7 +826,7 @@ impl Segment {
         path: &Path,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         let backing = Backing::File(path.to_owned());
         Self::create_at(
@@ -767,7 +849,7 @@ impl Segment {
         path: &Path,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
         publish: Publish,
     ) -> Result<Self, CreateError> {
         check_mode(options.mode)?;
@@ -818,7 +900,7 @@ impl Segment {
         fd: OwnedFd,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         reserve(&fd, &geometry)?;
         let map = Mapping::new(&fd, 0, geometry.total_len, true).map_err(CreateError::Io)?;
@@ -919,10 +1001,10 @@ impl Segment {
     pub(crate) fn open(
         name: &str,
         validate: impl Check,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let (fd, can_write) = open_as(&name.path(), Reader::Subscriber)?;
+        let (fd, can_write, options) = open_named(&name, Reader::Subscriber, options)?;
         Self::attach_as(Backing::Shm(name), fd, can_write, false, validate, options)
     }
 
@@ -930,7 +1012,7 @@ impl Segment {
     pub(crate) fn open_file(
         path: &Path,
         validate: impl Check,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         let (fd, can_write) = open_as(path, Reader::Subscriber)?;
         let backing = Backing::File(path.to_owned());
@@ -942,7 +1024,7 @@ impl Segment {
     pub(crate) fn from_fd(
         fd: OwnedFd,
         validate: impl Check,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         regular_len(&fd)?;
         let can_write = rustix::fs::fcntl_getfl(&fd)
@@ -954,14 +1036,14 @@ impl Segment {
     /// Opens the named segment `name` for a reader that does not know its type (a tool): read
     /// only ([`Reader::Tool`]), validated with [`layout::validate_raw`], and without the
     /// readers' page.
-    pub(crate) fn open_raw(name: &str, options: OpenOptions) -> Result<Self, OpenError> {
+    pub(crate) fn open_raw(name: &str, options: OpenConfig) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
-        let (fd, can_write) = open_as(&name.path(), Reader::Tool)?;
+        let (fd, can_write, options) = open_named(&name, Reader::Tool, options)?;
         Self::attach_raw(Backing::Shm(name), fd, can_write, options)
     }
 
     /// Opens the file-backed segment at `path` like [`Segment::open_raw`].
-    pub(crate) fn open_file_raw(path: &Path, options: OpenOptions) -> Result<Self, OpenError> {
+    pub(crate) fn open_file_raw(path: &Path, options: OpenConfig) -> Result<Self, OpenError> {
         let (fd, can_write) = open_as(path, Reader::Tool)?;
         Self::attach_raw(Backing::File(path.to_owned()), fd, can_write, options)
     }
@@ -970,7 +1052,7 @@ impl Segment {
         backing: Backing,
         fd: OwnedFd,
         can_write: bool,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         let validate = |h: &HeaderLine0, len, _: Option<TypeView<'_>>| {
             layout::validate_raw(h, len).map_err(OpenError::Invalid)
@@ -990,7 +1072,7 @@ impl Segment {
     pub(crate) fn open_writer(
         name: &str,
         validate: impl Check,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
         let fd = open_regular(&name.path(), OFlags::RDWR)?;
@@ -1003,7 +1085,7 @@ impl Segment {
         can_write: bool,
         writer: bool,
         validate: impl Check,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, OpenError> {
         // 32-bit targets load the 64-bit words (sequences, owner, heartbeat) with atomics,
         // which Rust allows only on writable memory: refuse rather than map them read-only.
@@ -1443,7 +1525,7 @@ impl Segment {
         name: &str,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Option<Self>, Abandoned> {
         let valid =
             SegmentName::new(name).map_err(|e| Abandoned::Create(CreateError::InvalidName(e)))?;

@@ -13,8 +13,7 @@ use super::TakeoverError;
 use super::cells::{slot_offset, stored_stamp, word_at};
 use super::name::SegmentName;
 use super::segment::{
-    Abandoned, Check, CreateError, CreateOptions, Identity, OpenError, OpenOptions, Publish,
-    Segment,
+    Abandoned, Check, CreateConfig, CreateError, Identity, OpenConfig, OpenError, Publish, Segment,
 };
 use crate::layout::{Geometry, Kind, LayoutError};
 use crate::liveness::{Heartbeat, Liveness, OwnerToken, PidNamespace};
@@ -51,7 +50,7 @@ impl Writer {
         place: Place<'_>,
         geometry: Geometry,
         identity: Identity<'_>,
-        options: CreateOptions,
+        options: CreateConfig,
     ) -> Result<Self, CreateError> {
         let segment = match place {
             Place::Shm(name) => {
@@ -71,7 +70,7 @@ impl Writer {
         name: &str,
         validate: impl Check,
         capacity: Option<usize>,
-        options: OpenOptions,
+        options: OpenConfig,
     ) -> Result<Self, TakeoverError> {
         let mut segment =
             Segment::open_writer(name, validate, options).map_err(TakeoverError::Open)?;
@@ -135,7 +134,7 @@ impl Writer {
         geometry: Geometry,
         identity: Identity<'_>,
         validate: impl Check + Copy,
-        options: (CreateOptions, OpenOptions),
+        options: (CreateConfig, OpenConfig),
     ) -> Result<Self, TakeoverError> {
         let (create, open) = options;
         // Each round ends in a result unless the name changed under it (removed, replaced):

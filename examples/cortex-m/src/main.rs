@@ -89,13 +89,13 @@ fn ring_reports_laps_exactly() -> TestResult {
         writer.push(&v);
     }
     check(
-        cursor.next() == Err(Lapped { missed: 6 }),
+        TICKS.next(&mut cursor) == Err(Lapped { missed: 6 }),
         "wrong lap count",
     )?;
     for v in 6..10 {
-        check(cursor.next() == Ok(Some(v)), "wrong value after lap")?;
+        check(TICKS.next(&mut cursor) == Ok(Some(v)), "wrong value after lap")?;
     }
-    check(cursor.next() == Ok(None), "read past the writer")
+    check(TICKS.next(&mut cursor) == Ok(None), "read past the writer")
 }
 
 fn time_series_interpolates() -> TestResult {
@@ -140,7 +140,7 @@ fn interrupt_writer_never_tears_and_laps_are_exact() -> TestResult {
         let imu = IMU.load();
         check(imu.consistent(), "torn IMU sample accepted")?;
         reads += 1;
-        match cursor.next() {
+        match TICKS.next(&mut cursor) {
             Ok(Some(tick)) => {
                 check(tick == expected_tick, "ring value out of order")?;
                 expected_tick += 1;
@@ -163,7 +163,7 @@ fn interrupt_writer_never_tears_and_laps_are_exact() -> TestResult {
     let written = TICKS.written();
     let expected_missed = (written - TICKS.capacity() as u64).saturating_sub(cursor.position());
     check(
-        cursor.next()
+        TICKS.next(&mut cursor)
             == Err(Lapped {
                 missed: expected_missed,
             }),
@@ -172,7 +172,7 @@ fn interrupt_writer_never_tears_and_laps_are_exact() -> TestResult {
     lost += expected_missed;
     for tick in (written - TICKS.capacity() as u64)..written {
         check(
-            cursor.next() == Ok(Some(tick as u32 + 1)),
+            TICKS.next(&mut cursor) == Ok(Some(tick as u32 + 1)),
             "wrong value after lap",
         )?;
     }

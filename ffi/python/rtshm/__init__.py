@@ -49,7 +49,7 @@ import numpy as np
 from . import _native
 from . import errors
 from .errors import *  # noqa: F401,F403 (re-exported: rtshm.TypeMismatchError...)
-from .errors import BusyError, LappedError, TimedOutError
+from .errors import BusyError, LappedError, NotFoundError, TimedOutError
 
 __all__ = [
     "Publisher",
@@ -442,16 +442,30 @@ class Subscriber(_Typed):
         *,
         schema: Optional[int] = None,
         timeout: float = 1.0,
+        wait: float = 0.0,
     ) -> "Subscriber":
-        """Opens the segment ``name``, waiting up to ``timeout`` seconds for a creator that is
-        still initializing it. Without ``dtype`` the dtype is built from the segment's schema
-        (:func:`segment_dtype`); without ``kind`` the segment's kind is taken. A ``dtype`` or
-        ``kind`` given is checked against the segment.
+        """Opens the segment ``name`` (``"imu"``, or ``"/imu"`` as POSIX spells it), waiting
+        up to ``timeout`` seconds for a creator that is still initializing it, and up to
+        ``wait`` seconds for a segment that does not exist yet to appear (a reader started
+        before its publisher; the default fails at once). Without ``dtype`` the dtype is built
+        from the segment's schema (:func:`segment_dtype`); without ``kind`` the segment's kind
+        is taken. A ``dtype`` or ``kind`` given is checked against the segment.
 
         Raises :class:`NotFoundError`, :class:`KindMismatchError`,
         :class:`TypeMismatchError` (another dtype, naming the field, or schema id),
         :class:`InvalidSegmentError` (corrupt), :class:`NotInitializedError`.
         """
+        if wait:
+            deadline, nap = _deadline(wait), 0.001
+            while True:
+                try:
+                    return cls.open(name, dtype, kind, schema=schema, timeout=timeout)
+                except NotFoundError:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise
+                    time.sleep(min(nap, left))
+                    nap = min(nap * 2, 0.02)
         if dtype is None or kind is None:
             found_kind, tree, _size = _native.describe(name, timeout)
             if kind is None:
@@ -491,11 +505,39 @@ class Subscriber(_Typed):
     # ---- seqlock --------------------------------------------------------------------------
 
     def load(self) -> Any:
+        """The latest value of a seqlock (zeros before the first store), retrying reads that
+        overlap stores for up to 50 ms (Rust's ``LOAD_PATIENCE``); then raises
+        :class:`BusyError` (the writer died or stopped mid-store)."""
+        deadline = time.monotonic() + 0.05
+        while True:
+            try:
+                return self.try_load()
+            except BusyError:
+                if time.monotonic() >= deadline:
+                    raise
+
+    def try_load(self) -> Any:
         """The latest value of a seqlock (zeros before the first store). Raises
         :class:`BusyError` if every bounded attempt overlapped a store."""
-        return self.try_load()[0]
+        return self._load_versioned()[0]
 
-    def try_load(self) -> tuple[Any, int]:
+    def load_if_newer(self, version: int) -> Optional[tuple[Any, int]]:
+        """``(value, version)`` if a store newer than ``version`` has completed, else
+        ``None`` (also while a newer value cannot be read: see :meth:`load`)."""
+        self._need("seqlock", "load_if_newer")
+        if self.version <= version:
+            return None
+        deadline = time.monotonic() + 0.05
+        while True:
+            try:
+                value, now = self._load_versioned()
+            except BusyError:
+                if time.monotonic() >= deadline:
+                    return None
+                continue
+            return (value, now) if now > version else None
+
+    def _load_versioned(self) -> tuple[Any, int]:
         """The latest value of a seqlock and its version (stores completed)."""
         self._need("seqlock", "load")
         out, raw = self._empty()
@@ -518,7 +560,7 @@ class Subscriber(_Typed):
             if self._native.wait_beyond(version, remaining) is None:
                 raise TimedOutError(f"no store newer than version {version} in {timeout} s")
             try:
-                value, now = self.try_load()
+                value, now = self._load_versioned()
             except BusyError:
                 continue
             if now > version:
@@ -554,10 +596,14 @@ class Subscriber(_Typed):
         self._native.get_into(number, raw)
         return self._value(out)
 
-    def cursor(self, start: Literal["oldest", "newest", "next"] = "oldest") -> "Cursor":
+    def cursor(self, start: Literal["oldest", "newest", "next"] | int = "oldest") -> "Cursor":
         """A cursor reading values in write order from the oldest value held, the newest,
-        or the next one written."""
+        the next one written, or a write number (a saved :attr:`Cursor.position`)."""
         self._need_slots("cursor")
+        if isinstance(start, int) and not isinstance(start, bool):
+            if not 0 <= start < 2**64:
+                raise ValueError(f"a cursor position is a write number, not {start}")
+            return Cursor(self, start)
         written = self._native.written()
         if start == "oldest":
             position = max(0, written - self.capacity)
@@ -566,7 +612,7 @@ class Subscriber(_Typed):
         elif start == "next":
             position = written
         else:
-            raise ValueError("start must be 'oldest', 'newest' or 'next'")
+            raise ValueError("start must be 'oldest', 'newest', 'next' or a write number")
         return Cursor(self, position)
 
     def _need_slots(self, operation: str) -> None:

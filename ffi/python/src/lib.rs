@@ -18,7 +18,7 @@ use rtshm::layout::{Kind, LayoutError};
 use rtshm::liveness::WriterStatus;
 use rtshm::schema::{Encoder, Node, Primitive, SchemaBuf, TypeView};
 use rtshm::shm::{
-    CreateError, CreateOptions, Inspector, OpenError, OpenOptions, RawError, RawPublisher, RawType,
+    CreateConfig, CreateError, Inspector, OpenConfig, OpenError, RawError, RawPublisher, RawType,
     TakeoverError,
 };
 use rtshm::{Busy, Clock, GetError, InterpolationError, Timestamp};
@@ -211,13 +211,13 @@ fn seconds(s: f64) -> PyResult<Duration> {
 }
 
 /// Options of a create with file mode `mode`, stamps from `CLOCK_REALTIME` if asked.
-fn create_options(mode: u32, realtime_clock: bool) -> CreateOptions {
+fn create_options(mode: u32, realtime_clock: bool) -> CreateConfig {
     let clock = if realtime_clock {
         Clock::Realtime
     } else {
         Clock::Monotonic
     };
-    CreateOptions::new().mode(mode).clock(clock)
+    CreateConfig::new().mode(mode).clock(clock)
 }
 
 /// The payload type: described by an encoded schema (`descriptor`, from the dtype), with the
@@ -258,8 +258,8 @@ fn raw_type(
 }
 
 /// Options of an open that waits up to `timeout` seconds for an initializing creator.
-fn open_options(timeout: f64) -> PyResult<OpenOptions> {
-    Ok(OpenOptions::new().init_timeout(seconds(timeout)?))
+fn open_options(timeout: f64) -> PyResult<OpenConfig> {
+    Ok(OpenConfig::new().init_timeout(seconds(timeout)?))
 }
 
 /// A schema as nested tuples: `("struct", name, size, align, [(field, offset, type)...])`,

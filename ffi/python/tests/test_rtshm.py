@@ -18,8 +18,9 @@ Imu = np.dtype(
 def test_a_seqlock_round_trips_a_structured_record(name):
     with rtshm.Publisher.create(name, Imu) as pub:
         sub = rtshm.Subscriber.open(name, Imu)
-        value, version = sub.try_load()
-        assert version == 0 and value["stamp"] == 0
+        value = sub.try_load()
+        assert sub.version == 0 and value["stamp"] == 0
+        assert sub.load_if_newer(0) is None
         assert pub.store((7, (0.0, 0.0, 9.81), (0.1, 0.2, 0.3), 3)) == 1
         record = np.zeros((), Imu)
         record["stamp"] = 8
@@ -27,6 +28,9 @@ def test_a_seqlock_round_trips_a_structured_record(name):
         assert pub.store(record) == 2
         value = sub.load()
         assert value["stamp"] == 8
+        newer, version = sub.load_if_newer(1)
+        assert (newer["stamp"], version) == (8, 2)
+        assert sub.load_if_newer(2) is None
         assert value["accel"].tolist() == [1.0, 2.0, 3.0]
         assert sub.version == 2
         # A copy: later stores do not change a value already loaded.
@@ -73,6 +77,32 @@ def test_a_ring_cursor_reads_in_order_and_reports_laps(name):
         newest = sub.cursor("newest")
         assert int(newest.next()["stamp"]) == 24
         assert sub.cursor("next").next() is None
+        # A saved position resumes there; one long overwritten reports the exact loss.
+        assert int(sub.cursor(22).next()["stamp"]) == 22
+        with pytest.raises(rtshm.LappedError) as lap:
+            sub.cursor(2).next()
+        assert lap.value.missed == 15
+        with pytest.raises(ValueError):
+            sub.cursor(-1)
+
+
+def test_open_waits_for_a_segment_created_later(name):
+
+    def later():
+        time.sleep(0.05)
+        with rtshm.Publisher.create(name, np.float64) as pub:
+            pub.store(4.5)
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    try:
+        sub = rtshm.Subscriber.open("/" + name, np.float64, wait=5.0)
+        assert sub.wait_newer(0, 5.0)[0] == 4.5
+    finally:
+        thread.join()
+    with pytest.raises(rtshm.NotFoundError):
+        rtshm.Subscriber.open(name + "-never", np.float64, wait=0.02)
 
 
 def test_time_series_queries(name):

@@ -1,0 +1,238 @@
+//! The errors every wait shares ([`TimedOut`], [`WaitError`]) and the crate-level [`Error`]
+//! that every per-operation error converts into, for callers that just want `?`.
+//!
+//! Each operation keeps its precise error (a [`Lapped`] says how many values were lost, an
+//! [`OpenError`](crate::shm::OpenError) which header field differed); [`Error`] wraps them
+//! unchanged, so nothing is lost by converting, and `match`ing on it reaches the precise one.
+//!
+//! ```
+//! # #[cfg(not(miri))] {
+//! use std::time::Duration;
+//! use rtshm::shm::{OpenConfig, SeqLockPublisher, SeqLockSubscriber};
+//!
+//! fn node(name: &str) -> Result<f32, rtshm::Error> {
+//!     let mut publisher = SeqLockPublisher::<f32>::create(name)?; // CreateError
+//!     publisher.store(&9.81);
+//!     let subscriber = SeqLockSubscriber::<f32>::open(name)?; // OpenError
+//!     Ok(subscriber.try_load()?) // Busy
+//! }
+//! assert_eq!(node(&format!("doc-error-{}", std::process::id()))?, 9.81);
+//! # }
+//! # Ok::<(), rtshm::Error>(())
+//! ```
+
+use core::fmt;
+
+use crate::key::Rejected;
+use crate::ring::{CapacityError, GetError, Lapped};
+use crate::seqlock::{Busy, WriterTaken};
+use crate::series::{InterpolationError, NonMonotonic};
+
+/// A wait ended because its timeout passed. Every wait in rtshm reports a timeout this way:
+/// `Err(TimedOut)`, or `Err(WaitError::TimedOut)` where the wait can also fail otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit error; callers match on it by name"
+)]
+pub struct TimedOut;
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out waiting for the publisher")
+    }
+}
+
+impl core::error::Error for TimedOut {}
+
+/// A wait for a ring's next value ended without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitError {
+    /// The timeout passed first.
+    TimedOut,
+    /// The writer overwrote values before they were read; the cursor moved on to the oldest
+    /// value still held (see [`Lapped`]).
+    Lapped(Lapped),
+}
+
+impl WaitError {
+    /// Whether the wait ended because its timeout passed.
+    #[must_use]
+    pub const fn is_timeout(&self) -> bool {
+        matches!(self, Self::TimedOut)
+    }
+}
+
+impl From<TimedOut> for WaitError {
+    fn from(TimedOut: TimedOut) -> Self {
+        Self::TimedOut
+    }
+}
+
+impl From<Lapped> for WaitError {
+    fn from(e: Lapped) -> Self {
+        Self::Lapped(e)
+    }
+}
+
+impl fmt::Display for WaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TimedOut => TimedOut.fmt(f),
+            Self::Lapped(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for WaitError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::TimedOut => None,
+            Self::Lapped(e) => Some(e),
+        }
+    }
+}
+
+/// Any rtshm error: every per-operation error converts into it with `?`, unchanged inside.
+/// Its `Display` is the wrapped error's.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// See [`Busy`].
+    Busy(Busy),
+    /// See [`WriterTaken`].
+    WriterTaken(WriterTaken),
+    /// See [`CapacityError`].
+    Capacity(CapacityError),
+    /// See [`GetError`].
+    Get(GetError),
+    /// See [`Lapped`].
+    Lapped(Lapped),
+    /// See [`TimedOut`].
+    TimedOut(TimedOut),
+    /// See [`NonMonotonic`].
+    NonMonotonic(NonMonotonic),
+    /// See [`InterpolationError`].
+    Interpolation(InterpolationError),
+    /// See [`Rejected`].
+    Rejected(Rejected),
+    /// See [`LayoutError`](crate::layout::LayoutError).
+    Layout(crate::layout::LayoutError),
+    /// See [`EncodeError`](crate::schema::EncodeError).
+    Schema(crate::schema::EncodeError),
+    /// See [`CreateError`](crate::shm::CreateError).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Create(crate::shm::CreateError),
+    /// See [`OpenError`](crate::shm::OpenError).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Open(crate::shm::OpenError),
+    /// See [`TakeoverError`](crate::shm::TakeoverError).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Takeover(crate::shm::TakeoverError),
+    /// See [`RawError`](crate::shm::RawError).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Raw(crate::shm::RawError),
+    /// See [`InvalidName`](crate::shm::InvalidName).
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    InvalidName(crate::shm::InvalidName),
+    /// An I/O error (flushing or sharing a segment, listing segments).
+    #[cfg(feature = "std")]
+    Io(std::io::Error),
+}
+
+/// `From<$error> for Error` and the dispatch of `Display` and `source` to the wrapped error.
+macro_rules! wrap {
+    ($( $(#[$cfg:meta])* $variant:ident($error:ty) ),* $(,)?) => {
+        $(
+            $(#[$cfg])*
+            impl From<$error> for Error {
+                fn from(e: $error) -> Self {
+                    Self::$variant(e)
+                }
+            }
+        )*
+
+        impl Error {
+            /// The wrapped error.
+            fn inner(&self) -> &(dyn core::error::Error + 'static) {
+                match self {
+                    $( $(#[$cfg])* Self::$variant(e) => e, )*
+                }
+            }
+        }
+    };
+}
+
+wrap! {
+    Busy(Busy),
+    WriterTaken(WriterTaken),
+    Capacity(CapacityError),
+    Get(GetError),
+    Lapped(Lapped),
+    TimedOut(TimedOut),
+    NonMonotonic(NonMonotonic),
+    Interpolation(InterpolationError),
+    Rejected(Rejected),
+    Layout(crate::layout::LayoutError),
+    Schema(crate::schema::EncodeError),
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Create(crate::shm::CreateError),
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Open(crate::shm::OpenError),
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Takeover(crate::shm::TakeoverError),
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Raw(crate::shm::RawError),
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
+    InvalidName(crate::shm::InvalidName),
+    #[cfg(feature = "std")]
+    Io(std::io::Error),
+}
+
+impl From<WaitError> for Error {
+    fn from(e: WaitError) -> Self {
+        match e {
+            WaitError::TimedOut => Self::TimedOut(TimedOut),
+            WaitError::Lapped(e) => Self::Lapped(e),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.inner(), f)
+    }
+}
+
+impl core::error::Error for Error {
+    /// The wrapped error's source (`Error` is transparent: its `Display` already is the
+    /// wrapped error's).
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        self.inner().source()
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+    use core::error::Error as _;
+    use std::string::ToString;
+
+    #[test]
+    fn errors_convert_unchanged_and_display_as_themselves() {
+        fn lapped() -> Result<(), Error> {
+            Err(Lapped { missed: 3 })?
+        }
+        let e = lapped().unwrap_err();
+        assert!(matches!(e, Error::Lapped(Lapped { missed: 3 })));
+        assert_eq!(e.to_string(), Lapped { missed: 3 }.to_string());
+        assert!(e.source().is_none());
+        assert!(matches!(
+            Error::from(WaitError::TimedOut),
+            Error::TimedOut(TimedOut)
+        ));
+        assert!(WaitError::from(TimedOut).is_timeout());
+        assert!(!WaitError::from(Lapped { missed: 1 }).is_timeout());
+    }
+}
