@@ -1,7 +1,7 @@
 //! Validated time keys: the "wrong units" guard for time-series queries.
 //!
 //! A query with a time in milliseconds where nanoseconds were meant is a number a million times
-//! too small. [`TimeSeries::closest`](crate::TimeSeries::closest) with a `max_distance` then
+//! too small. [`SeriesView::closest`](crate::SeriesView::closest) with a `max_distance` then
 //! returns nothing (it never silently answers with the oldest sample, as some libraries do), but
 //! the bug still has to be found. A [`Validated<P>`] key can only be built by running the policy
 //! `P` on the value, so code that takes a `Validated<MonotonicNs>` knows its key was checked to

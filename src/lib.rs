@@ -4,9 +4,9 @@
 //! it without locks, without syscalls on the hot path, and without ever seeing a torn value.
 //!
 //! - [`SeqLock`]: one writer, many wait-free readers of a single value.
-//! - [`Ring`] / [`RingRef`]: a power-of-two cyclic buffer with a sequence per slot; readers own
+//! - [`Ring`] / [`RingView`]: a power-of-two cyclic buffer with a sequence per slot; readers own
 //!   a [`Cursor`] that reports exactly how many values it missed when lapped.
-//! - [`Stamped`], [`Timestamp`]: values with their time; [`TimeSeries`] / [`SeriesRef`]: latest,
+//! - [`Stamped`], [`Timestamp`]: values with their time; [`TimeSeries`] / [`SeriesView`]: latest,
 //!   freshness, closest-in-time, interpolation and window queries over a ring of them.
 //!
 //! - `shm` (feature `std`): the same structures in named shared-memory segments, with a
@@ -76,11 +76,12 @@ pub use error::{Error, TimedOut, WaitError};
 pub use key::{TimeKey, Validated};
 pub use payload::Payload;
 pub use ring::{
-    Capacity, CapacityError, Cursor, GetError, Lapped, Ring, RingHead, RingRef, RingWriter, Slot,
+    Capacity, CapacityError, Cursor, GetError, Lapped, Ring, RingBuf, RingHead, RingView,
+    RingWriter, Slot,
 };
 pub use seqlock::{Busy, SeqLock, SeqWriter, TRY_LOAD_ATTEMPTS, Version, WriterTaken};
 pub use series::{
-    InterpolationError, Lerp, NonMonotonic, Range, SeriesRef, SeriesWriter, TimeSeries,
+    InterpolationError, Lerp, NonMonotonic, Range, SeriesView, SeriesWriter, TimeSeries,
 };
 pub use stamped::Stamped;
 #[cfg(feature = "std")]

@@ -27,13 +27,14 @@
 //!
 //! # Forms
 //! - [`Ring<T, N>`]: owns its slots, `const fn new`, usable as a `static`.
-//! - [`RingRef<'a, T>`]: the same algorithms over caller-provided storage (a [`RingHead`] and a
-//!   slice of [`Slot`]s) with a capacity chosen at run time; shared-memory segments use it.
+//! - [`RingView<T>`]: the unsized view every read is written on, with a capacity known at run
+//!   time; a `Ring<T, N>` dereferences to it, and so does a shared-memory subscriber of a ring
+//!   (the segment's layout is the view's).
 //!
 //! # Cost (worst case)
 //! - [`RingWriter::push`]: three atomic stores, one fence and one copy of `T`. Never blocks,
 //!   never fails, no allocation, no syscall.
-//! - [`RingRef::next`], [`RingRef::get`], [`RingRef::latest`]: at most [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS)
+//! - [`RingView::next`], [`RingView::get`], [`RingView::latest`]: at most [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS)
 //!   attempts, each one copy of `T` and a few atomic loads. Wait-free.
 //!
 //! [`SeqLock`]: crate::SeqLock
@@ -115,10 +116,6 @@ impl Capacity {
                 slot_bytes: slot,
             }),
         }
-    }
-
-    const fn mask(self) -> u64 {
-        self.0 as u64 - 1
     }
 }
 
@@ -327,8 +324,20 @@ impl Default for RingHead {
     }
 }
 
+/// A ring over storage `S`: one generic struct, so that every operation is written once, for
+/// [`RingView<T>`] (the unsized view, `S = [Slot<T>]`), and the owned [`Ring<T, N>`]
+/// (`S = [Slot<T>; N]`) reaches all of them through `Deref`, as `heapless` writes its queue
+/// once over its storage. The layout (`repr(C)`: a 128-byte [`RingHead`], then the slots) is
+/// also a shared-memory segment's, so `shm` hands out the same `&RingView<T>`.
+#[repr(C)]
+pub struct RingBuf<S: ?Sized> {
+    head: RingHead,
+    slots: S,
+}
+
 /// A ring of `N` slots that owns its storage; `N` must be a power of two (checked at compile
-/// time). `Ring::new` is a `const fn`, so a ring can be a `static`.
+/// time). `Ring::new` is a `const fn`, so a ring can be a `static`. Its reads are those of
+/// [`RingView`], which it dereferences to.
 ///
 /// ```
 /// use rtshm::Ring;
@@ -343,15 +352,18 @@ impl Default for RingHead {
 /// assert_eq!(SAMPLES.next(&mut cursor), Ok(Some([0.0; 3])));
 /// assert_eq!(SAMPLES.latest(), Ok(Some((2, [2.0; 3]))));
 /// ```
-#[repr(C)]
-pub struct Ring<T, const N: usize> {
-    head: RingHead,
-    slots: [Slot<T>; N],
-}
+pub type Ring<T, const N: usize> = RingBuf<[Slot<T>; N]>;
+
+/// The reads of a ring of any capacity: what [`Ring<T, N>`] dereferences to, and what a
+/// shared-memory subscriber of a ring dereferences to (its slots mapped read-only). Its slot
+/// count is a power of two (every way to get one checks it), chosen at compile time or at run
+/// time.
+pub type RingView<T> = RingBuf<[Slot<T>]>;
 
 // SAFETY: an all-zero ring is an empty one (see `RingHead` and `Slot`). A zeroed ring whose `N`
-// is not a power of two is still rejected at compile time by `as_ref`, which every operation
-// goes through. This lets large rings be built on the heap with `bytemuck::zeroed_box`.
+// is not a power of two is still rejected at compile time by `Deref`, which every read goes
+// through, and by `writer`. This lets large rings be built on the heap with
+// `bytemuck::zeroed_box`.
 #[cfg(not(rtshm_loom))]
 unsafe impl<T: bytemuck::Zeroable, const N: usize> bytemuck::Zeroable for Ring<T, N> {}
 
@@ -374,94 +386,26 @@ impl<T: Payload, const N: usize> Ring<T, N> {
         }
     }
 
-    /// The runtime-capacity view of this ring, which every operation goes through.
-    #[must_use]
-    pub fn view(&self) -> RingRef<'_, T> {
-        RingRef {
-            head: &self.head,
-            slots: &self.slots,
-            capacity: Self::CAPACITY,
-        }
-    }
-
-    /// See [`RingRef::writer`].
+    /// Claims the single writer; fails with [`WriterTaken`] while another [`RingWriter`] for this
+    /// ring exists.
     pub fn writer(&self) -> Result<RingWriter<'_, T>, WriterTaken> {
-        self.view().writer()
-    }
-
-    /// See [`RingRef::latest`].
-    pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
-        self.view().latest()
-    }
-
-    /// See [`RingRef::latest_into`].
-    #[inline]
-    pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
-        self.view().latest_into(dst)
-    }
-
-    /// See [`RingRef::get`].
-    pub fn get(&self, number: u64) -> Result<T, GetError> {
-        self.view().get(number)
-    }
-
-    /// See [`RingRef::cursor_from_oldest`].
-    #[must_use]
-    pub fn cursor_from_oldest(&self) -> Cursor<T> {
-        self.view().cursor_from_oldest()
-    }
-
-    /// See [`RingRef::cursor_from_newest`].
-    #[must_use]
-    pub fn cursor_from_newest(&self) -> Cursor<T> {
-        self.view().cursor_from_newest()
-    }
-
-    /// See [`RingRef::cursor_from_next`].
-    #[must_use]
-    pub fn cursor_from_next(&self) -> Cursor<T> {
-        self.view().cursor_from_next()
-    }
-
-    /// See [`RingRef::next`].
-    pub fn next(&self, cursor: &mut Cursor<T>) -> Result<Option<T>, Lapped> {
-        self.view().next(cursor)
-    }
-
-    /// See [`RingRef::next_into`].
-    #[inline]
-    pub fn next_into(&self, cursor: &mut Cursor<T>, dst: &mut T) -> Result<Option<u64>, Lapped> {
-        self.view().next_into(cursor, dst)
-    }
-
-    /// See [`RingRef::iter_from`].
-    pub fn iter_from<'c>(
-        &'c self,
-        cursor: &'c mut Cursor<T>,
-    ) -> impl Iterator<Item = Result<T, Lapped>> + 'c {
-        self.view().iter_from(cursor)
-    }
-
-    /// See [`RingRef::resume_at_oldest`].
-    pub fn resume_at_oldest(&self, cursor: &mut Cursor<T>) -> u64 {
-        self.view().resume_at_oldest(cursor)
-    }
-
-    /// See [`RingRef::resume_at_newest`].
-    pub fn resume_at_newest(&self, cursor: &mut Cursor<T>) -> u64 {
-        self.view().resume_at_newest(cursor)
-    }
-
-    /// See [`RingRef::written`].
-    #[must_use]
-    pub fn written(&self) -> u64 {
-        self.view().written()
+        (**self).claim_writer()
     }
 
     /// The number of slots, `N`.
     #[must_use]
     pub const fn capacity(&self) -> usize {
         N
+    }
+}
+
+impl<T: Payload, const N: usize> core::ops::Deref for Ring<T, N> {
+    type Target = RingView<T>;
+
+    #[inline(always)]
+    fn deref(&self) -> &RingView<T> {
+        let _ = Self::CAPACITY;
+        self
     }
 }
 
@@ -473,37 +417,9 @@ impl<T: Payload, const N: usize> Default for Ring<T, N> {
 
 impl<T: Payload, const N: usize> fmt::Debug for Ring<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.view().fmt(f)
+        (**self).fmt(f)
     }
 }
-
-/// A ring over caller-provided storage, with a capacity chosen at run time.
-///
-/// ```
-/// use rtshm::{RingHead, RingRef, Slot};
-///
-/// let head = RingHead::new();
-/// let slots: Vec<Slot<u32>> = (0..16).map(|_| Slot::new()).collect();
-/// let ring = RingRef::new(&head, &slots).unwrap();
-/// ring.writer().unwrap().push(&7);
-/// assert_eq!(ring.get(0), Ok(7));
-///
-/// let odd: Vec<Slot<u32>> = (0..10).map(|_| Slot::new()).collect();
-/// assert!(RingRef::new(&head, &odd).is_err());
-/// ```
-pub struct RingRef<'a, T> {
-    head: &'a RingHead,
-    slots: &'a [Slot<T>],
-    capacity: Capacity,
-}
-
-impl<T> Clone for RingRef<'_, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for RingRef<'_, T> {}
 
 /// What one lap-checked read of write number `p` found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -580,7 +496,7 @@ pub(crate) fn oldest_after_lap(written: u64, capacity: u64, p: u64, by: u64) -> 
     head.saturating_sub(capacity).max(p.saturating_add(1))
 }
 
-/// The result of a settled probe of write `number` as [`RingRef::get`] reports it.
+/// The result of a settled probe of write `number` as [`RingView::get`] reports it.
 pub(crate) fn get_outcome(
     outcome: Probe,
     number: u64,
@@ -597,7 +513,7 @@ pub(crate) fn get_outcome(
     }
 }
 
-/// [`RingRef::latest_into`] over any storage: `written` loads the head, `probe(p)` copies
+/// [`RingView::latest_into`] over any storage: `written` loads the head, `probe(p)` copies
 /// write `p`.
 #[inline(always)]
 pub(crate) fn latest_with(
@@ -617,40 +533,16 @@ pub(crate) fn latest_with(
     Err(Busy)
 }
 
-impl<'a, T: Payload> RingRef<'a, T> {
-    /// A ring over `head` and `slots`; `slots.len()` must be a valid [`Capacity`].
-    pub fn new(head: &'a RingHead, slots: &'a [Slot<T>]) -> Result<Self, CapacityError> {
-        let capacity = Capacity::new(slots.len())?;
-        Ok(Self {
-            head,
-            slots,
-            capacity,
-        })
-    }
-
-    /// A ring over the first `capacity` of `slots` (`slots` must hold at least that many; a
-    /// shorter slice would make reads panic on indexing, never touch memory outside it).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    pub(crate) fn with_capacity(
-        head: &'a RingHead,
-        slots: &'a [Slot<T>],
-        capacity: Capacity,
-    ) -> Self {
-        debug_assert!(slots.len() >= capacity.get());
-        Self {
-            head,
-            slots,
-            capacity,
-        }
-    }
-
-    /// The number of slots.
+impl<T: Payload> RingView<T> {
+    /// The number of slots (a power of two).
+    #[inline]
     #[must_use]
-    pub fn capacity(&self) -> Capacity {
-        self.capacity
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
     }
 
     /// The number of values written so far (the next write number).
+    #[inline]
     #[must_use]
     pub fn written(&self) -> u64 {
         let h = self.head.head.load(Ordering::Relaxed);
@@ -662,12 +554,15 @@ impl<'a, T: Payload> RingRef<'a, T> {
 
     /// The oldest write number that may still be held when `head` values have been written.
     pub(crate) fn oldest(&self, head: u64) -> u64 {
-        head.saturating_sub(self.capacity.get() as u64)
+        head.saturating_sub(self.slots.len() as u64)
     }
 
-    fn slot(&self, number: u64) -> &'a Slot<T> {
-        // `mask < slots.len()`, so the index is in bounds.
-        &self.slots[(number & self.capacity.mask()) as usize]
+    #[inline(always)]
+    fn slot(&self, number: u64) -> &Slot<T> {
+        // The slot count is a power of two, so the mask keeps the index in bounds (and in
+        // bounds even if it were not: `n & (len - 1) < len`).
+        let mask = self.slots.len().wrapping_sub(1) as u64;
+        &self.slots[(number & mask) as usize]
     }
 
     /// One lap-checked read of write number `p` into `dst`.
@@ -685,7 +580,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         probe_slot(&slot.seq, p, || read(&slot.value))
     }
 
-    /// [`RingRef::probe_with`] for callers that only need to know whether the copy is write
+    /// [`RingView::probe_with`] for callers that only need to know whether the copy is write
     /// `p` (a search restarts on anything else).
     #[inline]
     pub(crate) fn probe_exact(&self, p: u64, read: impl FnOnce(&Words<T>)) -> bool {
@@ -693,6 +588,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
     }
 
     /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) times.
+    #[inline]
     pub(crate) fn probe_settled(&self, p: u64, dst: &mut T) -> Probe {
         settle(|| self.probe(p, dst))
     }
@@ -700,7 +596,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// The oldest write number held after a reader of `p` met the later write `by` in its slot.
     /// See [`oldest_after_lap`].
     pub(crate) fn oldest_after_lap(&self, p: u64, by: u64) -> u64 {
-        oldest_after_lap(self.written(), self.capacity.get() as u64, p, by)
+        oldest_after_lap(self.written(), self.slots.len() as u64, p, by)
     }
 
     /// Reads write number `number`.
@@ -720,13 +616,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
     pub fn get(&self, number: u64) -> Result<T, GetError> {
         let mut value = T::zeroed();
         let outcome = self.probe_settled(number, &mut value);
-        get_outcome(
-            outcome,
-            number,
-            || self.written(),
-            self.capacity.get() as u64,
-        )
-        .map(|()| value)
+        get_outcome(outcome, number, || self.written(), self.slots.len() as u64).map(|()| value)
     }
 
     /// The newest complete value and its write number, or `None` if nothing was written.
@@ -739,7 +629,7 @@ impl<'a, T: Payload> RingRef<'a, T> {
         Ok(self.latest_into(&mut value)?.map(|n| (n, value)))
     }
 
-    /// Like [`RingRef::latest`], copying into `dst` (for large values such as camera frames,
+    /// Like [`RingView::latest`], copying into `dst` (for large values such as camera frames,
     /// which should not pass through the stack). Returns the write number; on `Ok(None)` and on
     /// `Err` the contents of `dst` are unspecified (possibly torn).
     ///
@@ -838,14 +728,10 @@ impl<'a, T: Payload> RingRef<'a, T> {
     /// assert_eq!(cursor.position(), 2);
     /// ```
     pub fn iter_from<'c>(
-        &self,
+        &'c self,
         cursor: &'c mut Cursor<T>,
-    ) -> impl Iterator<Item = Result<T, Lapped>> + use<'a, 'c, T>
-    where
-        'a: 'c,
-    {
-        let ring = *self;
-        core::iter::from_fn(move || ring.next(cursor).transpose())
+    ) -> impl Iterator<Item = Result<T, Lapped>> + 'c {
+        core::iter::from_fn(move || self.next(cursor).transpose())
     }
 
     /// Moves `cursor` to the oldest value still held; returns how many values that skips (0 if
@@ -860,43 +746,42 @@ impl<'a, T: Payload> RingRef<'a, T> {
         cursor.skip_to(self.written().saturating_sub(1))
     }
 
-    /// Claims the single writer; fails with [`WriterTaken`] while another [`RingWriter`] for this
-    /// ring exists.
-    pub fn writer(&self) -> Result<RingWriter<'a, T>, WriterTaken> {
+    /// Claims the single writer (the owner of the storage decides who may: [`Ring::writer`],
+    /// a shared-memory publisher).
+    pub(crate) fn claim_writer(&self) -> Result<RingWriter<'_, T>, WriterTaken> {
         let next = self.head.claim(|n| &self.slot(n).seq)?;
         Ok(RingWriter {
-            ring: *self,
+            ring: self,
             next,
             counters: Counters::default(),
         })
     }
-}
 
-impl<T: Payload> RingRef<'_, T> {
     /// Writes `value` as write number `w` and publishes `head = w + 1`. The caller holds the
     /// writer claim, so no other write runs concurrently, and passes consecutive numbers.
+    #[inline]
     pub(crate) fn push_exclusive(&self, w: u64, value: &T) {
         let slot = self.slot(w);
         self.head
             .push_with(&slot.seq, w, || slot.value.store(value));
     }
 
-    /// Releases the writer claim taken by [`RingRef::writer`].
+    /// Releases the writer claim taken by [`RingView::claim_writer`].
     pub(crate) fn release_writer(&self) {
         self.head.release();
     }
 }
 
-impl<T: Payload> fmt::Debug for RingRef<'_, T> {
+impl<T: Payload> fmt::Debug for RingView<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ring")
-            .field("capacity", &self.capacity.get())
+            .field("capacity", &self.slots.len())
             .field("written", &self.written())
             .finish_non_exhaustive()
     }
 }
 
-/// [`RingRef::get`] failed.
+/// [`RingView::get`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GetError {
@@ -933,9 +818,9 @@ impl fmt::Display for GetError {
 
 impl core::error::Error for GetError {}
 
-/// The single writer of a ring, from [`RingRef::writer`]. Dropping it releases the claim.
+/// The single writer of a ring, from [`Ring::writer`]. Dropping it releases the claim.
 pub struct RingWriter<'a, T: Payload> {
-    ring: RingRef<'a, T>,
+    ring: &'a RingView<T>,
     /// The next write number; only this writer stores `head`, so it is cached here.
     next: u64,
     counters: Counters,
@@ -961,7 +846,7 @@ impl<T: Payload> RingWriter<'_, T> {
 
     /// The ring this writer appends to.
     #[must_use]
-    pub fn ring(&self) -> RingRef<'_, T> {
+    pub fn ring(&self) -> &RingView<T> {
         self.ring
     }
 
@@ -989,7 +874,7 @@ impl<T: Payload> fmt::Debug for RingWriter<'_, T> {
 /// A reader's position in a ring: the next write number it will read. Owned by the reader;
 /// nothing about it is stored in the ring, and it borrows nothing, so it lives next to its
 /// ring or subscriber in the reader's own struct. Reads go through the ring
-/// ([`RingRef::next`], and the same methods on [`Ring`] and on shared-memory subscribers).
+/// ([`RingView::next`], and the same methods on [`Ring`] and on shared-memory subscribers).
 ///
 /// ```
 /// use rtshm::{Cursor, Ring};

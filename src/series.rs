@@ -15,7 +15,7 @@
 //! Several samples may share a stamp. The search finds the boundary between samples stamped
 //! before `t` and samples stamped at or after `t`; the candidates are the sample just before that
 //! boundary (the *last* written of equal stamps) and the sample just after it (the *first*
-//! written of equal stamps). [`SeriesRef::closest`] prefers the earlier of the two on equal
+//! written of equal stamps). [`SeriesView::closest`] prefers the earlier of the two on equal
 //! distance.
 
 use core::fmt;
@@ -24,13 +24,13 @@ use core::time::Duration;
 use bytemuck::Pod;
 
 use crate::key::TimeKey;
-use crate::ring::{Lapped, Probe, Ring, RingRef, RingWriter};
+use crate::ring::{Lapped, Probe, Ring, RingView, RingWriter};
 use crate::seqlock::{ATTEMPTS, Busy, WriterTaken};
 use crate::stamped::Stamped;
 use crate::sync;
 use crate::time::Timestamp;
 
-/// Linear interpolation, for [`SeriesRef::interpolate`].
+/// Linear interpolation, for [`SeriesView::interpolate`].
 ///
 /// Implemented for `f32`, `f64` and arrays of any `Lerp` type. Implement it for your own types;
 /// for a unit quaternion, spherical interpolation keeps the result a rotation:
@@ -125,7 +125,7 @@ impl fmt::Display for NonMonotonic {
 
 impl core::error::Error for NonMonotonic {}
 
-/// [`SeriesRef::interpolation_pair`] or [`SeriesRef::interpolate`] failed.
+/// [`SeriesView::interpolation_pair`] or [`SeriesView::interpolate`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InterpolationError {
@@ -170,7 +170,7 @@ impl From<Busy> for InterpolationError {
 }
 
 /// A time series of `N` stamped values that owns its storage (`N` a power of two); a `static`
-/// if you like.
+/// if you like. Its queries are those of [`SeriesView`], which it dereferences to.
 ///
 /// ```
 /// use core::time::Duration;
@@ -206,65 +206,25 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
         }
     }
 
-    /// The runtime-capacity view, which every query goes through.
-    #[must_use]
-    pub fn view(&self) -> SeriesRef<'_, T> {
-        SeriesRef::new(self.ring.view())
-    }
-
-    /// The ring of stamped values underneath.
+    /// The ring of stamped values underneath (cursors read every sample through it, or
+    /// straight through the series, which dereferences to the same view).
     #[must_use]
     pub fn ring(&self) -> &Ring<Stamped<T>, N> {
         &self.ring
     }
 
-    /// See [`SeriesRef::writer`].
+    /// Claims the single writer; it refuses stamps earlier than the last one pushed.
     pub fn writer(&self) -> Result<SeriesWriter<'_, T>, WriterTaken> {
-        self.view().writer()
+        SeriesWriter::claim(&self.ring)
     }
+}
 
-    /// See [`SeriesRef::latest`].
-    pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
-        self.view().latest()
-    }
+impl<T: Pod, const N: usize> core::ops::Deref for TimeSeries<T, N> {
+    type Target = SeriesView<T>;
 
-    /// See [`SeriesRef::latest_if_fresh`].
-    pub fn latest_if_fresh(
-        &self,
-        now: Timestamp,
-        max_age: Duration,
-    ) -> Result<Option<Stamped<T>>, Busy> {
-        self.view().latest_if_fresh(now, max_age)
-    }
-
-    /// See [`SeriesRef::closest`].
-    pub fn closest(
-        &self,
-        t: impl TimeKey,
-        max_distance: Duration,
-    ) -> Result<Option<Stamped<T>>, Busy> {
-        self.view().closest(t, max_distance)
-    }
-
-    /// See [`SeriesRef::interpolation_pair`].
-    pub fn interpolation_pair(
-        &self,
-        t: impl TimeKey,
-    ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
-        self.view().interpolation_pair(t)
-    }
-
-    /// See [`SeriesRef::interpolate`].
-    pub fn interpolate(&self, t: impl TimeKey) -> Result<T, InterpolationError>
-    where
-        T: Lerp,
-    {
-        self.view().interpolate(t)
-    }
-
-    /// See [`SeriesRef::range`].
-    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'_, T>, Busy> {
-        self.view().range(t0, t1)
+    #[inline(always)]
+    fn deref(&self) -> &SeriesView<T> {
+        SeriesView::of(&self.ring)
     }
 }
 
@@ -282,18 +242,33 @@ impl<T: Pod, const N: usize> fmt::Debug for TimeSeries<T, N> {
     }
 }
 
-/// Time queries over any ring of stamped values (for example one in shared memory).
-pub struct SeriesRef<'a, T> {
-    ring: RingRef<'a, Stamped<T>>,
+/// The time queries over a ring of stamped values of any capacity: what a [`TimeSeries`]
+/// dereferences to, and what a shared-memory subscriber of a time series dereferences to. It
+/// dereferences in turn to its [`RingView`] of [`Stamped`] values, for cursors.
+#[repr(transparent)]
+pub struct SeriesView<T> {
+    ring: RingView<Stamped<T>>,
 }
 
-impl<T> Clone for SeriesRef<'_, T> {
-    fn clone(&self) -> Self {
-        *self
+impl<T: Pod> SeriesView<T> {
+    /// The series view of `ring`.
+    #[inline(always)]
+    pub(crate) fn of(ring: &RingView<Stamped<T>>) -> &Self {
+        // SAFETY: `SeriesView<T>` is a `repr(transparent)` wrapper of `RingView<Stamped<T>>`:
+        // same layout and same pointer metadata (the slot count), so the cast keeps both, and
+        // the lifetime is `ring`'s.
+        unsafe { &*(core::ptr::from_ref(ring) as *const Self) }
     }
 }
 
-impl<T> Copy for SeriesRef<'_, T> {}
+impl<T: Pod> core::ops::Deref for SeriesView<T> {
+    type Target = RingView<Stamped<T>>;
+
+    #[inline(always)]
+    fn deref(&self) -> &RingView<Stamped<T>> {
+        &self.ring
+    }
+}
 
 /// Outcome of one binary search for `t` on one snapshot.
 struct Search {
@@ -320,7 +295,7 @@ pub(crate) trait Stamps {
     fn stamp(&self, n: u64) -> Option<Timestamp>;
 }
 
-impl<T: Pod> Stamps for SeriesRef<'_, T> {
+impl<T: Pod> Stamps for SeriesView<T> {
     #[inline]
     fn written(&self) -> u64 {
         self.ring.written()
@@ -328,7 +303,7 @@ impl<T: Pod> Stamps for SeriesRef<'_, T> {
 
     #[inline]
     fn capacity(&self) -> u64 {
-        self.ring.capacity().get() as u64
+        self.ring.capacity() as u64
     }
 
     #[inline]
@@ -341,7 +316,7 @@ impl<T: Pod> Stamps for SeriesRef<'_, T> {
 /// was overwritten. Reads only stamps; the caller reads the values it picks, and restarts with
 /// a new search if one of them is overwritten in between.
 #[inline]
-fn search(src: &impl Stamps, t: Timestamp) -> Result<Search, Busy> {
+fn search<S: Stamps + ?Sized>(src: &S, t: Timestamp) -> Result<Search, Busy> {
     for _ in 0..ATTEMPTS {
         let hi = src.written();
         let mut lo = hi.saturating_sub(src.capacity());
@@ -384,11 +359,11 @@ fn search(src: &impl Stamps, t: Timestamp) -> Result<Search, Busy> {
     Err(Busy)
 }
 
-/// [`SeriesRef::closest`] over any [`Stamps`]: `read(n)` copies write `n` and says whether the
+/// [`SeriesView::closest`] over any [`Stamps`]: `read(n)` copies write `n` and says whether the
 /// copy is that write. Returns whether a value was found (and read).
 #[inline]
-pub(crate) fn closest_with(
-    src: &impl Stamps,
+pub(crate) fn closest_with<S: Stamps + ?Sized>(
+    src: &S,
     t: Timestamp,
     max_distance: Duration,
     mut read: impl FnMut(u64) -> bool,
@@ -423,12 +398,12 @@ pub(crate) fn closest_with(
     Err(Busy)
 }
 
-/// [`SeriesRef::interpolation_pair`] over any [`Stamps`]: `read_pair(b, a)` copies writes `b`
+/// [`SeriesView::interpolation_pair`] over any [`Stamps`]: `read_pair(b, a)` copies writes `b`
 /// and `a` (the same write, on an exact hit) and says whether both copies are those writes.
 /// Returns `alpha`.
 #[inline]
-pub(crate) fn pair_with(
-    src: &impl Stamps,
+pub(crate) fn pair_with<S: Stamps + ?Sized>(
+    src: &S,
     t: Timestamp,
     mut read_pair: impl FnMut(u64, u64) -> bool,
 ) -> Result<f64, InterpolationError> {
@@ -474,25 +449,11 @@ pub(crate) fn pair_with(
     Err(InterpolationError::Busy)
 }
 
-impl<'a, T: Pod> SeriesRef<'a, T> {
-    /// A series view over a ring of stamped values.
-    #[must_use]
-    pub fn new(ring: RingRef<'a, Stamped<T>>) -> Self {
-        Self { ring }
-    }
-
+impl<T: Pod> SeriesView<T> {
     /// The ring of stamped values underneath.
     #[must_use]
-    pub fn ring(&self) -> RingRef<'a, Stamped<T>> {
-        self.ring
-    }
-
-    /// Claims the single writer; it refuses stamps earlier than the last one pushed.
-    pub fn writer(&self) -> Result<SeriesWriter<'a, T>, WriterTaken> {
-        let ring = self.ring.writer()?;
-        // With the writer claimed nothing else stores, so this read settles at once.
-        let last = self.ring.latest().ok().flatten().map(|(_, s)| s.stamp);
-        Ok(SeriesWriter { ring, last })
+    pub fn ring(&self) -> &RingView<Stamped<T>> {
+        &self.ring
     }
 
     /// Reads write number `n` into `dst`: whether `dst` now holds it (if not, the caller
@@ -503,7 +464,7 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     }
 
     /// The stamp of write number `n` if it is still held and complete, else `None`: the same
-    /// lap check as [`SeriesRef::read`], copying 8 bytes instead of the whole value.
+    /// lap check as [`SeriesView::read`], copying 8 bytes instead of the whole value.
     #[inline]
     fn read_stamp(&self, n: u64) -> Option<Timestamp> {
         let mut stamp = Timestamp::ZERO;
@@ -596,12 +557,12 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     /// let values: Vec<u32> = window.map(|s| s.unwrap().value).collect();
     /// assert_eq!(values, [3, 4, 5]);
     /// ```
-    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'a, T>, Busy> {
+    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<Range<'_, T>, Busy> {
         let (t0, t1) = (t0.timestamp(), t1.timestamp());
         let search = search(self, t0)?;
         let end = if t0 <= t1 { search.hi } else { search.first };
         Ok(Range {
-            series: *self,
+            series: self,
             next: search.first,
             end,
             t1,
@@ -609,9 +570,9 @@ impl<'a, T: Pod> SeriesRef<'a, T> {
     }
 }
 
-/// Iterator over the values in a time window, from [`SeriesRef::range`].
+/// Iterator over the values in a time window, from [`SeriesView::range`].
 pub struct Range<'a, T> {
-    series: SeriesRef<'a, T>,
+    series: &'a SeriesView<T>,
     next: u64,
     end: u64,
     t1: Timestamp,
@@ -624,7 +585,7 @@ impl<T: Pod> Iterator for Range<'_, T> {
         if self.next >= self.end {
             return None;
         }
-        let ring = self.series.ring;
+        let ring = &self.series.ring;
         let mut s = Stamped::new(Timestamp::ZERO, 0, T::zeroed());
         match ring.probe_settled(self.next, &mut s) {
             Probe::Value if s.stamp <= self.t1 => {
@@ -657,13 +618,21 @@ impl<T> fmt::Debug for Range<'_, T> {
     }
 }
 
-/// The single writer of a time series, from [`SeriesRef::writer`].
+/// The single writer of a time series, from [`TimeSeries::writer`].
 pub struct SeriesWriter<'a, T: Pod> {
     ring: RingWriter<'a, Stamped<T>>,
     last: Option<Timestamp>,
 }
 
-impl<T: Pod> SeriesWriter<'_, T> {
+impl<'a, T: Pod> SeriesWriter<'a, T> {
+    /// Claims the writer of `ring`, resuming after its newest stamp.
+    fn claim(ring: &'a RingView<Stamped<T>>) -> Result<Self, WriterTaken> {
+        let writer = ring.claim_writer()?;
+        // With the writer claimed nothing else stores, so this read settles at once.
+        let last = ring.latest().ok().flatten().map(|(_, s)| s.stamp);
+        Ok(Self { ring: writer, last })
+    }
+
     /// Appends `sample` and returns its write number, unless its stamp is earlier than the last
     /// one pushed. Equal stamps are accepted. Never blocks, no allocation, no syscall.
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
@@ -701,10 +670,10 @@ impl<T: Pod> fmt::Debug for SeriesWriter<'_, T> {
     }
 }
 
-impl<T: Pod> fmt::Debug for SeriesRef<'_, T> {
+impl<T: Pod> fmt::Debug for SeriesView<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SeriesRef")
-            .field("ring", &self.ring)
+        f.debug_struct("SeriesView")
+            .field("ring", &&self.ring)
             .finish()
     }
 }

@@ -27,5 +27,5 @@ fn the_root_and_shm_globs_do_not_collide() {
     let _: Option<(SeqLockKind<u8>, RingKind<u8>, TimeSeriesKind<u8>)> = None;
     let _: Option<(Error, TimedOut, WaitError, Kind, Cursor<u8>)> = None;
     let _: Option<(CreateConfig, OpenConfig)> = None;
-    assert_eq!(ring.view().capacity().get(), 2);
+    assert_eq!(ring.capacity(), 2);
 }

@@ -8,9 +8,7 @@ use std::collections::VecDeque;
 use std::thread;
 
 use nanorand::{Rng, WyRand};
-use rtshm::{
-    Capacity, CapacityError, GetError, Lapped, Ring, RingHead, RingRef, Slot, Stamped, Timestamp,
-};
+use rtshm::{Capacity, CapacityError, GetError, Lapped, Ring, RingView, Stamped, Timestamp};
 
 #[test]
 fn capacity_rejects_zero_non_powers_of_two_and_too_large() {
@@ -47,17 +45,18 @@ fn capacity_rejects_zero_non_powers_of_two_and_too_large() {
 }
 
 #[test]
-fn runtime_ring_rejects_storage_that_is_not_a_power_of_two() {
-    let head = RingHead::new();
-    let slots: Vec<Slot<u8>> = (0..6).map(|_| Slot::new()).collect();
-    assert_eq!(
-        RingRef::new(&head, &slots).err(),
-        Some(CapacityError::NotPowerOfTwo { given: 6 })
-    );
-    assert_eq!(
-        RingRef::<u8>::new(&head, &[]).err(),
-        Some(CapacityError::Zero)
-    );
+fn rings_of_every_capacity_read_through_one_view_type() {
+    // One function over `&RingView<T>` serves every owned ring (and shm subscribers).
+    fn newest(view: &RingView<u32>) -> Option<u32> {
+        view.latest().unwrap().map(|(_, v)| v)
+    }
+    let small: Ring<u32, 2> = Ring::new();
+    let large: Box<Ring<u32, 1024>> = bytemuck::zeroed_box();
+    small.writer().unwrap().push(&1);
+    large.writer().unwrap().push(&2);
+    assert_eq!((newest(&small), newest(&large)), (Some(1), Some(2)));
+    let views: [&RingView<u32>; 2] = [&small, &large];
+    assert_eq!(views.map(RingView::capacity), [2, 1024]);
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub(super) fn first_word(segment: &Segment) -> u64 {
     let w = word_at(segment, 0).load(Ordering::Relaxed);
     // SYNC POINT seqlock-publish / ring-head-publish (reader). Acquire: pairs with the
     // writer's side of both (as in
-    // `RingRef::written`): the writes it counts are complete for this thread.
+    // `RingView::written`): the writes it counts are complete for this thread.
     fence(Ordering::Acquire);
     w
 }

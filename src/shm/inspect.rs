@@ -371,7 +371,7 @@ impl Inspector {
     /// The time-series value stamped nearest to `t`, if it is at most `max_distance` away,
     /// read into `dst` (as in [`Inspector::latest_into`]); returns whether one was found. On
     /// equal distance the earlier sample wins. Always `Ok(false)` for a SeqLock or Ring,
-    /// whose values have no stamps. See [`SeriesRef::closest`](crate::SeriesRef::closest).
+    /// whose values have no stamps. See [`SeriesView::closest`](crate::SeriesView::closest).
     pub fn closest_into(
         &self,
         t: Timestamp,
@@ -390,7 +390,7 @@ impl Inspector {
     /// The two time-series values around `t` read into `before` and `after` (as in
     /// [`Inspector::latest_into`]), and the fraction `alpha` of the way from one to the other.
     /// [`InterpolationError::Empty`] for a SeqLock or Ring, whose values have no stamps. See
-    /// [`SeriesRef::interpolation_pair`](crate::SeriesRef::interpolation_pair).
+    /// [`SeriesView::interpolation_pair`](crate::SeriesView::interpolation_pair).
     pub fn interpolation_pair_into(
         &self,
         t: Timestamp,

@@ -85,7 +85,6 @@ mod raw;
 mod segment;
 mod writer;
 
-use crate::key::TimeKey;
 use crate::stats::{Count, Counters};
 use core::marker::PhantomData;
 use core::time::Duration;
@@ -170,9 +169,9 @@ impl std::error::Error for TakeoverError {
 }
 
 use crate::layout::{self, Expected, Geometry, HeaderLine0, Kind};
-use crate::ring::{Cursor, GetError, Lapped, RingHead, RingRef, Slot};
-use crate::series::{InterpolationError, Lerp, NonMonotonic, SeriesRef};
-use crate::{Busy, Payload, SeqLock, Stamped, TimedOut, Timestamp, Version, WaitError};
+use crate::ring::{Cursor, RingView, Slot};
+use crate::series::{NonMonotonic, SeriesView};
+use crate::{Busy, Payload, SeqLock, Stamped, TimedOut, Version, WaitError};
 use segment::Segment;
 
 use crate::liveness::WriterStatus;
@@ -755,22 +754,15 @@ pub const LOAD_PATIENCE: Duration = Duration::from_millis(50);
 /// The ring in `segment` (a Ring or TimeSeries segment, validated): no check on the way, the
 /// geometry and capacity were checked once at open.
 #[inline(always)]
-fn ring_in<V: Payload>(segment: &Segment) -> RingRef<'_, V> {
-    let base = segment.data();
-    let capacity = segment.capacity();
+fn ring_in<V: Payload>(segment: &Segment) -> &RingView<V> {
+    let slots =
+        core::ptr::slice_from_raw_parts(segment.data().cast::<Slot<V>>(), segment.capacity().get());
     // SAFETY: the geometry (validated at open, computed at creation) puts a `RingHead` at the
-    // data start followed by `capacity` slots of `V`, inside a mapping that lives as long as
-    // `segment`; both are accessed only atomically, and subscribers only load.
-    let (head, slots) = unsafe {
-        (
-            &*base.cast::<RingHead>(),
-            core::slice::from_raw_parts(
-                base.add(core::mem::size_of::<RingHead>()).cast::<Slot<V>>(),
-                capacity.get(),
-            ),
-        )
-    };
-    RingRef::with_capacity(head, slots, capacity)
+    // data start (page-aligned) followed, at offset 128, by `capacity` (a power of two) slots
+    // of `V`: the `repr(C)` layout of a `RingView<V>` with that slot count, which the cast
+    // carries as the pointer's metadata. The mapping lives as long as `segment`; every field
+    // is accessed only atomically, and subscribers only load (the view has no public write).
+    unsafe { &*(slots as *const RingView<V>) }
 }
 
 impl<T: Pod + Schema> Publisher<RingKind<T>> {
@@ -783,83 +775,31 @@ impl<T: Pod + Schema> Publisher<RingKind<T>> {
     }
 }
 
-/// Reading with cursors, the same for a ring and a time series (whose values are
-/// [`Stamped`]): the methods of [`RingRef`], and waits.
-impl<K: Structure + sealed::Slotted> Subscriber<K> {
-    #[inline]
-    fn ring(&self) -> RingRef<'_, K::Value> {
+/// A ring subscriber reads through the same view as an in-process [`Ring`](crate::Ring)
+/// (cursors, `get`, `written`...), over the segment's slots mapped read-only.
+impl<T: Pod + Schema> core::ops::Deref for Subscriber<RingKind<T>> {
+    type Target = RingView<T>;
+
+    #[inline(always)]
+    fn deref(&self) -> &RingView<T> {
         ring_in(&self.segment)
     }
+}
 
-    /// A cursor at the oldest value held. See [`RingRef::cursor_from_oldest`].
-    #[must_use]
-    pub fn cursor_from_oldest(&self) -> Cursor<K::Value> {
-        self.ring().cursor_from_oldest()
+/// A time-series subscriber queries through the same view as an in-process
+/// [`TimeSeries`](crate::TimeSeries) (`closest`, `interpolation_pair`, `range`, cursors...).
+impl<T: Pod + Schema> core::ops::Deref for Subscriber<TimeSeriesKind<T>> {
+    type Target = SeriesView<T>;
+
+    #[inline(always)]
+    fn deref(&self) -> &SeriesView<T> {
+        SeriesView::of(ring_in(&self.segment))
     }
+}
 
-    /// A cursor at the newest value. See [`RingRef::cursor_from_newest`].
-    #[must_use]
-    pub fn cursor_from_newest(&self) -> Cursor<K::Value> {
-        self.ring().cursor_from_newest()
-    }
-
-    /// A cursor for values written from now on. See [`RingRef::cursor_from_next`].
-    #[must_use]
-    pub fn cursor_from_next(&self) -> Cursor<K::Value> {
-        self.ring().cursor_from_next()
-    }
-
-    /// Reads the value at `cursor` and moves it on. See [`RingRef::next`].
-    #[inline]
-    pub fn next(&self, cursor: &mut Cursor<K::Value>) -> Result<Option<K::Value>, Lapped> {
-        self.ring().next(cursor)
-    }
-
-    /// Reads the value at `cursor` into `dst`. See [`RingRef::next_into`].
-    #[inline]
-    pub fn next_into(
-        &self,
-        cursor: &mut Cursor<K::Value>,
-        dst: &mut K::Value,
-    ) -> Result<Option<u64>, Lapped> {
-        self.ring().next_into(cursor, dst)
-    }
-
-    /// The values available now at `cursor`. See [`RingRef::iter_from`].
-    pub fn iter_from<'c>(
-        &'c self,
-        cursor: &'c mut Cursor<K::Value>,
-    ) -> impl Iterator<Item = Result<K::Value, Lapped>> + 'c {
-        self.ring().iter_from(cursor)
-    }
-
-    /// Moves `cursor` to the oldest value held. See [`RingRef::resume_at_oldest`].
-    pub fn resume_at_oldest(&self, cursor: &mut Cursor<K::Value>) -> u64 {
-        self.ring().resume_at_oldest(cursor)
-    }
-
-    /// Moves `cursor` to the newest value. See [`RingRef::resume_at_newest`].
-    pub fn resume_at_newest(&self, cursor: &mut Cursor<K::Value>) -> u64 {
-        self.ring().resume_at_newest(cursor)
-    }
-
-    /// Write number `n`. See [`RingRef::get`].
-    pub fn get(&self, n: u64) -> Result<K::Value, GetError> {
-        self.ring().get(n)
-    }
-
-    /// The number of values written so far.
-    #[must_use]
-    pub fn written(&self) -> u64 {
-        self.ring().written()
-    }
-
-    /// The number of slots.
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.segment.geometry().capacity
-    }
-
+/// Waits, the same for a ring and a time series (whose values are [`Stamped`]); the reads are
+/// the view's ([`RingView`], [`SeriesView`]), which the subscriber dereferences to.
+impl<K: Structure + sealed::Slotted> Subscriber<K> {
     /// Blocks until `cursor` has a value to read (returned, and the cursor moved on), or
     /// `timeout` passes (`Err(WaitError::TimedOut)`), or the writer laps the cursor
     /// (`Err(WaitError::Lapped)`, the cursor moved to the oldest value held). Sleeps on a
@@ -899,7 +839,7 @@ impl<K: Structure + sealed::Slotted> Subscriber<K> {
         dst: &mut K::Value,
         timeout: Duration,
     ) -> Result<u64, WaitError> {
-        let ring = self.ring();
+        let ring = ring_in::<K::Value>(&self.segment);
         match self.wait_counted(timeout, || ring.next_into(cursor, dst).transpose()) {
             Some(Ok(n)) => Ok(n),
             Some(Err(lapped)) => Err(WaitError::Lapped(lapped)),
@@ -909,17 +849,19 @@ impl<K: Structure + sealed::Slotted> Subscriber<K> {
 }
 
 impl<T: Pod + Schema> Subscriber<RingKind<T>> {
-    /// The newest value and its write number. See [`RingRef::latest`].
+    /// The newest value and its write number (counted in [`Subscriber::stats`]). See
+    /// [`RingView::latest`].
     #[inline]
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         let mut value = T::zeroed();
         Ok(self.latest_into(&mut value)?.map(|n| (n, value)))
     }
 
-    /// The newest value copied into `dst`, and its write number. See [`RingRef::latest_into`].
+    /// The newest value copied into `dst`, and its write number (counted). See
+    /// [`RingView::latest_into`].
     #[inline]
     pub fn latest_into(&self, dst: &mut T) -> Result<Option<u64>, Busy> {
-        let result = self.ring().latest_into(dst);
+        let result = (**self).latest_into(dst);
         match result {
             Ok(Some(_)) => self.counters.add(Count::Reads, 1),
             Ok(None) => {}
@@ -942,54 +884,6 @@ impl<T: Pod + Schema> Publisher<TimeSeriesKind<T>> {
 }
 
 impl<T: Pod + Schema> Subscriber<TimeSeriesKind<T>> {
-    fn series(&self) -> SeriesRef<'_, T> {
-        SeriesRef::new(ring_in(&self.segment))
-    }
-
-    /// See [`SeriesRef::latest`].
-    pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
-        self.series().latest()
-    }
-
-    /// See [`SeriesRef::latest_if_fresh`].
-    pub fn latest_if_fresh(
-        &self,
-        now: Timestamp,
-        max_age: Duration,
-    ) -> Result<Option<Stamped<T>>, Busy> {
-        self.series().latest_if_fresh(now, max_age)
-    }
-
-    /// See [`SeriesRef::closest`].
-    pub fn closest(
-        &self,
-        t: impl TimeKey,
-        max_distance: Duration,
-    ) -> Result<Option<Stamped<T>>, Busy> {
-        self.series().closest(t, max_distance)
-    }
-
-    /// See [`SeriesRef::interpolation_pair`].
-    pub fn interpolation_pair(
-        &self,
-        t: impl TimeKey,
-    ) -> Result<(Stamped<T>, Stamped<T>, f64), InterpolationError> {
-        self.series().interpolation_pair(t)
-    }
-
-    /// See [`SeriesRef::interpolate`].
-    pub fn interpolate(&self, t: impl TimeKey) -> Result<T, InterpolationError>
-    where
-        T: Lerp,
-    {
-        self.series().interpolate(t)
-    }
-
-    /// See [`SeriesRef::range`].
-    pub fn range(&self, t0: impl TimeKey, t1: impl TimeKey) -> Result<crate::Range<'_, T>, Busy> {
-        self.series().range(t0, t1)
-    }
-
     /// Blocks until more than `written` values have been written (returns the new count) or
     /// `timeout` passes.
     pub fn wait_written_beyond(&self, written: u64, timeout: Duration) -> Result<u64, TimedOut> {
