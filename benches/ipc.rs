@@ -16,7 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rtshm::{Ring, SeqLock, Version};
+use rtshm::{Queue, Ring, SeqLock, Version};
 
 /// Runs `iters` round trips: `pinger` on CPU 0 (this thread), `ponger` on CPU 1; returns the
 /// time the pinger took. Both sides spin on a flag (not a sleeping barrier) until both run on
@@ -397,6 +397,58 @@ fn unix_sockets(iters: u64) -> Duration {
     streams(iters, a, b)
 }
 
+/// Two queues of `u64` (capacity 8), one per direction: each value is popped by the other side
+/// and answered (the queue's own round trip, beside the raw ping-pong).
+fn queues(iters: u64) -> Duration {
+    let (ping, pong): (Queue<u64, 8>, Queue<u64, 8>) = (Queue::new(), Queue::new());
+    let (mut ping_in, mut ping_out) = (ping.producer().unwrap(), ping.consumer().unwrap());
+    let (mut pong_in, mut pong_out) = (pong.producer().unwrap(), pong.consumer().unwrap());
+    round_trips(
+        iters,
+        |n| {
+            for i in 1..=n {
+                let _ = ping_in.try_push(&i);
+                while pong_out.try_pop() != Some(i) {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            for i in 1..=n {
+                while ping_out.try_pop() != Some(i) {
+                    spin_loop();
+                }
+                let _ = pong_in.try_push(&i);
+            }
+        },
+    )
+}
+
+/// The same round trip through two rtrb queues (the peer).
+fn rtrb_queues(iters: u64) -> Duration {
+    let (mut ping_in, mut ping_out) = rtrb::RingBuffer::<u64>::new(8);
+    let (mut pong_in, mut pong_out) = rtrb::RingBuffer::<u64>::new(8);
+    round_trips(
+        iters,
+        |n| {
+            for i in 1..=n {
+                let _ = ping_in.push(i);
+                while pong_out.pop() != Ok(i) {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            for i in 1..=n {
+                while ping_out.pop() != Ok(i) {
+                    spin_loop();
+                }
+                let _ = pong_in.push(i);
+            }
+        },
+    )
+}
+
 fn round_trip(c: &mut Criterion) {
     // Record the CPUs before this thread pins itself.
     let _ = common::cpu_list();
@@ -414,6 +466,8 @@ fn round_trip(c: &mut Criterion) {
         b.iter_custom(|n| seqlocks(n, |i| [i; 8], |v| v[0]));
     });
     g.bench_function("ring_u64", |b| b.iter_custom(rings));
+    g.bench_function("queue_u64", |b| b.iter_custom(queues));
+    g.bench_function("rtrb_u64", |b| b.iter_custom(rtrb_queues));
     g.bench_function("futex", |b| b.iter_custom(futex));
     g.bench_function("pipe", |b| b.iter_custom(pipes));
     g.bench_function("unix_socket", |b| b.iter_custom(unix_sockets));

@@ -1,29 +1,10 @@
 //! The errors every wait shares ([`TimedOut`], [`WaitError`]) and the crate-level [`Error`]
 //! that every per-operation error converts into, for callers that just want `?`.
-//!
-//! Each operation keeps its precise error (a [`Lapped`] says how many values were lost, an
-//! [`OpenError`](crate::shm::OpenError) which header field differed); [`Error`] wraps them
-//! unchanged, so nothing is lost by converting, and `match`ing on it reaches the precise one.
-//!
-//! ```
-//! # #[cfg(not(miri))] {
-//! use std::time::Duration;
-//! use rtshm::shm::{OpenConfig, SeqLockPublisher, SeqLockSubscriber};
-//!
-//! fn node(name: &str) -> Result<f32, rtshm::Error> {
-//!     let mut publisher = SeqLockPublisher::<f32>::create(name)?; // CreateError
-//!     publisher.store(&9.81);
-//!     let subscriber = SeqLockSubscriber::<f32>::open(name)?; // OpenError
-//!     Ok(subscriber.try_load()?) // Busy
-//! }
-//! assert_eq!(node(&format!("doc-error-{}", std::process::id()))?, 9.81);
-//! # }
-//! # Ok::<(), rtshm::Error>(())
-//! ```
 
 use core::fmt;
 
 use crate::key::Rejected;
+use crate::queue::{ConsumerTaken, Full};
 use crate::ring::{CapacityError, GetError, Lapped};
 use crate::seqlock::{Busy, WriterTaken};
 use crate::series::{InterpolationError, NonMonotonic};
@@ -96,6 +77,27 @@ impl core::error::Error for WaitError {
 
 /// Any rtshm error: every per-operation error converts into it with `?`, unchanged inside.
 /// Its `Display` is the wrapped error's.
+///
+/// Each operation keeps its precise error (a [`Lapped`] says how many values were lost, a
+/// shared-memory `OpenError` which header field differed); `Error` wraps them unchanged, so
+/// nothing is lost by converting, and `match`ing on it reaches the precise one.
+///
+/// ```
+/// use rtshm::{Queue, Ring};
+///
+/// fn relay(commands: &Queue<u32, 4>, log: &Ring<u32, 8>) -> Result<u32, rtshm::Error> {
+///     let mut producer = commands.producer()?; // WriterTaken
+///     producer.try_push(&7)?; // Full
+///     let mut consumer = commands.consumer()?; // ConsumerTaken
+///     let command = consumer.try_pop().unwrap_or_default();
+///     log.writer()?.push(&command);
+///     Ok(log.get(0)?) // GetError
+/// }
+/// static COMMANDS: Queue<u32, 4> = Queue::new();
+/// static LOG: Ring<u32, 8> = Ring::new();
+/// assert_eq!(relay(&COMMANDS, &LOG)?, 7);
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -103,6 +105,10 @@ pub enum Error {
     Busy(Busy),
     /// See [`WriterTaken`].
     WriterTaken(WriterTaken),
+    /// See [`ConsumerTaken`].
+    ConsumerTaken(ConsumerTaken),
+    /// See [`Full`].
+    Full(Full),
     /// See [`CapacityError`].
     Capacity(CapacityError),
     /// See [`GetError`].
@@ -167,6 +173,8 @@ macro_rules! wrap {
 wrap! {
     Busy(Busy),
     WriterTaken(WriterTaken),
+    ConsumerTaken(ConsumerTaken),
+    Full(Full),
     Capacity(CapacityError),
     Get(GetError),
     Lapped(Lapped),

@@ -52,6 +52,7 @@ pub mod layout;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
 pub mod liveness;
 mod payload;
+pub mod queue;
 pub mod ring;
 pub mod seqlock;
 pub mod series;
@@ -75,6 +76,7 @@ struct ReadmeDoctests;
 pub use error::{Error, TimedOut, WaitError};
 pub use key::{TimeKey, Validated};
 pub use payload::Payload;
+pub use queue::{Consumer, ConsumerTaken, Full, Producer, Queue};
 pub use ring::{
     Capacity, CapacityError, Cursor, GetError, Lapped, Ring, RingBuf, RingHead, RingView,
     RingWriter, Slot,

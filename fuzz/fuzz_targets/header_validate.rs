@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use rtshm::layout::{self, Expected, Geometry, HeaderLine0, Kind, LAYOUT_VERSION};
-use rtshm::shm::{Inspector, OpenError, OpenConfig, RingKind, SeqLockKind, Structure, Subscriber, TimeSeriesKind};
+use rtshm::shm::{
+    Inspector, OpenConfig, OpenError, RingKind, SeqLockKind, Structure, Subscriber, TimeSeriesKind,
+};
 use rtshm::{Clock, Payload};
 
 /// Bytes of the header's first line.

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use rtshm::layout::{DATA_OFFSET, WRITER_LINE_OFFSET};
-use rtshm::shm::{OpenConfig, Publisher, RingKind, RingPublisher, SeqLockKind, SeqLockPublisher, Subscriber, TimeSeriesKind, TimeSeriesPublisher};
+use rtshm::shm::{
+    OpenConfig, Publisher, RingKind, RingPublisher, SeqLockKind, SeqLockPublisher, Subscriber,
+    TimeSeriesKind, TimeSeriesPublisher,
+};
 use rtshm::{Stamped, Timestamp, Version};
 
 /// One segment of each kind: the subscriber, a read-write handle on its memfd, and the pristine
@@ -52,16 +55,13 @@ fn target<K: rtshm::shm::Structure>(p: &Publisher<K>) -> Target<K> {
 fn all() -> &'static Mutex<All> {
     static ALL: OnceLock<Mutex<All>> = OnceLock::new();
     ALL.get_or_init(|| {
-        let mut s =
-            SeqLockPublisher::<[u64; 3]>::create_memfd("s", Default::default()).unwrap();
+        let mut s = SeqLockPublisher::<[u64; 3]>::create_memfd("s", Default::default()).unwrap();
         s.store(&[1, 1, 1]);
-        let mut r =
-            RingPublisher::<[u64; 2]>::create_memfd("r", 8, Default::default()).unwrap();
+        let mut r = RingPublisher::<[u64; 2]>::create_memfd("r", 8, Default::default()).unwrap();
         for i in 0..11 {
             r.push(&[i, i]);
         }
-        let mut t =
-            TimeSeriesPublisher::<u64>::create_memfd("t", 8, Default::default()).unwrap();
+        let mut t = TimeSeriesPublisher::<u64>::create_memfd("t", 8, Default::default()).unwrap();
         for i in 0..11 {
             t.push(&Stamped::new(Timestamp::from_nanos(i * 10), i, i))
                 .unwrap();

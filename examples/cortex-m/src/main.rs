@@ -1,11 +1,12 @@
 //! rtshm on a Cortex-M3 (QEMU's `lm3s6965evb`).
 //!
 //! The SysTick interrupt handler plays an IMU driver: on every tick it stores a sample into a
-//! `static` [`SeqLock`] and pushes its tick count into a `static` [`Ring`]. The main loop reads
-//! both while the interrupt keeps firing, and checks that it never sees a torn sample and that
-//! the ring reports every lost value exactly. A few core tests run first. Results go to the host
-//! through semihosting, ending with a line `N passed, M failed`, and the exit code says whether
-//! everything passed.
+//! `static` [`SeqLock`], pushes its tick count into a `static` [`Ring`] and queues an event into
+//! a `static` [`Queue`]. The main loop reads all three while the interrupt keeps firing, and
+//! checks that it never sees a torn sample, that the ring reports every lost value exactly, and
+//! that the queue loses nothing (a full queue makes the handler offer the event again). A few
+//! core tests run first. Results go to the host through semihosting, ending with a line
+//! `N passed, M failed`, and the exit code says whether everything passed.
 //!
 //! ```text
 //! cd examples/cortex-m && cargo run --release     # needs qemu-system-arm
@@ -17,7 +18,7 @@ use bytemuck::{Pod, Zeroable};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::{debug, hprintln};
-use rtshm::{Lapped, Ring, SeqLock, Stamped, TimeSeries, Timestamp};
+use rtshm::{Lapped, Queue, Ring, SeqLock, Stamped, TimeSeries, Timestamp};
 
 /// An IMU sample whose every field is derived from `tick`, so a torn read is detectable.
 #[derive(Clone, Copy, Pod, Zeroable)]
@@ -50,6 +51,11 @@ impl Imu {
 static IMU: SeqLock<Imu> = SeqLock::new(Imu::ZERO);
 /// Tick counts pushed by the SysTick handler.
 static TICKS: Ring<u32, 8> = Ring::new();
+/// Events the SysTick handler queues (event `n` is the number `n`), losslessly: when the
+/// queue is full the handler keeps the event and offers it again on the next tick.
+static EVENTS: Queue<u32, 4> = Queue::new();
+/// How many times the handler found `EVENTS` full (written by the handler only).
+static REFUSED: SeqLock<u32> = SeqLock::new(0);
 
 #[exception]
 fn SysTick() {
@@ -60,6 +66,15 @@ fn SysTick() {
     // The main loop never claims the ring's writer, so this claim always succeeds.
     if let Ok(mut writer) = TICKS.writer() {
         writer.push(&tick);
+    }
+    // The main loop only consumes, so the producer claim always succeeds; the next event's
+    // number is the count pushed so far, so an event refused now is offered again next tick.
+    if let Ok(mut events) = EVENTS.producer() {
+        let next = events.pushed() as u32;
+        if events.try_push(&next).is_err() {
+            // SAFETY: as for `IMU`: this handler is the only code that stores `REFUSED`.
+            unsafe { REFUSED.store_unsynchronized(&(REFUSED.load() + 1)) };
+        }
     }
 }
 
@@ -89,13 +104,16 @@ fn ring_reports_laps_exactly() -> TestResult {
         writer.push(&v);
     }
     check(
-        TICKS.next(&mut cursor) == Err(Lapped { missed: 6 }),
+        ring.next(&mut cursor) == Err(Lapped { missed: 6 }),
         "wrong lap count",
     )?;
     for v in 6..10 {
-        check(TICKS.next(&mut cursor) == Ok(Some(v)), "wrong value after lap")?;
+        check(
+            ring.next(&mut cursor) == Ok(Some(v)),
+            "wrong value after lap",
+        )?;
     }
-    check(TICKS.next(&mut cursor) == Ok(None), "read past the writer")
+    check(ring.next(&mut cursor) == Ok(None), "read past the writer")
 }
 
 fn time_series_interpolates() -> TestResult {
@@ -134,12 +152,18 @@ fn interrupt_writer_never_tears_and_laps_are_exact() -> TestResult {
 
     let mut cursor = TICKS.cursor_from_oldest();
     let mut expected_tick = cursor.position() as u32 + 1;
+    let mut events = EVENTS.consumer().map_err(|_| "queue consumer taken")?;
+    let mut expected_event = 0u32;
     let (mut reads, mut lost) = (0u32, 0u64);
     let start = IMU.version().get();
     while IMU.version().get() < start + 200 {
         let imu = IMU.load();
         check(imu.consistent(), "torn IMU sample accepted")?;
         reads += 1;
+        if let Some(event) = events.try_pop() {
+            check(event == expected_event, "queued event lost or out of order")?;
+            expected_event += 1;
+        }
         match TICKS.next(&mut cursor) {
             Ok(Some(tick)) => {
                 check(tick == expected_tick, "ring value out of order")?;
@@ -160,6 +184,24 @@ fn interrupt_writer_never_tears_and_laps_are_exact() -> TestResult {
     }
     syst.disable_interrupt();
     syst.disable_counter();
+    // Meanwhile the 4-slot queue filled and refused events; none was dropped: draining it
+    // continues the sequence with no gap, up to the last event the handler pushed.
+    while let Some(event) = events.try_pop() {
+        check(
+            event == expected_event,
+            "queued event lost after backpressure",
+        )?;
+        expected_event += 1;
+    }
+    let pushed = EVENTS
+        .producer()
+        .map_err(|_| "queue producer taken")?
+        .pushed();
+    check(
+        u64::from(expected_event) == pushed,
+        "queue lost or kept back an event",
+    )?;
+    check(REFUSED.load() > 0, "the queue never filled")?;
     let written = TICKS.written();
     let expected_missed = (written - TICKS.capacity() as u64).saturating_sub(cursor.position());
     check(
@@ -177,10 +219,13 @@ fn interrupt_writer_never_tears_and_laps_are_exact() -> TestResult {
         )?;
     }
     hprintln!(
-        "    {} interrupts, {} consistent main-loop reads, {} ring values lost to laps (counted)",
+        "    {} interrupts, {} consistent main-loop reads, {} ring values lost to laps (counted), \
+         {} queued events all received in order ({} pushes refused while full)",
         IMU.version().get() - start,
         reads,
-        lost
+        lost,
+        expected_event,
+        REFUSED.load()
     );
     check(reads > 0 && expected_missed > 0, "no reads or no lap")
 }

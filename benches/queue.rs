@@ -1,0 +1,166 @@
+//! Queue costs (issue 22), rtshm's `Queue` beside rtrb's `RingBuffer` (the peer: a well-kept
+//! SPSC queue), for `u64` and 64-byte values, same capacity (1024):
+//! - `queue_same_thread`: one push and one pop on one thread (the cost of the operations
+//!   themselves);
+//! - `queue_throughput`: a producer thread on one core pushes `iters` values, the consumer on
+//!   another pops them, each side spinning while full / empty; the time is the consumer's, per
+//!   value. Cross-core throughput of any SPSC queue swings with whether the consumer runs just
+//!   behind the producer (every value moves its cache lines) or the queue stays nearly full
+//!   (lines move eight `u64` at a time): compare rows of one run, and expect run-to-run swings.
+
+// The harness uses a plain std atomic; the one-module rule is for src/.
+#![allow(clippy::disallowed_types)]
+
+mod common;
+
+use std::hint::{black_box, spin_loop};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rtshm::Queue;
+
+const CAPACITY: usize = 1024;
+
+/// Runs `produce` on CPU 1 and `consume` on CPU 0 (this thread), starting together; returns
+/// the consumer's time.
+fn transfer(produce: impl FnOnce() + Send, consume: impl FnOnce()) -> Duration {
+    let ready = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            common::pin_to(1);
+            ready.store(true, Ordering::Release);
+            produce();
+        });
+        common::pin_to(0);
+        while !ready.load(Ordering::Acquire) {
+            spin_loop();
+        }
+        let t = Instant::now();
+        consume();
+        t.elapsed()
+    })
+}
+
+fn rtshm_queue<T: rtshm::Payload + Send + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let queue: Box<Queue<T, CAPACITY>> = Box::new(Queue::new());
+    let mut producer = queue.producer().expect("one producer");
+    let mut consumer = queue.consumer().expect("one consumer");
+    let make = &make;
+    transfer(
+        move || {
+            for i in 0..iters {
+                let v = make(i);
+                while producer.try_push(&v).is_err() {
+                    spin_loop();
+                }
+            }
+        },
+        || {
+            for i in 0..iters {
+                loop {
+                    if let Some(v) = consumer.try_pop() {
+                        debug_assert_eq!(v, make(i));
+                        break;
+                    }
+                    spin_loop();
+                }
+            }
+        },
+    )
+}
+
+fn rtrb_queue<T: Copy + Send + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let (mut producer, mut consumer) = rtrb::RingBuffer::<T>::new(CAPACITY);
+    let make = &make;
+    transfer(
+        move || {
+            for i in 0..iters {
+                let mut v = make(i);
+                while let Err(rtrb::PushError::Full(back)) = producer.push(v) {
+                    v = back;
+                    spin_loop();
+                }
+            }
+        },
+        || {
+            for i in 0..iters {
+                loop {
+                    if let Ok(v) = consumer.pop() {
+                        debug_assert_eq!(v, make(i));
+                        break;
+                    }
+                    spin_loop();
+                }
+            }
+        },
+    )
+}
+
+fn same_thread(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_same_thread");
+    let queue: Box<Queue<u64, CAPACITY>> = Box::new(Queue::new());
+    let (mut p, mut cons) = (queue.producer().unwrap(), queue.consumer().unwrap());
+    g.bench_function(BenchmarkId::new("rtshm", "u64"), |b| {
+        b.iter(|| {
+            let _ = p.try_push(&black_box(7u64));
+            black_box(cons.try_pop())
+        });
+    });
+    let (mut rp, mut rc) = rtrb::RingBuffer::<u64>::new(CAPACITY);
+    g.bench_function(BenchmarkId::new("rtrb", "u64"), |b| {
+        b.iter(|| {
+            let _ = rp.push(black_box(7u64));
+            black_box(rc.pop().ok())
+        });
+    });
+    let queue: Box<Queue<[u64; 8], CAPACITY>> = Box::new(Queue::new());
+    let (mut p, mut cons) = (queue.producer().unwrap(), queue.consumer().unwrap());
+    g.bench_function(BenchmarkId::new("rtshm", "64B"), |b| {
+        b.iter(|| {
+            let _ = p.try_push(&black_box([7u64; 8]));
+            black_box(cons.try_pop())
+        });
+    });
+    let (mut rp, mut rc) = rtrb::RingBuffer::<[u64; 8]>::new(CAPACITY);
+    g.bench_function(BenchmarkId::new("rtrb", "64B"), |b| {
+        b.iter(|| {
+            let _ = rp.push(black_box([7u64; 8]));
+            black_box(rc.pop().ok())
+        });
+    });
+    g.finish();
+}
+
+fn throughput(c: &mut Criterion) {
+    let _ = common::cpu_list();
+    let mut g = c.benchmark_group("queue_throughput");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("rtshm", "u64"), |b| {
+        b.iter_custom(|n| rtshm_queue(n, |i| i));
+    });
+    g.bench_function(BenchmarkId::new("rtrb", "u64"), |b| {
+        b.iter_custom(|n| rtrb_queue(n, |i| i));
+    });
+    g.bench_function(BenchmarkId::new("rtshm", "64B"), |b| {
+        b.iter_custom(|n| rtshm_queue(n, |i| [i; 8]));
+    });
+    g.bench_function(BenchmarkId::new("rtrb", "64B"), |b| {
+        b.iter_custom(|n| rtrb_queue(n, |i| [i; 8]));
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = same_thread, throughput
+}
+criterion_main!(benches);

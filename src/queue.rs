@@ -1,0 +1,582 @@
+//! [`Queue`]: a lossless single-producer single-consumer queue. Where a [`Ring`](crate::Ring)
+//! overwrites what a slow reader has not read, a queue tells its producer "full": for commands,
+//! events and log records, which must not be lost.
+//!
+//! ```
+//! use rtshm::{Full, Queue};
+//!
+//! static COMMANDS: Queue<[u8; 16], 4> = Queue::new();
+//!
+//! let mut producer = COMMANDS.producer().unwrap(); // an interrupt handler, a thread...
+//! let mut consumer = COMMANDS.consumer().unwrap(); // ...and the main loop
+//! for c in 0..4 {
+//!     producer.try_push(&[c; 16]).unwrap();
+//! }
+//! assert_eq!(producer.try_push(&[9; 16]), Err(Full)); // nothing overwritten
+//! assert_eq!(consumer.try_pop(), Some([0; 16]));
+//! assert!(producer.try_push(&[4; 16]).is_ok());
+//! let mut rest = [[0u8; 16]; 8];
+//! assert_eq!(consumer.pop_into_slice(&mut rest), 4);
+//! assert_eq!(rest[3], [4; 16]);
+//! ```
+//!
+//! # Protocol
+//!
+//! Two 64-bit indices count the values ever pushed (`tail`, written only by the producer) and
+//! popped (`head`, written only by the consumer); value `n` lives in slot `n & (N - 1)`. Each
+//! index sits on its own 128-byte line, and each side keeps a private copy of the other's,
+//! refreshed only when the queue looks full (producer) or empty (consumer): the common path
+//! touches only the caller's own line and the slot (the technique of rtrb and crossbeam).
+//!
+//! ```text
+//! producer, value t:                        consumer, value h:
+//!   if t - head_cache == N:                   if h == tail_cache:
+//!     head_cache = head.load(Acquire)           tail_cache = tail.load(Acquire)
+//!     still N -> Full                           still equal -> empty
+//!   store words of slot t & mask              load words of slot h & mask
+//!   tail.store(t + 1, Release)                head.store(h + 1, Release)
+//! ```
+//!
+//! `queue-publish`: the producer's Release store of `tail` pairs with the consumer's Acquire
+//! load, so the consumer sees the words of every value below `tail`. `queue-release`: the
+//! consumer's Release store of `head` pairs with the producer's Acquire load, so the consumer's
+//! copy out of a slot happens before the producer's next store into it. Slot words move by
+//! relaxed atomic accesses all the same (the crate's rule for shared bytes).
+//!
+//! # Cost (worst case)
+//! - [`Producer::try_push`], [`Consumer::try_pop`]: one copy of `T`, one atomic store, and one
+//!   atomic load of the other side's line only when the cached index says full (empty). Never
+//!   blocks, no allocation, no syscall.
+//! - The batch forms ([`Producer::push_slice`], [`Consumer::pop_into_slice`]) publish once for
+//!   the whole batch.
+
+use core::fmt;
+
+use crate::Payload;
+use crate::seqlock::{WriterTaken, claim_flag, release_flag};
+use crate::stats::{Count, Counters};
+use crate::sync::{AtomicBool, AtomicU64, Ordering, const_fn};
+use crate::words::Words;
+
+/// One side's line: its index and its claim flag, alone on a 128-byte line (the width of a
+/// cache-line pair that x86_64 and aarch64 prefetch together).
+#[repr(C, align(128))]
+struct Line {
+    index: AtomicU64,
+    claimed: AtomicBool,
+}
+
+impl Line {
+    const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        const fn new() -> Self {
+            Self {
+                index: AtomicU64::new(0),
+                claimed: AtomicBool::new(false),
+            }
+        }
+    }
+}
+
+/// A lossless single-producer single-consumer queue of `N` values (`N` a power of two, checked
+/// at compile time) that owns its storage. `Queue::new` is a `const fn`, so a queue can be a
+/// `static` (an interrupt handler pushes, the main loop pops). One [`Producer`] and one
+/// [`Consumer`] at a time, each claimed like a ring's writer.
+#[repr(C)]
+pub struct Queue<T, const N: usize> {
+    producer: Line,
+    consumer: Line,
+    slots: [Words<T>; N],
+}
+
+// SAFETY: the slots are only accessed through atomic word copies, the indices and flags are
+// atomics, and `T: Payload` values carry no references, so sharing `&Queue` is race-free.
+unsafe impl<T: Payload + Send, const N: usize> Sync for Queue<T, N> {}
+
+// SAFETY: an all-zero queue is an empty one: both indices 0, neither side claimed, zeroed
+// values (valid: `T: Zeroable`). A zeroed queue whose `N` is not a power of two is still
+// rejected at compile time by `producer`/`consumer`, which every use goes through. This lets
+// large queues be built on the heap with `bytemuck::zeroed_box`.
+#[cfg(not(rtshm_loom))]
+unsafe impl<T: bytemuck::Zeroable, const N: usize> bytemuck::Zeroable for Queue<T, N> {}
+
+/// [`Producer::try_push`] found the queue full: the consumer has not popped the oldest value
+/// yet. Nothing was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit error; callers match on it by name"
+)]
+pub struct Full;
+
+impl fmt::Display for Full {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue is full: the consumer has not caught up")
+    }
+}
+
+impl core::error::Error for Full {}
+
+/// [`Queue::consumer`] found another [`Consumer`] of the queue alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::exhaustive_structs,
+    reason = "a unit error; callers match on it by name"
+)]
+pub struct ConsumerTaken;
+
+impl fmt::Display for ConsumerTaken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue's consumer is already claimed")
+    }
+}
+
+impl core::error::Error for ConsumerTaken {}
+
+/// `N` zeroed slots (loom: built one by one, its atomics are not `const`).
+#[cfg(not(rtshm_loom))]
+const fn empty_slots<T: Payload, const N: usize>() -> [Words<T>; N] {
+    [const { Words::zeroed() }; N]
+}
+
+#[cfg(rtshm_loom)]
+fn empty_slots<T: Payload, const N: usize>() -> [Words<T>; N] {
+    core::array::from_fn(|_| Words::zeroed())
+}
+
+impl<T: Payload, const N: usize> Queue<T, N> {
+    const MASK: u64 = match crate::Capacity::new(N) {
+        Ok(c) => c.get() as u64 - 1,
+        Err(_) => panic!("Queue capacity N must be a power of two between 1 and Capacity::MAX"),
+    };
+
+    const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// An empty queue.
+        #[must_use]
+        pub const fn new() -> Self {
+            let _ = Self::MASK;
+            Self {
+                producer: Line::new(),
+                consumer: Line::new(),
+                slots: empty_slots(),
+            }
+        }
+    }
+
+    /// Claims the single producer; fails with [`WriterTaken`] while another [`Producer`] of
+    /// this queue exists (dropping it releases the claim).
+    pub fn producer(&self) -> Result<Producer<'_, T, N>, WriterTaken> {
+        let _ = Self::MASK;
+        claim_flag(&self.producer.claimed)?;
+        // Relaxed: only producers store `tail`, and the claim's Acquire ordered the previous
+        // producer's stores before this load.
+        let tail = self.producer.index.load(Ordering::Relaxed);
+        let head = self.consumer.index.load(Ordering::Acquire);
+        Ok(Producer {
+            queue: self,
+            tail,
+            head,
+            counters: Counters::default(),
+        })
+    }
+
+    /// Claims the single consumer; fails with [`ConsumerTaken`] while another [`Consumer`] of
+    /// this queue exists (dropping it releases the claim).
+    pub fn consumer(&self) -> Result<Consumer<'_, T, N>, ConsumerTaken> {
+        let _ = Self::MASK;
+        claim_flag(&self.consumer.claimed).map_err(|WriterTaken| ConsumerTaken)?;
+        let head = self.consumer.index.load(Ordering::Relaxed);
+        let tail = self.producer.index.load(Ordering::Acquire);
+        Ok(Consumer {
+            queue: self,
+            head,
+            tail,
+            counters: Counters::default(),
+        })
+    }
+
+    /// The number of slots, `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The values pushed and not yet popped, as an observer sees them (either side may move
+    /// before the answer is used).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        let head = self.consumer.index.load(Ordering::Relaxed);
+        let tail = self.producer.index.load(Ordering::Relaxed);
+        tail.saturating_sub(head).min(N as u64) as usize
+    }
+
+    /// Whether [`len`](Self::len) is 0.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline(always)]
+    fn slot(&self, n: u64) -> &Words<T> {
+        &self.slots[(n & Self::MASK) as usize]
+    }
+}
+
+impl<T: Payload, const N: usize> Default for Queue<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Payload, const N: usize> fmt::Debug for Queue<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("capacity", &N)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The single producer of a [`Queue`], from [`Queue::producer`].
+pub struct Producer<'a, T: Payload, const N: usize> {
+    queue: &'a Queue<T, N>,
+    /// The next value's number: only this producer stores `tail`, so it is kept here.
+    tail: u64,
+    /// The consumer's `head` as last loaded: at most the real one.
+    head: u64,
+    counters: Counters,
+}
+
+impl<T: Payload, const N: usize> Producer<'_, T, N> {
+    /// Free slots, refreshing the consumer's index if fewer than `want` look free.
+    #[inline(always)]
+    fn free(&mut self, want: u64) -> u64 {
+        let free = N as u64 - (self.tail - self.head);
+        if free >= want {
+            return free;
+        }
+        // SYNC POINT queue-release (producer). Acquire: pairs with the consumer's Release
+        // store of `head`: its copies out of the slots below `head` are done before this
+        // producer stores into them again.
+        self.head = self.queue.consumer.index.load(Ordering::Acquire);
+        N as u64 - (self.tail - self.head)
+    }
+
+    /// Makes values `tail..tail + n` visible to the consumer.
+    #[inline(always)]
+    fn publish(&mut self, n: u64) {
+        self.tail += n;
+        // SYNC POINT queue-publish (producer). Release: pairs with the consumer's Acquire load
+        // of `tail`: the words of every value below it are visible to the consumer.
+        self.queue
+            .producer
+            .index
+            .store(self.tail, Ordering::Release);
+        self.counters.add(Count::Stores, n);
+    }
+
+    /// Appends `value`, or returns [`Full`] (nothing written) when the consumer has `N` values
+    /// still to pop. Never blocks, no allocation, no syscall.
+    #[inline]
+    pub fn try_push(&mut self, value: &T) -> Result<(), Full> {
+        if self.free(1) == 0 {
+            return Err(Full);
+        }
+        self.queue.slot(self.tail).store(value);
+        self.publish(1);
+        Ok(())
+    }
+
+    /// Appends as many of `values` as fit, in order, published together; returns how many.
+    pub fn push_slice(&mut self, values: &[T]) -> usize {
+        let n = self.free(values.len() as u64).min(values.len() as u64);
+        for (i, value) in values[..n as usize].iter().enumerate() {
+            self.queue.slot(self.tail + i as u64).store(value);
+        }
+        if n > 0 {
+            self.publish(n);
+        }
+        n as usize
+    }
+
+    /// Values pushed and not yet popped (the consumer may pop more at any time).
+    #[must_use]
+    pub fn len(&mut self) -> usize {
+        (N as u64 - self.free(N as u64)) as usize
+    }
+
+    /// Whether the consumer has popped everything pushed.
+    #[must_use]
+    pub fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a push now would fail with [`Full`].
+    #[must_use]
+    pub fn is_full(&mut self) -> bool {
+        self.free(1) == 0
+    }
+
+    /// The number of slots, `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The number the next pushed value gets (values pushed so far).
+    #[must_use]
+    pub fn pushed(&self) -> u64 {
+        self.tail
+    }
+
+    /// This producer's counts: values pushed (feature `stats`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
+    }
+}
+
+impl<T: Payload, const N: usize> Drop for Producer<'_, T, N> {
+    fn drop(&mut self) {
+        release_flag(&self.queue.producer.claimed);
+    }
+}
+
+impl<T: Payload, const N: usize> fmt::Debug for Producer<'_, T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("pushed", &self.tail)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The single consumer of a [`Queue`], from [`Queue::consumer`].
+pub struct Consumer<'a, T: Payload, const N: usize> {
+    queue: &'a Queue<T, N>,
+    /// The next value's number: only this consumer stores `head`, so it is kept here.
+    head: u64,
+    /// The producer's `tail` as last loaded: at most the real one.
+    tail: u64,
+    counters: Counters,
+}
+
+impl<T: Payload, const N: usize> Consumer<'_, T, N> {
+    /// Values ready, refreshing the producer's index if fewer than `want` look ready.
+    #[inline(always)]
+    fn ready(&mut self, want: u64) -> u64 {
+        let ready = self.tail - self.head;
+        if ready >= want {
+            return ready;
+        }
+        // SYNC POINT queue-publish (consumer). Acquire: pairs with the producer's Release store
+        // of `tail`: the words of every value below it are visible to the copies below.
+        self.tail = self.queue.producer.index.load(Ordering::Acquire);
+        self.tail - self.head
+    }
+
+    /// Frees values `head..head + n` for the producer.
+    #[inline(always)]
+    fn release(&mut self, n: u64) {
+        self.head += n;
+        // SYNC POINT queue-release (consumer). Release: pairs with the producer's Acquire load
+        // of `head`: the copies above are done before the producer stores into those slots.
+        self.queue
+            .consumer
+            .index
+            .store(self.head, Ordering::Release);
+        self.counters.add(Count::Reads, n);
+    }
+
+    /// Removes the oldest value into `dst`; `false` (and `dst` untouched) when the queue is
+    /// empty. For large values, which should not pass through the stack.
+    #[inline]
+    pub fn pop_into(&mut self, dst: &mut T) -> bool {
+        if self.ready(1) == 0 {
+            return false;
+        }
+        self.queue.slot(self.head).load(dst);
+        self.release(1);
+        true
+    }
+
+    /// Removes and returns the oldest value, or `None` when the queue is empty. Never blocks,
+    /// no allocation, no syscall.
+    #[inline]
+    pub fn try_pop(&mut self) -> Option<T> {
+        let mut value = T::zeroed();
+        self.pop_into(&mut value).then_some(value)
+    }
+
+    /// Removes up to `dst.len()` values into `dst`, oldest first, released together; returns
+    /// how many.
+    pub fn pop_into_slice(&mut self, dst: &mut [T]) -> usize {
+        let n = self.ready(dst.len() as u64).min(dst.len() as u64);
+        for (i, d) in dst[..n as usize].iter_mut().enumerate() {
+            self.queue.slot(self.head + i as u64).load(d);
+        }
+        if n > 0 {
+            self.release(n);
+        }
+        n as usize
+    }
+
+    /// Values ready to pop (the producer may push more at any time).
+    #[must_use]
+    pub fn len(&mut self) -> usize {
+        self.ready(N as u64) as usize
+    }
+
+    /// Whether a pop now would find nothing.
+    #[must_use]
+    pub fn is_empty(&mut self) -> bool {
+        self.ready(1) == 0
+    }
+
+    /// Whether the queue holds `N` values (the producer is blocked until a pop).
+    #[must_use]
+    pub fn is_full(&mut self) -> bool {
+        self.ready(N as u64) == N as u64
+    }
+
+    /// The number of slots, `N`.
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The number of the next value popped (values popped so far).
+    #[must_use]
+    pub fn popped(&self) -> u64 {
+        self.head
+    }
+
+    /// This consumer's counts: values popped (`reads`, feature `stats`).
+    #[cfg(feature = "stats")]
+    #[must_use]
+    pub fn stats(&self) -> crate::Stats {
+        self.counters.snapshot()
+    }
+}
+
+impl<T: Payload, const N: usize> Drop for Consumer<'_, T, N> {
+    fn drop(&mut self) {
+        release_flag(&self.queue.consumer.claimed);
+    }
+}
+
+impl<T: Payload, const N: usize> fmt::Debug for Consumer<'_, T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("popped", &self.head)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(rtshm_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_and_empty_edges_across_many_wrap_arounds() {
+        let q: Queue<u32, 4> = Queue::new();
+        let mut p = q.producer().unwrap();
+        let mut c = q.consumer().unwrap();
+        let (mut next_in, mut next_out) = (0u32, 0u32);
+        for round in 0..50u32 {
+            // Fill to the brim, one over, then drain a varying amount.
+            while p.try_push(&next_in).is_ok() {
+                next_in += 1;
+            }
+            assert!(p.is_full() && c.is_full());
+            assert_eq!((p.len(), c.len(), q.len()), (4, 4, 4));
+            for _ in 0..=(round % 4) {
+                assert_eq!(c.try_pop(), Some(next_out));
+                next_out += 1;
+            }
+        }
+        while let Some(v) = c.try_pop() {
+            assert_eq!(v, next_out);
+            next_out += 1;
+        }
+        assert_eq!(next_in, next_out);
+        assert!(c.is_empty() && p.is_empty() && q.is_empty());
+        assert_eq!(c.try_pop(), None);
+        assert_eq!(p.pushed(), u64::from(next_in));
+        assert_eq!(c.popped(), u64::from(next_out));
+    }
+
+    #[test]
+    fn batches_take_what_fits_and_keep_order() {
+        let q: Queue<u16, 8> = Queue::new();
+        let mut p = q.producer().unwrap();
+        let mut c = q.consumer().unwrap();
+        let values: [u16; 11] = core::array::from_fn(|i| i as u16);
+        assert_eq!(p.push_slice(&values), 8);
+        assert_eq!(p.push_slice(&values[8..]), 0);
+        let mut out = [0u16; 3];
+        assert_eq!(c.pop_into_slice(&mut out), 3);
+        assert_eq!(out, [0, 1, 2]);
+        assert_eq!(p.push_slice(&values[8..]), 3);
+        let mut rest = [0u16; 16];
+        assert_eq!(c.pop_into_slice(&mut rest), 8);
+        assert_eq!(&rest[..8], &[3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(c.pop_into_slice(&mut rest), 0);
+        assert_eq!(p.push_slice(&[]), 0);
+    }
+
+    #[test]
+    fn each_side_is_claimed_once_and_a_new_claim_resumes_where_the_last_stopped() {
+        let q: Queue<u8, 2> = Queue::new();
+        let mut p = q.producer().unwrap();
+        assert_eq!(q.producer().err(), Some(WriterTaken));
+        let c = q.consumer().unwrap();
+        assert_eq!(q.consumer().err(), Some(ConsumerTaken));
+        p.try_push(&1).unwrap();
+        drop(p);
+        drop(c);
+        let mut p = q.producer().unwrap();
+        let mut c = q.consumer().unwrap();
+        p.try_push(&2).unwrap();
+        assert_eq!(p.try_push(&3), Err(Full));
+        assert_eq!(
+            (c.try_pop(), c.try_pop(), c.try_pop()),
+            (Some(1), Some(2), None)
+        );
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn two_threads_move_every_value_once_in_order() {
+        let q: Queue<[u64; 3], 16> = Queue::new();
+        let count: u64 = if cfg!(miri) { 200 } else { 200_000 };
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut p = q.producer().unwrap();
+                let mut v = 0;
+                while v < count {
+                    if p.try_push(&[v, v ^ 0xff, !v]).is_ok() {
+                        v += 1;
+                    } else {
+                        core::hint::spin_loop();
+                    }
+                }
+            });
+            let mut c = q.consumer().unwrap();
+            let mut expected = 0;
+            let mut batch = [[0u64; 3]; 5];
+            while expected < count {
+                let n = c.pop_into_slice(&mut batch);
+                for v in &batch[..n] {
+                    assert_eq!(*v, [expected, expected ^ 0xff, !expected]);
+                    expected += 1;
+                }
+                if n == 0 {
+                    core::hint::spin_loop();
+                }
+            }
+            assert_eq!(c.try_pop(), None);
+        });
+    }
+}
