@@ -40,7 +40,7 @@
 //! `read_volatile`, `ptr::copy` or `memcpy` touches memory another thread may write; Miri's data
 //! race detector and loom models check this in CI.
 #![no_std]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "std")]
 extern crate std;
