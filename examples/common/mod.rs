@@ -3,11 +3,17 @@
 #![allow(dead_code)] // each example uses part of it
 
 use std::process::{Child, Command};
+// The stop flag that signal-hook sets is a std atomic; the one-module rule is for src/.
+#[allow(clippy::disallowed_types)]
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bytemuck::{Pod, Zeroable};
-use rtshm::shm::{SeqLockKind, SeqLockPublisher, Subscriber};
+use rtshm::shm::{SeqLockKind, SeqLockPublisher, Subscriber, TakeoverError};
 use rtshm::{Timestamp, Version};
 
 /// One inertial measurement.
@@ -70,19 +76,39 @@ pub(crate) fn seconds(arg: Option<String>, default: u64) -> u64 {
     }
 }
 
-/// Stores one sample per millisecond for `seconds`, then removes the segment.
+/// Stores one sample per millisecond for `seconds` (or until Ctrl-C / SIGTERM), then removes
+/// the segment. A restart after a crash takes the dead publisher's segment over
+/// (`create_or_recover`); a second publisher while one runs is refused.
+#[allow(clippy::disallowed_types)] // signal-hook sets a std atomic flag
 pub(crate) fn publish_imu(name: &str, seconds: u64) {
-    let mut publisher = match SeqLockPublisher::<Imu>::create(name) {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            eprintln!("imu_publisher: cannot handle signal {signal}: {e}");
+        }
+    }
+    let mut publisher = match SeqLockPublisher::<Imu>::create_or_recover(name) {
         Ok(p) => p,
+        Err(TakeoverError::WriterAlive { pid }) => {
+            eprintln!("imu_publisher: {name:?} is already published by process {pid}");
+            std::process::exit(1);
+        }
         Err(e) => {
             eprintln!("imu_publisher: cannot create segment {name:?}: {e}");
             std::process::exit(1);
         }
     };
-    eprintln!("imu_publisher: publishing /dev/shm/{name} at 1 kHz for {seconds} s");
+    let how = if publisher.epoch() > 0 {
+        "took over from a publisher that died; "
+    } else {
+        ""
+    };
+    eprintln!(
+        "imu_publisher: {how}publishing /dev/shm/{name} at 1 kHz for {seconds} s (Ctrl-C stops)"
+    );
     let start = Instant::now();
     let mut next = start;
-    while start.elapsed() < Duration::from_secs(seconds) {
+    while start.elapsed() < Duration::from_secs(seconds) && !stop.load(Ordering::Relaxed) {
         let t = start.elapsed().as_secs_f32();
         publisher.store(&Imu {
             stamp_ns: Timestamp::now().as_nanos(),
@@ -93,7 +119,8 @@ pub(crate) fn publish_imu(name: &str, seconds: u64) {
         next += Duration::from_millis(1);
         thread::sleep(next.saturating_duration_since(Instant::now()));
     }
-    eprintln!("imu_publisher: done");
+    drop(publisher);
+    eprintln!("imu_publisher: done, segment removed");
 }
 
 /// Prints the latest sample every 100 ms for `seconds`.
@@ -101,10 +128,12 @@ pub(crate) fn subscribe_imu(name: &str, seconds: u64) {
     let subscriber = open_when_ready::<SeqLockKind<Imu>>(name);
     let start = Instant::now();
     let mut last = Version::INITIAL;
+    let mut read = 0u64;
     let mut next_print = start;
     while start.elapsed() < Duration::from_secs(seconds) {
         match subscriber.wait_newer(last, Duration::from_millis(500)) {
             Ok((imu, version)) => {
+                read += 1;
                 if Instant::now() >= next_print {
                     let age = Timestamp::now()
                         .saturating_duration_since(Timestamp::from_nanos(imu.stamp_ns));
@@ -127,7 +156,10 @@ pub(crate) fn subscribe_imu(name: &str, seconds: u64) {
             }
         }
     }
-    println!("imu_subscriber: saw {} stores", last.get());
+    println!(
+        "imu_subscriber: read {read} samples (it prints one per 100 ms); the publisher had stored {}",
+        last.get()
+    );
 }
 
 /// Opens `name`, waiting up to 5 s for the publisher process to create it.
