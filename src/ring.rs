@@ -18,6 +18,11 @@
 //!                                                           s2 == s1 ? value : lapped
 //! ```
 //!
+//! A reader that knows write `p` is complete (it loaded a head above `p` with Acquire: the
+//! time-series search over a snapshot) skips `s1`: write `p`'s stores happen before its copy,
+//! so only a later write can have touched the words, and that write's odd sequence is then
+//! visible to `s2`.
+//!
 //! The orderings are the seqlock's (see [`crate::seqlock`]), per slot. A reader of the newest
 //! value is not starved by a fast writer: slot `head - 1` is left alone for the next
 //! `capacity - 1` writes, so prefer a `Ring` with capacity >= 2 over a [`SeqLock`] for high-rate
@@ -580,11 +585,28 @@ impl<T: Payload> RingView<T> {
         probe_slot(&slot.seq, p, || read(&slot.value))
     }
 
-    /// [`RingView::probe_with`] for callers that only need to know whether the copy is write
-    /// `p` (a search restarts on anything else).
+    /// One read of write number `p`, which the caller knows is complete: `p` is below a head
+    /// this thread loaded with Acquire (`written`), so write `p`'s stores happen before this
+    /// read (ring-head-publish). Only the trailing sequence check remains: if `read` copied any
+    /// word of a later write `w` (an overwrite), the writer's `2w + 1` is visible to the load
+    /// below (ring-slot-begin), so the sequence is not `2p + 2`; no word can be older than
+    /// write `p` (its stores happen before). Returns whether the copy is write `p`. A search
+    /// over a snapshot's window (`SeriesView`) saves the leading load of every probe this way.
+    ///
+    /// A corrupt head from a hostile segment only yields values that are not write `p`'s,
+    /// never undefined behaviour: every access is atomic.
     #[inline]
-    pub(crate) fn probe_exact(&self, p: u64, read: impl FnOnce(&Words<T>)) -> bool {
-        matches!(self.probe_with(p, read), Probe::Value)
+    pub(crate) fn probe_complete(&self, p: u64, read: impl FnOnce(&Words<T>)) -> bool {
+        if p > MAX_WRITE {
+            return false;
+        }
+        let slot = self.slot(p);
+        read(&slot.value);
+        // SYNC POINT ring-slot-begin (reader of a complete write). Acquire: pairs with the
+        // writer's side of ring-slot-begin: a copy that saw a word of a later write sees that
+        // write's odd sequence below.
+        fence(Ordering::Acquire);
+        slot.seq.load(Ordering::Relaxed) == 2 * p + 2
     }
 
     /// Like `probe`, retrying a write in progress up to [`TRY_LOAD_ATTEMPTS`](crate::TRY_LOAD_ATTEMPTS) times.

@@ -290,8 +290,9 @@ pub(crate) trait Stamps {
     fn written(&self) -> u64;
     /// The ring's capacity.
     fn capacity(&self) -> u64;
-    /// The stamp of write number `n` if it is still held and complete, else `None`: a
-    /// lap-checked copy of the stamp alone.
+    /// The stamp of write number `n` if it is still held, else `None`: a lap-checked copy of
+    /// the stamp alone. `n` is below a head this thread loaded with [`Stamps::written`]
+    /// (write `n` was complete then).
     fn stamp(&self, n: u64) -> Option<Timestamp>;
 }
 
@@ -460,16 +461,18 @@ impl<T: Pod> SeriesView<T> {
     /// restarts).
     #[inline]
     fn read_into(&self, n: u64, dst: &mut Stamped<T>) -> bool {
-        self.ring.probe_exact(n, |words| words.load(dst))
+        // `n` comes from a search of a snapshot whose head was loaded with Acquire.
+        self.ring.probe_complete(n, |words| words.load(dst))
     }
 
     /// The stamp of write number `n` if it is still held and complete, else `None`: the same
-    /// lap check as [`SeriesView::read`], copying 8 bytes instead of the whole value.
+    /// lap check as [`SeriesView::read_into`], copying 8 bytes instead of the whole value.
     #[inline]
     fn read_stamp(&self, n: u64) -> Option<Timestamp> {
         let mut stamp = Timestamp::ZERO;
+        // `n` is inside a snapshot whose head was loaded with Acquire (`search`).
         self.ring
-            .probe_exact(n, |words| stamp = words.load_stamp())
+            .probe_complete(n, |words| stamp = words.load_stamp())
             .then_some(stamp)
     }
 
