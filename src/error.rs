@@ -75,83 +75,28 @@ impl core::error::Error for WaitError {
     }
 }
 
-/// Any rtshm error: every per-operation error converts into it with `?`, unchanged inside.
-/// Its `Display` is the wrapped error's.
-///
-/// Each operation keeps its precise error (a [`Lapped`] says how many values were lost, a
-/// shared-memory `OpenError` which header field differed); `Error` wraps them unchanged, so
-/// nothing is lost by converting, and `match`ing on it reaches the precise one.
-///
-/// ```
-/// use rtshm::{Queue, Ring};
-///
-/// fn relay(commands: &Queue<u32, 4>, log: &Ring<u32, 8>) -> Result<u32, rtshm::Error> {
-///     let mut producer = commands.producer()?; // WriterTaken
-///     producer.try_push(&7)?; // Full
-///     let mut consumer = commands.consumer()?; // ConsumerTaken
-///     let command = consumer.try_pop().unwrap_or_default();
-///     log.writer()?.push(&command);
-///     Ok(log.get(0)?) // GetError
-/// }
-/// static COMMANDS: Queue<u32, 4> = Queue::new();
-/// static LOG: Ring<u32, 8> = Ring::new();
-/// assert_eq!(relay(&COMMANDS, &LOG)?, 7);
-/// # Ok::<(), rtshm::Error>(())
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// See [`Busy`].
-    Busy(Busy),
-    /// See [`WriterTaken`].
-    WriterTaken(WriterTaken),
-    /// See [`ConsumerTaken`].
-    ConsumerTaken(ConsumerTaken),
-    /// See [`Full`].
-    Full(Full),
-    /// See [`CapacityError`].
-    Capacity(CapacityError),
-    /// See [`GetError`].
-    Get(GetError),
-    /// See [`Lapped`].
-    Lapped(Lapped),
-    /// See [`TimedOut`].
-    TimedOut(TimedOut),
-    /// See [`NonMonotonic`].
-    NonMonotonic(NonMonotonic),
-    /// See [`InterpolationError`].
-    Interpolation(InterpolationError),
-    /// See [`Rejected`].
-    Rejected(Rejected),
-    /// See [`LayoutError`](crate::layout::LayoutError).
-    Layout(crate::layout::LayoutError),
-    /// See [`EncodeError`](crate::schema::EncodeError).
-    Schema(crate::schema::EncodeError),
-    /// See [`CreateError`](crate::shm::CreateError).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    Create(crate::shm::CreateError),
-    /// See [`OpenError`](crate::shm::OpenError).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    Open(crate::shm::OpenError),
-    /// See [`TakeoverError`](crate::shm::TakeoverError).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    Takeover(crate::shm::TakeoverError),
-    /// See [`RawError`](crate::shm::RawError).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    Raw(crate::shm::RawError),
-    /// See [`InvalidName`](crate::shm::InvalidName).
-    #[cfg(all(feature = "std", not(rtshm_loom)))]
-    InvalidName(crate::shm::InvalidName),
-    /// An I/O error (flushing or sharing a segment, listing segments).
-    #[cfg(feature = "std")]
-    Io(std::io::Error),
-}
-
-/// `From<$error> for Error` and the dispatch of `Display` and `source` to the wrapped error.
+/// The `Error` enum (one variant per wrapped error, each documented as "See [`X`]."), its
+/// `From` conversions, and the dispatch of `Display` and `source` to the wrapped error: the
+/// list of errors is written once, below.
 macro_rules! wrap {
-    ($( $(#[$cfg:meta])* $variant:ident($error:ty) ),* $(,)?) => {
+    (
+        $(#[$enum_attr:meta])*
+        pub enum Error;
+        $( $(#[$attr:meta])* $variant:ident($error:ty) ),* $(,)?
+    ) => {
+        $(#[$enum_attr])*
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum Error {
+            $(
+                #[doc = concat!("See [`", stringify!($error), "`].")]
+                $(#[$attr])*
+                $variant($error),
+            )*
+        }
+
         $(
-            $(#[$cfg])*
+            $(#[$attr])*
             impl From<$error> for Error {
                 fn from(e: $error) -> Self {
                     Self::$variant(e)
@@ -163,7 +108,7 @@ macro_rules! wrap {
             /// The wrapped error.
             fn inner(&self) -> &(dyn core::error::Error + 'static) {
                 match self {
-                    $( $(#[$cfg])* Self::$variant(e) => e, )*
+                    $( $(#[$attr])* Self::$variant(e) => e, )*
                 }
             }
         }
@@ -171,6 +116,30 @@ macro_rules! wrap {
 }
 
 wrap! {
+    /// Any rtshm error: every per-operation error converts into it with `?`, unchanged inside.
+    /// Its `Display` is the wrapped error's.
+    ///
+    /// Each operation keeps its precise error (a [`Lapped`] says how many values were lost, a
+    /// shared-memory `OpenError` which header field differed); `Error` wraps them unchanged, so
+    /// nothing is lost by converting, and `match`ing on it reaches the precise one.
+    ///
+    /// ```
+    /// use rtshm::{Queue, Ring};
+    ///
+    /// fn relay(commands: &Queue<u32, 4>, log: &Ring<u32, 8>) -> Result<u32, rtshm::Error> {
+    ///     let mut producer = commands.producer()?; // WriterTaken
+    ///     producer.try_push(&7)?; // Full
+    ///     let mut consumer = commands.consumer()?; // ConsumerTaken
+    ///     let command = consumer.try_pop().unwrap_or_default();
+    ///     log.writer()?.push(&command);
+    ///     Ok(log.get(0)?) // GetError
+    /// }
+    /// static COMMANDS: Queue<u32, 4> = Queue::new();
+    /// static LOG: Ring<u32, 8> = Ring::new();
+    /// assert_eq!(relay(&COMMANDS, &LOG)?, 7);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    pub enum Error;
     Busy(Busy),
     WriterTaken(WriterTaken),
     ConsumerTaken(ConsumerTaken),

@@ -849,8 +849,8 @@ impl<K: Structure + sealed::Slotted> Subscriber<K> {
 }
 
 impl<T: Pod + Schema> Subscriber<RingKind<T>> {
-    /// The newest value and its write number (counted in [`Subscriber::stats`]). See
-    /// [`RingView::latest`].
+    /// The newest value and its write number (counted in the subscriber's `stats()`, feature
+    /// `stats`). See [`RingView::latest`].
     #[inline]
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         let mut value = T::zeroed();
