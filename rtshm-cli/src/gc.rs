@@ -7,13 +7,22 @@ use rtshm::shm::{self, OpenError};
 
 use crate::{FAILED, Failure, OK, PARTIAL, list_segments};
 
-pub(crate) fn run(out: &mut impl Write, dry_run: bool) -> Result<u8, Failure> {
+pub(crate) fn run(out: &mut impl Write, dry_run: bool, only: &[String]) -> Result<u8, Failure> {
+    // With names, only those (a name given with the POSIX leading '/' too).
+    let chosen = |name: &str| {
+        only.is_empty()
+            || only
+                .iter()
+                .any(|o| o.strip_prefix('/').unwrap_or(o) == name)
+    };
     let listed = list_segments()?;
     let mut candidates = Vec::new();
-    for seg in &listed {
+    let mut code = OK;
+    for seg in listed.iter().filter(|s| chosen(&s.name)) {
         if !seg.may_be_collected() {
             if let Err(e) = &seg.info {
                 eprintln!("rtshm: {}: kept, invalid header: {e}", seg.name);
+                code = PARTIAL;
             }
             continue;
         }
@@ -27,10 +36,9 @@ pub(crate) fn run(out: &mut impl Write, dry_run: bool) -> Result<u8, Failure> {
     }
     let builds =
         shm::abandoned_builds().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
-    for name in builds {
+    for name in builds.into_iter().filter(|n| only.is_empty()) {
         candidates.push((name, "a creator died while building it".to_owned()));
     }
-    let mut code = OK;
     let mut removed = 0;
     for (name, why) in &candidates {
         if dry_run {

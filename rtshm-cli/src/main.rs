@@ -144,11 +144,14 @@ enum Command {
         force: bool,
     },
     /// Remove every segment whose writer process died. Unowned segments (writer exited
-    /// cleanly, or persisted on purpose) and corrupt ones are kept.
+    /// cleanly, or persisted on purpose) and corrupt ones are kept (exit code 3 for a corrupt
+    /// one).
     Gc {
         /// Only print what would be removed.
         #[arg(long)]
         dry_run: bool,
+        /// Only these segments (default: every segment in /dev/shm).
+        names: Vec<String>,
     },
 }
 
@@ -264,7 +267,7 @@ fn main() -> ExitCode {
             dump::run(&mut out, &mut view, &options, &stop)
         }),
         Command::Rm { names, force } => rm::run(&mut out, &names, force),
-        Command::Gc { dry_run } => gc::run(&mut out, dry_run),
+        Command::Gc { dry_run, names } => gc::run(&mut out, dry_run, &names),
     };
     match result {
         Ok(code) => ExitCode::from(code),
