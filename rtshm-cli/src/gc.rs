@@ -36,8 +36,11 @@ pub(crate) fn run(out: &mut impl Write, dry_run: bool, only: &[String]) -> Resul
     }
     let builds =
         shm::abandoned_builds().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
-    for name in builds.into_iter().filter(|n| only.is_empty()) {
-        candidates.push((name, "a creator died while building it".to_owned()));
+    // Half-built files have no segment name yet: only a collection of everything takes them.
+    if only.is_empty() {
+        for name in builds {
+            candidates.push((name, "a creator died while building it".to_owned()));
+        }
     }
     let mut removed = 0;
     for (name, why) in &candidates {
