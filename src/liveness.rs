@@ -204,6 +204,22 @@ pub enum WriterStatus {
 
 impl WriterStatus {
     /// The status of a writer with token `owner` and heartbeat `heartbeat`, at `now`.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use rtshm::Timestamp;
+    /// use rtshm::liveness::{OwnerToken, WriterStatus};
+    /// # if cfg!(miri) { return; } // Miri cannot signal or read /proc
+    ///
+    /// let me = OwnerToken::current(); // this process: alive
+    /// let beat = Timestamp::from_nanos(1_000_000);
+    /// let threshold = Duration::from_millis(500);
+    /// let soon = beat.saturating_add(Duration::from_millis(10));
+    /// assert!(matches!(WriterStatus::of(me, beat, soon, threshold), WriterStatus::Alive { .. }));
+    /// let late = beat.saturating_add(Duration::from_secs(2));
+    /// assert!(matches!(WriterStatus::of(me, beat, late, threshold), WriterStatus::Stale { .. }));
+    /// assert_eq!(WriterStatus::of(OwnerToken::from_raw(0), beat, soon, threshold), WriterStatus::Unowned);
+    /// ```
     #[must_use]
     pub fn of(
         owner: OwnerToken,
@@ -235,6 +251,14 @@ impl WriterStatus {
 
     /// Whether the writer may be running: alive, stale or unknown (what refuses a takeover
     /// and a removal without `--force`).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use rtshm::liveness::WriterStatus;
+    ///
+    /// assert!(WriterStatus::Stale { age: Duration::from_secs(3) }.may_be_running());
+    /// assert!(!WriterStatus::Dead.may_be_running());
+    /// ```
     #[must_use]
     pub fn may_be_running(&self) -> bool {
         matches!(

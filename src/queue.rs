@@ -166,6 +166,16 @@ impl<T: Payload, const N: usize> Queue<T, N> {
 
     /// Claims the single producer; fails with [`WriterTaken`] while another [`Producer`] of
     /// this queue exists (dropping it releases the claim).
+    ///
+    /// ```
+    /// use rtshm::{Queue, WriterTaken};
+    ///
+    /// let queue: Queue<u32, 8> = Queue::new();
+    /// let producer = queue.producer().unwrap();
+    /// assert_eq!(queue.producer().err(), Some(WriterTaken));
+    /// drop(producer);
+    /// assert!(queue.producer().is_ok());
+    /// ```
     pub fn producer(&self) -> Result<Producer<'_, T, N>, WriterTaken> {
         let _ = Self::MASK;
         claim_flag(&self.producer.claimed)?;
@@ -183,6 +193,14 @@ impl<T: Payload, const N: usize> Queue<T, N> {
 
     /// Claims the single consumer; fails with [`ConsumerTaken`] while another [`Consumer`] of
     /// this queue exists (dropping it releases the claim).
+    ///
+    /// ```
+    /// use rtshm::{ConsumerTaken, Queue};
+    ///
+    /// let queue: Queue<u32, 8> = Queue::new();
+    /// let consumer = queue.consumer().unwrap();
+    /// assert_eq!(queue.consumer().err(), Some(ConsumerTaken));
+    /// ```
     pub fn consumer(&self) -> Result<Consumer<'_, T, N>, ConsumerTaken> {
         let _ = Self::MASK;
         claim_flag(&self.consumer.claimed).map_err(|WriterTaken| ConsumerTaken)?;
@@ -278,6 +296,17 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
 
     /// Appends `value`, or returns [`Full`] (nothing written) when the consumer has `N` values
     /// still to pop. Never blocks, no allocation, no syscall.
+    ///
+    /// ```
+    /// use rtshm::{Full, Queue};
+    ///
+    /// let queue: Queue<u8, 2> = Queue::new();
+    /// let mut producer = queue.producer().unwrap();
+    /// assert_eq!(producer.try_push(&1), Ok(()));
+    /// assert_eq!(producer.try_push(&2), Ok(()));
+    /// assert_eq!(producer.try_push(&3), Err(Full)); // nothing overwritten
+    /// assert!(producer.is_full());
+    /// ```
     #[inline]
     pub fn try_push(&mut self, value: &T) -> Result<(), Full> {
         if self.free(1) == 0 {
@@ -289,6 +318,14 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
     }
 
     /// Appends as many of `values` as fit, in order, published together; returns how many.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u16, 4> = rtshm::Queue::new();
+    /// let mut producer = queue.producer().unwrap();
+    /// assert_eq!(producer.push_slice(&[1, 2, 3, 4, 5, 6]), 4); // what fits
+    /// assert_eq!(producer.len(), 4);
+    /// assert_eq!(producer.pushed(), 4);
+    /// ```
     pub fn push_slice(&mut self, values: &[T]) -> usize {
         let n = self.free(values.len() as u64).min(values.len() as u64);
         for (i, value) in values[..n as usize].iter().enumerate() {
@@ -391,6 +428,16 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
 
     /// Removes the oldest value into `dst`; `false` (and `dst` untouched) when the queue is
     /// empty. For large values, which should not pass through the stack.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<[u8; 1024], 2> = rtshm::Queue::new();
+    /// queue.producer().unwrap().try_push(&[7; 1024]).unwrap();
+    /// let mut consumer = queue.consumer().unwrap();
+    /// let mut buffer = [0u8; 1024];
+    /// assert!(consumer.pop_into(&mut buffer));
+    /// assert_eq!(buffer[0], 7);
+    /// assert!(!consumer.pop_into(&mut buffer)); // empty
+    /// ```
     #[inline]
     pub fn pop_into(&mut self, dst: &mut T) -> bool {
         if self.ready(1) == 0 {
@@ -403,6 +450,19 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
 
     /// Removes and returns the oldest value, or `None` when the queue is empty. Never blocks,
     /// no allocation, no syscall.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u32, 4> = rtshm::Queue::new();
+    /// let (mut producer, mut consumer) = (queue.producer().unwrap(), queue.consumer().unwrap());
+    /// producer.try_push(&10).unwrap();
+    /// producer.try_push(&11).unwrap();
+    /// assert_eq!(consumer.len(), 2);
+    /// assert_eq!(consumer.try_pop(), Some(10));
+    /// assert_eq!(consumer.try_pop(), Some(11));
+    /// assert_eq!(consumer.try_pop(), None);
+    /// assert!(consumer.is_empty());
+    /// assert_eq!(consumer.popped(), 2);
+    /// ```
     #[inline]
     pub fn try_pop(&mut self) -> Option<T> {
         let mut value = T::zeroed();
@@ -411,6 +471,15 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
 
     /// Removes up to `dst.len()` values into `dst`, oldest first, released together; returns
     /// how many.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u32, 8> = rtshm::Queue::new();
+    /// queue.producer().unwrap().push_slice(&[1, 2, 3]);
+    /// let mut consumer = queue.consumer().unwrap();
+    /// let mut batch = [0u32; 8];
+    /// let n = consumer.pop_into_slice(&mut batch);
+    /// assert_eq!(&batch[..n], &[1, 2, 3]);
+    /// ```
     pub fn pop_into_slice(&mut self, dst: &mut [T]) -> usize {
         let n = self.ready(dst.len() as u64).min(dst.len() as u64);
         for (i, d) in dst[..n as usize].iter_mut().enumerate() {

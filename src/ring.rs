@@ -393,6 +393,15 @@ impl<T: Payload, const N: usize> Ring<T, N> {
 
     /// Claims the single writer; fails with [`WriterTaken`] while another [`RingWriter`] for this
     /// ring exists.
+    ///
+    /// ```
+    /// use rtshm::{Ring, WriterTaken};
+    ///
+    /// let ring: Ring<u32, 4> = Ring::new();
+    /// let mut writer = ring.writer().unwrap();
+    /// assert_eq!(ring.writer().err(), Some(WriterTaken));
+    /// assert_eq!(writer.push(&5), 0); // write number 0
+    /// ```
     pub fn writer(&self) -> Result<RingWriter<'_, T>, WriterTaken> {
         (**self).claim_writer()
     }
@@ -547,6 +556,16 @@ impl<T: Payload> RingView<T> {
     }
 
     /// The number of values written so far (the next write number).
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 2> = rtshm::Ring::new();
+    /// let mut w = ring.writer().unwrap();
+    /// for v in 0..5 {
+    ///     w.push(&v);
+    /// }
+    /// assert_eq!(ring.written(), 5); // write numbers 0..5, the last two still held
+    /// assert_eq!(ring.capacity(), 2);
+    /// ```
     #[inline]
     #[must_use]
     pub fn written(&self) -> u64 {
@@ -680,12 +699,31 @@ impl<T: Payload> RingView<T> {
 
     /// A cursor at the newest value: the first [`next`](Self::next) with it returns the newest
     /// value (or the first one written, if the ring is empty).
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 8> = rtshm::Ring::new();
+    /// let mut w = ring.writer().unwrap();
+    /// w.push(&1);
+    /// w.push(&2);
+    /// let mut cursor = ring.cursor_from_newest();
+    /// assert_eq!(ring.next(&mut cursor), Ok(Some(2)));
+    /// assert_eq!(ring.next(&mut cursor), Ok(None));
+    /// ```
     #[must_use]
     pub fn cursor_from_newest(&self) -> Cursor<T> {
         Cursor::at(self.written().saturating_sub(1))
     }
 
     /// A cursor after the newest value: it returns only values written from now on.
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 8> = rtshm::Ring::new();
+    /// let mut w = ring.writer().unwrap();
+    /// w.push(&1);
+    /// let mut cursor = ring.cursor_from_next(); // the backlog is skipped
+    /// w.push(&2);
+    /// assert_eq!(ring.next(&mut cursor), Ok(Some(2)));
+    /// ```
     #[must_use]
     pub fn cursor_from_next(&self) -> Cursor<T> {
         Cursor::at(self.written())
@@ -716,6 +754,15 @@ impl<T: Payload> RingView<T> {
 
     /// Like [`next`](Self::next), reading into `dst` (for large values) and returning the write
     /// number read. On `Ok(None)` and `Err`, `dst` holds unspecified bytes.
+    ///
+    /// ```
+    /// let ring: Box<rtshm::Ring<[u8; 4096], 4>> = bytemuck::zeroed_box();
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// ring.writer().unwrap().push(&[9; 4096]);
+    /// let mut frame = [0u8; 4096];
+    /// assert_eq!(ring.next_into(&mut cursor, &mut frame), Ok(Some(0)));
+    /// assert_eq!(frame[4095], 9);
+    /// ```
     #[inline]
     pub fn next_into(&self, cursor: &mut Cursor<T>, dst: &mut T) -> Result<Option<u64>, Lapped> {
         let p = cursor.next;
@@ -758,12 +805,36 @@ impl<T: Payload> RingView<T> {
 
     /// Moves `cursor` to the oldest value still held; returns how many values that skips (0 if
     /// the cursor was already there or later).
+    ///
+    /// ```
+    /// use rtshm::{Cursor, Ring};
+    ///
+    /// let ring: Ring<u8, 4> = Ring::new();
+    /// let mut w = ring.writer().unwrap();
+    /// for v in 0..10 {
+    ///     w.push(&v);
+    /// }
+    /// let mut cursor = Cursor::at(0); // a position saved long ago
+    /// assert_eq!(ring.resume_at_oldest(&mut cursor), 6); // skips what is gone, no Lapped error
+    /// assert_eq!(ring.next(&mut cursor), Ok(Some(6)));
+    /// ```
     pub fn resume_at_oldest(&self, cursor: &mut Cursor<T>) -> u64 {
         cursor.skip_to(self.oldest(self.written()))
     }
 
     /// Moves `cursor` to the newest value, skipping the backlog; returns how many values that
     /// skips.
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 8> = rtshm::Ring::new();
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// let mut w = ring.writer().unwrap();
+    /// for v in 0..5 {
+    ///     w.push(&v);
+    /// }
+    /// assert_eq!(ring.resume_at_newest(&mut cursor), 4); // skip the backlog
+    /// assert_eq!(ring.next(&mut cursor), Ok(Some(4)));
+    /// ```
     pub fn resume_at_newest(&self, cursor: &mut Cursor<T>) -> u64 {
         cursor.skip_to(self.written().saturating_sub(1))
     }
@@ -851,6 +922,14 @@ pub struct RingWriter<'a, T: Payload> {
 impl<T: Payload> RingWriter<'_, T> {
     /// Appends `value`, overwriting the oldest value when the ring is full, and returns its write
     /// number. Never blocks, never fails, no allocation, no syscall.
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 2> = rtshm::Ring::new();
+    /// let mut w = ring.writer().unwrap();
+    /// assert_eq!((w.push(&1), w.push(&2), w.push(&3)), (0, 1, 2)); // 3 overwrites 1
+    /// assert_eq!(w.next_number(), 3);
+    /// assert_eq!(ring.latest(), Ok(Some((2, 3))));
+    /// ```
     pub fn push(&mut self, value: &T) -> u64 {
         let w = self.next;
         self.ring.push_exclusive(w, value);
@@ -969,6 +1048,15 @@ impl<T> Cursor<T> {
     }
 
     /// The write number the next successful read with this cursor returns.
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 8> = rtshm::Ring::new();
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// ring.writer().unwrap().push(&1);
+    /// assert_eq!(cursor.position(), 0);
+    /// ring.next(&mut cursor).unwrap();
+    /// assert_eq!(cursor.position(), 1); // save it; `Cursor::at(1)` resumes here
+    /// ```
     #[must_use]
     pub fn position(&self) -> u64 {
         self.next

@@ -371,6 +371,14 @@ impl<T: Payload> SeqLock<T> {
     /// [`TRY_LOAD_ATTEMPTS`] attempts that overlap a store. Wait-free.
     ///
     /// On `Err`, `dst` holds unspecified (possibly torn) bytes.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new([0u8; 4096]);
+    /// lock.writer().unwrap().store(&[5; 4096]);
+    /// let mut frame = [0u8; 4096];
+    /// let version = lock.try_load_into(&mut frame).unwrap();
+    /// assert_eq!((frame[0], version.get()), (5, 1));
+    /// ```
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
         self.try_load_retries(dst).0
     }
@@ -453,6 +461,13 @@ impl<T: Payload> SeqLock<T> {
 
     /// The number of completed stores, read without copying the value. A store in progress is
     /// not counted.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(0u32);
+    /// assert_eq!(lock.version(), rtshm::Version::INITIAL);
+    /// lock.writer().unwrap().store(&1);
+    /// assert_eq!(lock.version().get(), 1);
+    /// ```
     #[must_use]
     pub fn version(&self) -> Version {
         // Relaxed: a hint only; no data is read on the strength of it.
@@ -486,6 +501,14 @@ pub struct SeqWriter<'a, T: Payload> {
 impl<T: Payload> SeqWriter<'_, T> {
     /// Stores `value` and returns its version. Never blocks, never fails, no allocation, no
     /// syscall; cost is one copy of `T` plus three atomic accesses and a fence.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(0u32);
+    /// let mut writer = lock.writer().unwrap();
+    /// assert_eq!(writer.store(&7).get(), 1); // the version of this store
+    /// assert_eq!(writer.store(&8).get(), 2);
+    /// assert_eq!(lock.load(), 8);
+    /// ```
     pub fn store(&mut self, value: &T) -> Version {
         self.counters.add(Count::Stores, 1);
         // `SeqWriter` exists only while the claim flag is held, so this is the only store.

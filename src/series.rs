@@ -214,6 +214,17 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
     }
 
     /// Claims the single writer; it refuses stamps earlier than the last one pushed.
+    ///
+    /// ```
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    ///
+    /// let series: TimeSeries<f64, 16> = TimeSeries::new();
+    /// let mut w = series.writer().unwrap();
+    /// w.push(&Stamped::new(Timestamp::from_nanos(100), 0, 1.5)).unwrap();
+    /// let late = Stamped::new(Timestamp::from_nanos(50), 1, 2.5);
+    /// assert!(w.push(&late).is_err()); // stamps never go back
+    /// assert_eq!(w.last_stamp(), Some(Timestamp::from_nanos(100)));
+    /// ```
     pub fn writer(&self) -> Result<SeriesWriter<'_, T>, WriterTaken> {
         SeriesWriter::claim(&self.ring)
     }
@@ -477,6 +488,15 @@ impl<T: Pod> SeriesView<T> {
     }
 
     /// The newest value, or `None` if the series is empty.
+    ///
+    /// ```
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    ///
+    /// let series: TimeSeries<u32, 8> = TimeSeries::new();
+    /// assert_eq!(series.latest(), Ok(None));
+    /// series.writer().unwrap().push(&Stamped::new(Timestamp::from_nanos(7), 0, 42)).unwrap();
+    /// assert_eq!(series.latest().unwrap().unwrap().value, 42);
+    /// ```
     #[inline]
     pub fn latest(&self) -> Result<Option<Stamped<T>>, Busy> {
         Ok(self.ring.latest()?.map(|(_, s)| s))
@@ -484,6 +504,19 @@ impl<T: Pod> SeriesView<T> {
 
     /// The newest value if it is at most `max_age` older than `now` (a stamp after `now` counts
     /// as age zero); `None` if the series is empty or the newest value is stale.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    ///
+    /// let series: TimeSeries<u32, 8> = TimeSeries::new();
+    /// series.writer().unwrap().push(&Stamped::new(Timestamp::from_nanos(1_000), 0, 1)).unwrap();
+    /// let max_age = Duration::from_nanos(500);
+    /// let now = Timestamp::from_nanos(1_400);
+    /// assert!(series.latest_if_fresh(now, max_age).unwrap().is_some());
+    /// let later = Timestamp::from_nanos(2_000);
+    /// assert_eq!(series.latest_if_fresh(later, max_age), Ok(None)); // stale
+    /// ```
     #[inline]
     pub fn latest_if_fresh(
         &self,
@@ -497,6 +530,20 @@ impl<T: Pod> SeriesView<T> {
 
     /// The value stamped nearest to `t`, if it is at most `max_distance` away. On equal distance
     /// the earlier sample wins (see the module docs for equal stamps).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    ///
+    /// let series: TimeSeries<u32, 8> = TimeSeries::new();
+    /// let mut w = series.writer().unwrap();
+    /// for i in 0..4u32 {
+    ///     w.push(&Stamped::new(Timestamp::from_nanos(u64::from(i) * 100), 0, i)).unwrap();
+    /// }
+    /// let near = |t| series.closest(Timestamp::from_nanos(t), Duration::from_nanos(30)).unwrap();
+    /// assert_eq!(near(210).map(|s| s.value), Some(2));
+    /// assert_eq!(near(250), None); // 50 ns from either sample: farther than allowed
+    /// ```
     #[inline]
     pub fn closest(
         &self,
@@ -514,6 +561,21 @@ impl<T: Pod> SeriesView<T> {
     /// `alpha = (t - before.stamp) / (after.stamp - before.stamp)`. An exact hit returns the same
     /// sample twice with `alpha = 0`. Never extrapolates: a `t` outside the stamps held returns
     /// [`InterpolationError::OutOfRange`] with the oldest and newest stamps.
+    ///
+    /// ```
+    /// use rtshm::{InterpolationError, Stamped, TimeSeries, Timestamp};
+    ///
+    /// let series: TimeSeries<f32, 8> = TimeSeries::new();
+    /// let mut w = series.writer().unwrap();
+    /// w.push(&Stamped::new(Timestamp::from_nanos(100), 0, 1.0)).unwrap();
+    /// w.push(&Stamped::new(Timestamp::from_nanos(200), 1, 3.0)).unwrap();
+    /// let (before, after, alpha) = series.interpolation_pair(Timestamp::from_nanos(150)).unwrap();
+    /// assert_eq!((before.value, after.value, alpha), (1.0, 3.0, 0.5));
+    /// assert!(matches!(
+    ///     series.interpolation_pair(Timestamp::from_nanos(300)),
+    ///     Err(InterpolationError::OutOfRange { .. }) // never extrapolates
+    /// ));
+    /// ```
     #[inline]
     pub fn interpolation_pair(
         &self,

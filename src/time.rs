@@ -48,6 +48,16 @@ impl Timestamp {
     }
 
     /// `self - earlier`, or zero if `earlier` is later than `self`.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use rtshm::Timestamp;
+    ///
+    /// let (earlier, later) = (Timestamp::from_nanos(1_000), Timestamp::from_nanos(1_500));
+    /// assert_eq!(later.saturating_duration_since(earlier), Duration::from_nanos(500));
+    /// assert_eq!(earlier.saturating_duration_since(later), Duration::ZERO);
+    /// assert_eq!(earlier.abs_diff(later), Duration::from_nanos(500));
+    /// ```
     #[must_use]
     pub const fn saturating_duration_since(self, earlier: Self) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
@@ -66,6 +76,11 @@ impl Timestamp {
     }
 
     /// The current time of [`Clock::Monotonic`] (`CLOCK_MONOTONIC`, through the vDSO).
+    ///
+    /// ```
+    /// let stamp = rtshm::Timestamp::now(); // CLOCK_MONOTONIC, no syscall
+    /// assert!(rtshm::Timestamp::now() >= stamp);
+    /// ```
     #[cfg(feature = "std")]
     #[must_use]
     pub fn now() -> Self {
@@ -121,6 +136,14 @@ pub enum Clock {
 impl Clock {
     /// The current time of this clock, or `None` for [`Clock::User`], which only the application
     /// can read.
+    ///
+    /// ```
+    /// use rtshm::Clock;
+    ///
+    /// let wall = Clock::Realtime.now().unwrap(); // nanoseconds since the Unix epoch
+    /// assert!(wall.as_nanos() > 1_600_000_000 * 1_000_000_000);
+    /// assert_eq!(Clock::User.now(), None); // the application's own clock
+    /// ```
     #[cfg(feature = "std")]
     #[must_use]
     pub fn now(self) -> Option<Timestamp> {

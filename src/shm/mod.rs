@@ -335,6 +335,21 @@ impl<K: Structure> Publisher<K> {
 
     /// Refreshes the heartbeat now. Stores refresh it by themselves while they come; a publisher
     /// that goes idle for longer than readers' staleness threshold calls this to stay `Alive`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::liveness::WriterStatus;
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-heartbeat-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<u32>::create(&name)?;
+    /// let subscriber = SeqLockSubscriber::<u32>::open(&name)?;
+    /// publisher.heartbeat(); // idle, but alive
+    /// let status = subscriber.writer_status(Duration::from_secs(1));
+    /// assert!(matches!(status, WriterStatus::Alive { .. }));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn heartbeat(&mut self) {
         self.writer.heartbeat();
     }
@@ -357,6 +372,25 @@ impl<K: Structure> Publisher<K> {
     /// [`TakeoverError::WriterAlive`] while the owner process runs. The epoch is incremented,
     /// and a store the dead writer left half done is redone by the next store or push, so no
     /// reader ever accepts its torn bytes.
+    ///
+    /// ```
+    /// use rtshm::shm::{SeqLockPublisher, TakeoverError};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-takeover-{}", std::process::id());
+    /// let mut first = SeqLockPublisher::<u32>::create(&name)?;
+    /// assert!(matches!(
+    ///     SeqLockPublisher::<u32>::open_existing(&name),
+    ///     Err(TakeoverError::WriterAlive { .. }) // one writer at a time
+    /// ));
+    /// first.store(&1);
+    /// first.persist();
+    /// drop(first); // the writer goes away (or dies)
+    /// let mut second = SeqLockPublisher::<u32>::open_existing(&name)?;
+    /// assert_eq!(second.epoch(), 1);
+    /// second.store(&2); // removed when `second` is dropped (it did not persist)
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn open_existing(name: &str) -> Result<Self, TakeoverError> {
         Self::open_existing_with(name, OpenConfig::default())
     }
@@ -387,6 +421,19 @@ impl<K: Structure> Publisher<K> {
 
     /// A duplicate of the segment's file descriptor without close-on-exec, to hand a memfd
     /// segment to a child process (which opens it with [`Subscriber::from_fd`]).
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateConfig, OpenConfig, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// // No name in /dev/shm: the segment lives as long as a handle or a descriptor does.
+    /// let mut publisher = SeqLockPublisher::<u64>::create_memfd("imu", CreateConfig::new())?;
+    /// publisher.store(&42);
+    /// let fd = publisher.share_fd()?; // pass it to a child process (it survives exec)
+    /// let subscriber = SeqLockSubscriber::<u64>::from_fd(fd, OpenConfig::new())?;
+    /// assert_eq!(subscriber.try_load()?, 42);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn share_fd(&self) -> std::io::Result<OwnedFd> {
         self.writer.share_fd()
     }
@@ -399,6 +446,20 @@ impl<K: Structure> Publisher<K> {
 
     /// Keeps the segment after this publisher is dropped (for readers that start later, or a
     /// restarted publisher). Remove it with [`remove`].
+    ///
+    /// ```
+    /// use rtshm::shm::{self, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-persist-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<u32>::create(&name)?;
+    /// publisher.store(&9);
+    /// publisher.persist();
+    /// drop(publisher);
+    /// assert_eq!(SeqLockSubscriber::<u32>::open(&name)?.try_load()?, 9); // still there
+    /// shm::remove(&name)?;
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn persist(&mut self) {
         self.writer.segment.persist();
     }
@@ -450,6 +511,20 @@ impl<K: Structure> Subscriber<K> {
     }
 
     /// [`Subscriber::open`] with a configuration.
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateConfig, OpenConfig, OpenError, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// // An explicit schema id (`schema_id("name@version")`): readers must name the same one.
+    /// let id = rtshm::layout::schema_id("imu@2");
+    /// let name = format!("doc-open-with-{}", std::process::id());
+    /// let _publisher = SeqLockPublisher::<u32>::create_with(&name, CreateConfig::new().schema(id))?;
+    /// let subscriber = SeqLockSubscriber::<u32>::open_with(&name, OpenConfig::new().schema(id));
+    /// assert!(subscriber.is_ok());
+    /// assert!(matches!(SeqLockSubscriber::<u32>::open(&name), Err(OpenError::Invalid(_))));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn open_with(name: &str, options: OpenConfig) -> Result<Self, OpenError> {
         let segment = Segment::open(name, typed::<K>(options.schema), options)?;
         Ok(Self::wrap(segment))
@@ -522,6 +597,24 @@ impl<K: Structure> Subscriber<K> {
     }
 
     /// The writer's status: alive (heartbeat within `threshold`), stale, dead or unowned.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::liveness::WriterStatus;
+    /// use rtshm::shm::{self, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-writer-status-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<u32>::create(&name)?;
+    /// publisher.persist();
+    /// let subscriber = SeqLockSubscriber::<u32>::open(&name)?;
+    /// let threshold = Duration::from_millis(500);
+    /// assert!(matches!(subscriber.writer_status(threshold), WriterStatus::Alive { .. }));
+    /// drop(publisher); // exits cleanly: no owner any more
+    /// assert_eq!(subscriber.writer_status(threshold), WriterStatus::Unowned);
+    /// shm::remove(&name)?;
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[must_use]
     pub fn writer_status(&self, threshold: Duration) -> WriterStatus {
         self.segment.writer_status(threshold)
@@ -544,6 +637,18 @@ impl<K: Structure> Subscriber<K> {
 impl<K: Structure + sealed::Slotted> Publisher<K> {
     /// Creates the named segment `name` holding a ring or time series of `capacity` values
     /// (a power of two).
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateError, RingPublisher};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-ring-create-{}", std::process::id());
+    /// let mut cameras = RingPublisher::<[u8; 64]>::create(&name, 16)?;
+    /// assert_eq!(cameras.push(&[1; 64]), 0);
+    /// assert!(matches!(RingPublisher::<[u8; 64]>::create(&name, 16), Err(CreateError::AlreadyExists)));
+    /// assert!(RingPublisher::<[u8; 64]>::create("doc-odd", 10).is_err()); // not a power of two
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn create(name: &str, capacity: usize) -> Result<Self, CreateError> {
         Self::create_with(name, capacity, CreateConfig::default())
     }
@@ -588,6 +693,17 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
 
 impl<T: Pod + Schema> Publisher<SeqLockKind<T>> {
     /// Creates the named segment `name` holding a SeqLock of `T` (zeroed, version 0).
+    ///
+    /// ```
+    /// use rtshm::shm::SeqLockPublisher;
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-seqlock-create-{}", std::process::id());
+    /// let mut imu = SeqLockPublisher::<[f32; 6]>::create(&name)?; // removed when dropped
+    /// assert_eq!(imu.store(&[0.0, 0.0, 9.81, 0.0, 0.0, 0.0]).get(), 1);
+    /// assert_eq!(imu.name().map(|n| n.as_str()), Some(name.as_str()));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn create(name: &str) -> Result<Self, CreateError> {
         Self::create_with(name, CreateConfig::default())
     }
@@ -605,6 +721,20 @@ impl<T: Pod + Schema> Publisher<SeqLockKind<T>> {
     /// is never taken over ([`TakeoverError::WriterUnknown`]). An object that a creator killed
     /// while initialising left under the name (too small for a header, or a header without
     /// its version, and no live owner) is replaced once the init timeout has passed.
+    ///
+    /// ```
+    /// use rtshm::shm::SeqLockPublisher;
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-recover-{}", std::process::id());
+    /// let mut node = SeqLockPublisher::<u64>::create_or_recover(&name)?; // a fresh start: creates
+    /// node.store(&1);
+    /// node.persist();
+    /// drop(node); // a restart (a crash takes the same path)
+    /// let again = SeqLockPublisher::<u64>::create_or_recover(&name)?; // takes the segment over
+    /// assert_eq!(again.epoch(), 1);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn create_or_recover(name: &str) -> Result<Self, TakeoverError> {
         Self::recover(name, 1)
     }
@@ -616,6 +746,22 @@ impl<T: Pod + Schema> Publisher<SeqLockKind<T>> {
     }
 
     /// Creates a file-backed segment at `path` (must not exist; `O_NOFOLLOW`).
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateConfig, OpenConfig, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// // On disk (a flight recorder's last state survives a reboot with `flush`).
+    /// let path = std::env::temp_dir().join(format!("doc-file-{}.rtshm", std::process::id()));
+    /// let mut publisher = SeqLockPublisher::<u32>::create_file(&path, CreateConfig::new())?;
+    /// publisher.store(&3);
+    /// publisher.flush()?;
+    /// let subscriber = SeqLockSubscriber::<u32>::open_file(&path, OpenConfig::new())?;
+    /// assert_eq!(subscriber.try_load()?, 3);
+    /// drop(publisher); // removes the file, as a named segment's publisher does
+    /// assert!(!path.exists());
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn create_file(path: impl AsRef<Path>, options: CreateConfig) -> Result<Self, CreateError> {
         Self::create_at(Place::File(path.as_ref()), 1, options)
     }
@@ -730,6 +876,23 @@ impl<T: Pod + Schema> Subscriber<SeqLockKind<T>> {
     /// Blocks until a store newer than `last` completes, or `timeout` passes
     /// (`Err(TimedOut)`); returns the value and its version. Sleeps on a futex (no CPU while
     /// waiting); the publisher wakes it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::{TimedOut, Version};
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-wait-newer-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<u32>::create(&name)?;
+    /// let subscriber = SeqLockSubscriber::<u32>::open(&name)?;
+    /// let short = Duration::from_millis(1);
+    /// assert_eq!(subscriber.wait_newer(Version::INITIAL, short), Err(TimedOut));
+    /// publisher.store(&5);
+    /// let (value, version) = subscriber.wait_newer(Version::INITIAL, short)?;
+    /// assert_eq!((value, version.get()), (5, 1));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn wait_newer(&self, last: Version, timeout: Duration) -> Result<(T, Version), TimedOut> {
         let mut value = T::zeroed();
         self.wait_counted(timeout, || {
@@ -851,6 +1014,20 @@ impl<K: Structure + sealed::Slotted> Subscriber<K> {
 impl<T: Pod + Schema> Subscriber<RingKind<T>> {
     /// The newest value and its write number (counted in the subscriber's `stats()`, feature
     /// `stats`). See [`RingView::latest`].
+    ///
+    /// ```
+    /// use rtshm::shm::{RingPublisher, RingSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-ring-latest-{}", std::process::id());
+    /// let mut publisher = RingPublisher::<u16>::create(&name, 4)?;
+    /// let subscriber = RingSubscriber::<u16>::open(&name)?;
+    /// assert_eq!(subscriber.latest()?, None);
+    /// publisher.push(&7);
+    /// publisher.push(&8);
+    /// assert_eq!(subscriber.latest()?, Some((1, 8))); // write number 1
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[inline]
     pub fn latest(&self) -> Result<Option<(u64, T)>, Busy> {
         let mut value = T::zeroed();
@@ -875,6 +1052,25 @@ impl<T: Pod + Schema> Subscriber<RingKind<T>> {
 
 impl<T: Pod + Schema> Publisher<TimeSeriesKind<T>> {
     /// Appends `sample` unless its stamp is earlier than the last one pushed.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::{Stamped, Timestamp};
+    /// use rtshm::shm::{TimeSeriesPublisher, TimeSeriesSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-series-push-{}", std::process::id());
+    /// let mut poses = TimeSeriesPublisher::<[f64; 3]>::create(&name, 256)?;
+    /// for i in 0..10u64 {
+    ///     poses.push(&Stamped::new(Timestamp::from_nanos(i * 10_000_000), i, [i as f64, 0.0, 0.0]))?;
+    /// }
+    /// let reader = TimeSeriesSubscriber::<[f64; 3]>::open(&name)?;
+    /// let t = Timestamp::from_nanos(45_000_000); // between two samples
+    /// assert_eq!(reader.interpolate(t)?, [4.5, 0.0, 0.0]);
+    /// let near = reader.closest(t, Duration::from_millis(6))?.unwrap();
+    /// assert_eq!(near.seq, 4); // equally far: the earlier
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
         self.writer.check_stamp(sample.stamp)?;
         Ok(self
@@ -886,6 +1082,22 @@ impl<T: Pod + Schema> Publisher<TimeSeriesKind<T>> {
 impl<T: Pod + Schema> Subscriber<TimeSeriesKind<T>> {
     /// Blocks until more than `written` values have been written (returns the new count) or
     /// `timeout` passes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::{Stamped, TimedOut, Timestamp};
+    /// use rtshm::shm::{TimeSeriesPublisher, TimeSeriesSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-written-beyond-{}", std::process::id());
+    /// let mut publisher = TimeSeriesPublisher::<u32>::create(&name, 8)?;
+    /// let subscriber = TimeSeriesSubscriber::<u32>::open(&name)?;
+    /// let short = Duration::from_millis(1);
+    /// assert_eq!(subscriber.wait_written_beyond(0, short), Err(TimedOut));
+    /// publisher.push(&Stamped::new(Timestamp::now(), 0, 1))?;
+    /// assert_eq!(subscriber.wait_written_beyond(0, short), Ok(1));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn wait_written_beyond(&self, written: u64, timeout: Duration) -> Result<u64, TimedOut> {
         self.wait_counted(timeout, || {
             let now = self.written();
