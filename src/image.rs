@@ -95,6 +95,18 @@ impl PixelFormat for Rgba8 {
 }
 
 /// A `W` x `H` image of packed `F` pixels, row-major, without padding.
+///
+/// ```
+/// use rtshm::image::{Image, Rgb8};
+///
+/// type Tiny = Image<4, 2, Rgb8>;
+/// let mut frame: Box<Tiny> = bytemuck::zeroed_box();
+/// frame.row_mut(1).unwrap()[3] = [255, 0, 0];
+/// assert_eq!(frame.pixel(3, 1), Some(&[255, 0, 0]));
+/// assert_eq!(frame.as_bytes().len(), 4 * 2 * 3);
+/// assert_eq!(frame.rows().count(), 2);
+/// assert!(frame.row(2).is_none()); // out of range: None, never a panic
+/// ```
 #[repr(transparent)]
 pub struct Image<const W: usize, const H: usize, F: PixelFormat> {
     rows: [[F::Pixel; W]; H],
@@ -180,6 +192,18 @@ impl<const W: usize, const H: usize, F: PixelFormat> fmt::Debug for Image<W, H, 
 
 /// A `W` x `2 * H2` NV12 image: the Y plane (`2 * H2` rows of `W` bytes), then `H2` rows of `W`
 /// bytes of interleaved U, V pairs, one pair per 2x2 block of pixels. `W` must be even.
+///
+/// ```
+/// use rtshm::image::Nv12Image;
+///
+/// type Small = Nv12Image<4, 2>; // 4 x 4 pixels
+/// let mut frame: Box<Small> = bytemuck::zeroed_box();
+/// frame.y_row_mut(3).unwrap()[0] = 200;
+/// frame.uv_row_mut(1).unwrap()[0] = 128;
+/// assert_eq!((frame.y_plane().len(), frame.uv_plane().len()), (16, 8));
+/// assert_eq!(frame.y_row(3).unwrap()[0], 200);
+/// assert_eq!(frame.uv_row(1).unwrap()[0], 128);
+/// ```
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct Nv12Image<const W: usize, const H2: usize> {
@@ -275,6 +299,13 @@ impl<const W: usize, const H2: usize> fmt::Debug for Nv12Image<W, H2> {
 }
 
 /// 640 x 480.
+///
+/// ```
+/// use rtshm::image::{Rgb8, Vga};
+///
+/// let frame: Box<Vga<Rgb8>> = bytemuck::zeroed_box(); // 921 600 bytes, not on the stack
+/// assert_eq!(frame.as_bytes().len(), 640 * 480 * 3);
+/// ```
 pub type Vga<F> = Image<640, 480, F>;
 /// 1280 x 720.
 pub type Hd<F> = Image<1280, 720, F>;

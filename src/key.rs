@@ -64,6 +64,19 @@ pub struct Validated<P> {
 
 impl<P: Policy> Validated<P> {
     /// Checks `t` with `policy`: the key, or the reason it was rejected.
+    ///
+    /// ```
+    /// use rtshm::Timestamp;
+    /// use rtshm::key::{MonotonicNs, Rejected, Validated};
+    ///
+    /// let policy = MonotonicNs::at(Timestamp::from_nanos(3_600_000_000_000)); // an hour after boot
+    /// let key = Validated::new(Timestamp::from_nanos(3_599_000_000_000), &policy)?;
+    /// assert_eq!(key.get().as_nanos(), 3_599_000_000_000);
+    /// // The same instant in microseconds: refused, naming the likely unit.
+    /// let us = Validated::new(Timestamp::from_nanos(3_599_000_000), &policy);
+    /// assert!(matches!(us, Err(Rejected::NotNanoseconds { .. })));
+    /// # Ok::<(), Rejected>(())
+    /// ```
     pub fn new(t: Timestamp, policy: &P) -> Result<Self, Rejected> {
         policy.check(t)?;
         Ok(Self {
@@ -286,6 +299,15 @@ impl Policy for MonotonicNs {
 }
 
 /// Keys in `[min, max]`.
+///
+/// ```
+/// use rtshm::Timestamp;
+/// use rtshm::key::{InRange, Validated};
+///
+/// let window = InRange { min: Timestamp::from_nanos(100), max: Timestamp::from_nanos(200) };
+/// assert!(Validated::new(Timestamp::from_nanos(150), &window).is_ok());
+/// assert!(Validated::new(Timestamp::from_nanos(250), &window).is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(
     clippy::exhaustive_structs,
@@ -314,6 +336,17 @@ impl Policy for InRange {
 
 /// Keys at most `tolerance` from `reference` (e.g. the newest sample, or the current frame's
 /// stamp).
+///
+/// ```
+/// use core::time::Duration;
+/// use rtshm::Timestamp;
+/// use rtshm::key::{Proximity, Validated};
+///
+/// // Keys near the current camera frame's stamp.
+/// let near = Proximity { reference: Timestamp::from_nanos(1_000_000), tolerance: Duration::from_micros(500) };
+/// assert!(Validated::new(Timestamp::from_nanos(1_200_000), &near).is_ok());
+/// assert!(Validated::new(Timestamp::from_nanos(2_000_000), &near).is_err());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(
     clippy::exhaustive_structs,

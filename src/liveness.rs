@@ -98,6 +98,17 @@ impl OwnerToken {
     }
 
     /// The owner's PID, if the token names one.
+    ///
+    /// ```
+    /// use rtshm::liveness::{Liveness, OwnerToken};
+    /// # if cfg!(miri) { return; } // Miri cannot read /proc
+    ///
+    /// let me = OwnerToken::current();
+    /// assert_eq!(me.pid(), Some(std::process::id() as i32));
+    /// assert_eq!(me.liveness(), Liveness::Alive);
+    /// assert_eq!(OwnerToken::from_raw(me.to_raw()), me);
+    /// assert_eq!(OwnerToken::from_raw(0).liveness(), Liveness::Unowned);
+    /// ```
     #[must_use]
     pub fn pid(self) -> Option<i32> {
         let pid = (self.0 & 0xffff_ffff) as u32;

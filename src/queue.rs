@@ -82,6 +82,36 @@ impl Line {
 /// at compile time) that owns its storage. `Queue::new` is a `const fn`, so a queue can be a
 /// `static` (an interrupt handler pushes, the main loop pops). One [`Producer`] and one
 /// [`Consumer`] at a time, each claimed like a ring's writer.
+///
+/// ```
+/// use rtshm::Queue;
+///
+/// // Commands from a control thread to a motor driver thread: none may be lost.
+/// static COMMANDS: Queue<[i16; 2], 16> = Queue::new();
+///
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         let mut producer = COMMANDS.producer().unwrap();
+///         for speed in 0..100i16 {
+///             while producer.try_push(&[speed, -speed]).is_err() {
+///                 std::thread::yield_now(); // full: the driver has not caught up
+///             }
+///         }
+///     });
+///     let mut consumer = COMMANDS.consumer().unwrap();
+///     let mut next = 0i16;
+///     while next < 100 {
+///         match consumer.try_pop() {
+///             Some(command) => {
+///                 assert_eq!(command, [next, -next]); // every one, in order
+///                 next += 1;
+///             }
+///             None => std::thread::yield_now(),
+///         }
+///     }
+/// });
+/// assert!(COMMANDS.is_empty());
+/// ```
 #[repr(C)]
 pub struct Queue<T, const N: usize> {
     producer: Line,
@@ -257,6 +287,13 @@ impl<T: Payload, const N: usize> fmt::Debug for Queue<T, N> {
 }
 
 /// The single producer of a [`Queue`], from [`Queue::producer`].
+///
+/// ```
+/// let queue: rtshm::Queue<u64, 4> = rtshm::Queue::new();
+/// let mut producer = queue.producer().unwrap();
+/// producer.try_push(&1).unwrap();
+/// assert_eq!((producer.len(), producer.capacity(), producer.is_empty()), (1, 4, false));
+/// ```
 pub struct Producer<'a, T: Payload, const N: usize> {
     queue: &'a Queue<T, N>,
     /// The next value's number: only this producer stores `tail`, so it is kept here.
@@ -390,6 +427,15 @@ impl<T: Payload, const N: usize> fmt::Debug for Producer<'_, T, N> {
 }
 
 /// The single consumer of a [`Queue`], from [`Queue::consumer`].
+///
+/// ```
+/// let queue: rtshm::Queue<u64, 4> = rtshm::Queue::new();
+/// queue.producer().unwrap().push_slice(&[1, 2, 3, 4]);
+/// let mut consumer = queue.consumer().unwrap();
+/// assert!(consumer.is_full());
+/// assert_eq!(consumer.try_pop(), Some(1));
+/// assert_eq!((consumer.len(), consumer.capacity()), (3, 4));
+/// ```
 pub struct Consumer<'a, T: Payload, const N: usize> {
     queue: &'a Queue<T, N>,
     /// The next value's number: only this consumer stores `head`, so it is kept here.

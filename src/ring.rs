@@ -125,6 +125,14 @@ impl Capacity {
 }
 
 /// Why a ring capacity was rejected.
+///
+/// ```
+/// use rtshm::{Capacity, CapacityError};
+///
+/// assert_eq!(Capacity::new(48), Err(CapacityError::NotPowerOfTwo { given: 48 }));
+/// assert_eq!(Capacity::new(0), Err(CapacityError::Zero));
+/// assert_eq!(Capacity::new(64).map(Capacity::get), Ok(64));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CapacityError {
@@ -363,6 +371,19 @@ pub type Ring<T, const N: usize> = RingBuf<[Slot<T>; N]>;
 /// shared-memory subscriber of a ring dereferences to (its slots mapped read-only). Its slot
 /// count is a power of two (every way to get one checks it), chosen at compile time or at run
 /// time.
+///
+/// ```
+/// use rtshm::{Ring, RingView};
+///
+/// // One function for rings of any capacity, and for shared-memory ring subscribers.
+/// fn newest(ring: &RingView<u32>) -> Option<u32> {
+///     ring.latest().ok().flatten().map(|(_, v)| v)
+/// }
+/// let small: Ring<u32, 2> = Ring::new();
+/// let large: Ring<u32, 1024> = Ring::new();
+/// small.writer().unwrap().push(&1);
+/// assert_eq!((newest(&small), newest(&large)), (Some(1), None));
+/// ```
 pub type RingView<T> = RingBuf<[Slot<T>]>;
 
 // SAFETY: an all-zero ring is an empty one (see `RingHead` and `Slot`). A zeroed ring whose `N`

@@ -154,6 +154,18 @@ unsafe impl<T: bytemuck::Zeroable> bytemuck::Zeroable for SeqLock<T> {}
 /// Version 0 ([`Version::INITIAL`]) is the value given to [`SeqLock::new`]. Versions only grow,
 /// so a reader remembers the last one it saw and asks for something newer with
 /// [`SeqLock::load_if_newer`].
+///
+/// ```
+/// use rtshm::{SeqLock, Version};
+///
+/// let lock = SeqLock::new(0u8);
+/// let mut seen = Version::INITIAL;
+/// lock.writer().unwrap().store(&1);
+/// let (_, version) = lock.load_if_newer(seen).unwrap();
+/// assert!(version > seen); // versions only grow
+/// seen = version;
+/// assert_eq!(lock.load_if_newer(seen), None);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version(u64);
 

@@ -101,6 +101,16 @@ impl<T: Lerp, const N: usize> Lerp for [T; N] {
 }
 
 /// [`SeriesWriter::push`] refused a stamp earlier than the last one pushed.
+///
+/// ```
+/// use rtshm::{NonMonotonic, Stamped, TimeSeries, Timestamp};
+///
+/// let series: TimeSeries<u8, 4> = TimeSeries::new();
+/// let mut w = series.writer().unwrap();
+/// w.push(&Stamped::new(Timestamp::from_nanos(20), 0, 1)).unwrap();
+/// let err = w.push(&Stamped::new(Timestamp::from_nanos(10), 1, 2)).unwrap_err();
+/// assert_eq!(err, NonMonotonic { last: Timestamp::from_nanos(20), given: Timestamp::from_nanos(10) });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(
     clippy::exhaustive_structs,
@@ -126,6 +136,13 @@ impl fmt::Display for NonMonotonic {
 impl core::error::Error for NonMonotonic {}
 
 /// [`SeriesView::interpolation_pair`] or [`SeriesView::interpolate`] failed.
+///
+/// ```
+/// use rtshm::{InterpolationError, TimeSeries, Timestamp};
+///
+/// let series: TimeSeries<f64, 4> = TimeSeries::new();
+/// assert_eq!(series.interpolate(Timestamp::from_nanos(5)), Err(InterpolationError::Empty));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InterpolationError {
@@ -256,6 +273,19 @@ impl<T: Pod, const N: usize> fmt::Debug for TimeSeries<T, N> {
 /// The time queries over a ring of stamped values of any capacity: what a [`TimeSeries`]
 /// dereferences to, and what a shared-memory subscriber of a time series dereferences to. It
 /// dereferences in turn to its [`RingView`] of [`Stamped`] values, for cursors.
+///
+/// ```
+/// use rtshm::{SeriesView, Stamped, TimeSeries, Timestamp};
+///
+/// fn position_at(poses: &SeriesView<[f64; 2]>, t: Timestamp) -> Option<[f64; 2]> {
+///     poses.interpolate(t).ok()
+/// }
+/// let poses: TimeSeries<[f64; 2], 64> = TimeSeries::new();
+/// let mut w = poses.writer().unwrap();
+/// w.push(&Stamped::new(Timestamp::from_nanos(0), 0, [0.0, 0.0])).unwrap();
+/// w.push(&Stamped::new(Timestamp::from_nanos(10), 1, [1.0, 2.0])).unwrap();
+/// assert_eq!(position_at(&poses, Timestamp::from_nanos(5)), Some([0.5, 1.0]));
+/// ```
 #[repr(transparent)]
 pub struct SeriesView<T> {
     ring: RingView<Stamped<T>>,

@@ -9,6 +9,16 @@ use core::fmt;
 use core::time::Duration;
 
 /// Nanoseconds since the epoch of some [`Clock`] (boot for [`Clock::Monotonic`]).
+///
+/// ```
+/// use core::time::Duration;
+/// use rtshm::Timestamp;
+///
+/// let t = Timestamp::from_nanos(1_500);
+/// assert_eq!(t.as_nanos(), 1_500);
+/// assert_eq!(t.saturating_add(Duration::from_nanos(500)), Timestamp::from_nanos(2_000));
+/// assert_eq!(t.saturating_sub(Duration::from_secs(1)), Timestamp::ZERO);
+/// ```
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(transparent)]
 pub struct Timestamp(u64);

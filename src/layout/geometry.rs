@@ -120,6 +120,16 @@ impl Geometry {
     ///
     /// Computed from the types themselves (`size_of::<SeqLock<V>>()`, `size_of::<Slot<V>>()`),
     /// which typed handles index.
+    ///
+    /// ```
+    /// use rtshm::layout::{DATA_OFFSET, Geometry, Kind};
+    ///
+    /// // What a ring of 1024 `[f32; 6]` occupies in shared memory.
+    /// let g = Geometry::of::<[f32; 6]>(Kind::Ring, 1024).unwrap();
+    /// assert_eq!((g.payload_size, g.capacity), (24, 1024));
+    /// assert!(g.total_len >= DATA_OFFSET + 1024 * 24);
+    /// assert!(Geometry::of::<[f32; 6]>(Kind::Ring, 1000).is_err()); // not a power of two
+    /// ```
     pub fn of<V: Payload>(kind: Kind, capacity: usize) -> Result<Self, LayoutError> {
         if align_of::<V>() > MAX_PAYLOAD_ALIGN {
             return Err(LayoutError::AlignmentTooLarge {

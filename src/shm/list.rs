@@ -280,6 +280,14 @@ impl FileState {
 /// while initialising left (headers without a version, hidden `.rtshm-new-*` files), each only
 /// if it is still so under its lifecycle lock ([`remove_if_dead`]). Returns the names removed.
 /// Segments with a live, stale, unknown or no owner are left alone, and so are corrupt ones.
+///
+/// ```no_run
+/// // A node's start-up: clear what crashed runs left (never a segment whose writer may run).
+/// for name in rtshm::shm::remove_dead()? {
+///     eprintln!("removed {name}: its writer died");
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn remove_dead() -> io::Result<Vec<String>> {
     let mut removed = Vec::new();
     for seg in list()? {

@@ -106,6 +106,23 @@ pub use raw::{RawError, RawPublisher, RawType};
 pub use segment::{CreateConfig, CreateError, OpenConfig, OpenError, SchemaMismatch, remove};
 
 /// [`Publisher::open_existing`] or [`Publisher::create_or_recover`] failed.
+///
+/// ```
+/// use rtshm::shm::{RingPublisher, TakeoverError};
+/// # if cfg!(miri) { return Ok(()); }
+///
+/// let name = format!("doc-takeover-error-{}", std::process::id());
+/// let mut first = RingPublisher::<u8>::create(&name, 8)?;
+/// first.persist();
+/// drop(first);
+/// // The segment exists with 8 slots: asking for 16 leaves it untouched.
+/// assert!(matches!(
+///     RingPublisher::<u8>::create_or_recover(&name, 16),
+///     Err(TakeoverError::CapacityMismatch { found: 8, requested: 16 })
+/// ));
+/// rtshm::shm::remove(&name)?;
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum TakeoverError {
@@ -267,6 +284,17 @@ fn expected<K: Structure>(schema: Option<u64>) -> Expected {
 
 /// The single writer of a segment: the one that created it, or one that took it over from a
 /// dead writer ([`Publisher::open_existing`]).
+///
+/// ```
+/// use rtshm::shm::{Publisher, RingKind, RingPublisher};
+/// # if cfg!(miri) { return Ok(()); }
+///
+/// // The alias and the generic form are the same type.
+/// let name = format!("doc-publisher-{}", std::process::id());
+/// let mut imu: RingPublisher<[f32; 6]> = Publisher::<RingKind<[f32; 6]>>::create(&name, 64)?;
+/// imu.push(&[0.0; 6]);
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 pub struct Publisher<K: Structure> {
     writer: Writer,
     _kind: PhantomData<K>,
@@ -283,6 +311,21 @@ impl<K: Structure> core::fmt::Debug for Publisher<K> {
 }
 
 /// A reader of a segment: maps the data read-only and reads with bounded operations.
+///
+/// ```
+/// use std::time::Duration;
+/// use rtshm::shm::{RingPublisher, RingSubscriber};
+/// # if cfg!(miri) { return Ok(()); }
+///
+/// let name = format!("doc-subscriber-{}", std::process::id());
+/// let mut publisher = RingPublisher::<u32>::create(&name, 8)?;
+/// let subscriber = RingSubscriber::<u32>::open(&name)?;
+/// let mut cursor = subscriber.cursor_from_next();
+/// publisher.push(&1);
+/// assert_eq!(subscriber.wait_next(&mut cursor, Duration::from_secs(1))?, 1);
+/// assert_eq!((subscriber.written(), subscriber.capacity()), (1, 8));
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 pub struct Subscriber<K: Structure> {
     segment: Segment,
     counters: Counters,
@@ -770,6 +813,19 @@ impl<T: Pod + Schema> Publisher<SeqLockKind<T>> {
     ///
     /// Readers blocked in [`Subscriber::wait_newer`] are woken; when none waits this costs one
     /// fence and one load, no syscall.
+    ///
+    /// ```
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-store-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<[u16; 4]>::create(&name)?;
+    /// let subscriber = SeqLockSubscriber::<[u16; 4]>::open(&name)?;
+    /// let version = publisher.store(&[1, 2, 3, 4]);
+    /// assert_eq!(subscriber.version(), version);
+    /// assert_eq!(subscriber.load()?, [1, 2, 3, 4]);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[inline]
     pub fn store(&mut self, value: &T) -> Version {
         self.writer.store_as(|segment| {

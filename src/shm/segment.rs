@@ -87,6 +87,17 @@ impl Drop for Mapping {
 }
 
 /// [`Publisher`](super::Publisher) creation failed.
+///
+/// ```
+/// use rtshm::shm::{CreateError, SeqLockPublisher};
+/// # if cfg!(miri) { return Ok(()); }
+///
+/// let name = format!("doc-create-error-{}", std::process::id());
+/// let _first = SeqLockPublisher::<u8>::create(&name)?;
+/// assert!(matches!(SeqLockPublisher::<u8>::create(&name), Err(CreateError::AlreadyExists)));
+/// assert!(matches!(SeqLockPublisher::<u8>::create("no/slash"), Err(CreateError::InvalidName(_))));
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum CreateError {
@@ -159,6 +170,27 @@ impl std::error::Error for CreateError {
 
 /// The segment's schema differs from the one the opener expects: the first difference, by
 /// field (`field `accel`: segment has [f32; 3] at offset 8, this program [f64; 3]`).
+///
+/// ```
+/// use rtshm::shm::{OpenError, SeqLockPublisher, SeqLockSubscriber};
+/// # if cfg!(miri) { return Ok(()); }
+///
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+/// #[repr(C)]
+/// struct Imu { accel: [f32; 3], temp: f32 }
+/// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+/// #[repr(C)]
+/// struct Other { accel: [f32; 3], pressure: f32 }
+///
+/// let name = format!("doc-mismatch-{}", std::process::id());
+/// let _publisher = SeqLockPublisher::<Imu>::create(&name)?;
+/// match SeqLockSubscriber::<Other>::open(&name) {
+///     // "the segment's schema differs: field `pressure`: the segment has no such field"
+///     Err(OpenError::SchemaMismatch(e)) => assert_eq!(e.field(), Some("pressure")),
+///     other => panic!("expected a schema mismatch, got {other:?}"),
+/// }
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaMismatch {
     field: Option<std::string::String>,
@@ -191,6 +223,15 @@ impl fmt::Display for SchemaMismatch {
 impl std::error::Error for SchemaMismatch {}
 
 /// [`Subscriber`](super::Subscriber) opening failed.
+///
+/// ```
+/// use rtshm::shm::{OpenError, SeqLockSubscriber};
+///
+/// match SeqLockSubscriber::<u8>::open("doc-nothing-here") {
+///     Err(OpenError::NotFound) => {} // start the publisher first, or use `open_timeout`
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum OpenError {
@@ -1501,6 +1542,19 @@ fn read_header(head: &Mapping) -> HeaderLine0 {
 
 /// Removes the segment `name` whatever its state (its memory lives on until every mapping is
 /// gone). [`remove_dead`](super::remove_dead) removes only segments whose writer died.
+///
+/// ```
+/// use rtshm::shm::{self, OpenError, SeqLockPublisher};
+/// # if cfg!(miri) { return Ok(()); }
+///
+/// let name = format!("doc-remove-{}", std::process::id());
+/// let mut publisher = SeqLockPublisher::<u8>::create(&name)?;
+/// publisher.persist();
+/// drop(publisher);
+/// shm::remove(&name)?;
+/// assert!(matches!(shm::remove(&name), Err(OpenError::NotFound)));
+/// # Ok::<(), rtshm::Error>(())
+/// ```
 pub fn remove(name: &str) -> Result<(), OpenError> {
     let name = SegmentName::new(name).map_err(OpenError::InvalidName)?;
     rustix::fs::unlink(name.path()).map_err(open_error)
