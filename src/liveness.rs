@@ -40,6 +40,13 @@ impl PidNamespace {
     pub const UNKNOWN: Self = Self(0);
 
     /// The namespace of this process.
+    ///
+    /// ```
+    /// use rtshm::liveness::PidNamespace;
+    /// # if cfg!(miri) { return; } // Miri cannot read /proc
+    /// let here = PidNamespace::current(); // recorded in segments, so that tools in another
+    /// assert_eq!(PidNamespace::from_raw(here.to_raw()), here); // namespace know a PID is not theirs
+    /// ```
     #[must_use]
     pub fn current() -> Self {
         std::fs::metadata("/proc/self/ns/pid").map_or(Self::UNKNOWN, |m| {
@@ -80,6 +87,14 @@ impl OwnerToken {
     }
 
     /// The token of `pid` started at `start_ticks` (only the low 32 bits are kept).
+    ///
+    /// ```
+    /// use rtshm::liveness::OwnerToken;
+    /// let token = OwnerToken::new(1234, 987_654);
+    /// assert_eq!(token.pid(), Some(1234));
+    /// assert_eq!(OwnerToken::from_raw(token.to_raw()), token);
+    /// assert_eq!(OwnerToken::NONE.pid(), None);
+    /// ```
     #[must_use]
     pub const fn new(pid: u32, start_ticks: u64) -> Self {
         Self(pid as u64 | (start_ticks & 0xffff_ffff) << 32)
@@ -125,6 +140,13 @@ impl OwnerToken {
 
     /// [`OwnerToken::liveness`] for a token issued in the PID namespace `ns` (as a segment
     /// records it): [`Liveness::Unknown`] when that is not this process's namespace.
+    ///
+    /// ```
+    /// use rtshm::liveness::{Liveness, OwnerToken, PidNamespace};
+    /// # if cfg!(miri) { return; } // Miri cannot signal or read /proc
+    /// let me = OwnerToken::current();
+    /// assert_eq!(me.liveness_in(PidNamespace::current()), Liveness::Alive);
+    /// ```
     #[must_use]
     pub fn liveness_in(self, ns: PidNamespace) -> Liveness {
         let Some(pid) = self.pid() else {

@@ -174,6 +174,12 @@ impl Version {
     pub const INITIAL: Self = Self(0);
 
     /// The number of stores completed before this snapshot.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(0u8);
+    /// lock.writer().unwrap().store(&1);
+    /// assert_eq!(lock.version().get(), 1); // stores completed
+    /// ```
     #[must_use]
     pub const fn get(self) -> u64 {
         self.0
@@ -420,6 +426,14 @@ impl<T: Payload> SeqLock<T> {
     ///
     /// Use it for large payloads, with a buffer kept between calls, to avoid copying the value
     /// through the stack.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new([0u8; 8192]);
+    /// lock.writer().unwrap().store(&[1; 8192]);
+    /// let mut frame = Box::new([0u8; 8192]); // kept between calls, not on the stack
+    /// let version = lock.load_into(&mut frame);
+    /// assert_eq!((frame[8191], version.get()), (1, 1));
+    /// ```
     pub fn load_into(&self, dst: &mut T) -> Version {
         loop {
             if let Ok(version) = self.try_load_into(dst) {
@@ -535,6 +549,12 @@ impl<T: Payload> SeqWriter<'_, T> {
     }
 
     /// The lock this writer stores into.
+    ///
+    /// ```
+    /// let lock = rtshm::SeqLock::new(5u32);
+    /// let writer = lock.writer().unwrap();
+    /// assert_eq!(writer.lock().load(), 5);
+    /// ```
     #[must_use]
     pub fn lock(&self) -> &SeqLock<T> {
         self.lock

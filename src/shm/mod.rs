@@ -398,6 +398,15 @@ impl<K: Structure> Publisher<K> {
     }
 
     /// The number of takeovers this segment has seen.
+    ///
+    /// ```
+    /// use rtshm::shm::SeqLockPublisher;
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-epoch-{}", std::process::id());
+    /// let publisher = SeqLockPublisher::<u8>::create(&name)?;
+    /// assert_eq!(publisher.epoch(), 0); // a fresh segment; each takeover adds one
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[must_use]
     pub fn epoch(&self) -> u64 {
         self.writer.epoch()
@@ -439,6 +448,19 @@ impl<K: Structure> Publisher<K> {
     }
 
     /// [`Publisher::open_existing`] with options.
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateConfig, OpenConfig, SeqLockPublisher};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let id = rtshm::layout::schema_id("motor@1");
+    /// let name = format!("doc-open-existing-with-{}", std::process::id());
+    /// let mut first = SeqLockPublisher::<u8>::create_with(&name, CreateConfig::new().schema(id))?;
+    /// first.persist();
+    /// drop(first);
+    /// let again = SeqLockPublisher::<u8>::open_existing_with(&name, OpenConfig::new().schema(id))?;
+    /// assert_eq!(again.epoch(), 1);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn open_existing_with(name: &str, options: OpenConfig) -> Result<Self, TakeoverError> {
         let validate = typed::<K>(options.schema);
         Ok(Self::wrap(Writer::open_existing(
@@ -625,6 +647,19 @@ impl<K: Structure> Subscriber<K> {
     }
 
     /// The segment's name (`None` for memfd and file-backed segments).
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateConfig, OpenConfig, SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-sub-name-{}", std::process::id());
+    /// let _publisher = SeqLockPublisher::<u8>::create(&name)?;
+    /// let named = SeqLockSubscriber::<u8>::open(&format!("/{name}"))?;
+    /// assert_eq!(named.name().map(|n| n.as_str()), Some(name.as_str())); // without the '/'
+    /// let memfd = SeqLockPublisher::<u8>::create_memfd("anonymous", CreateConfig::new())?;
+    /// let unnamed = SeqLockSubscriber::<u8>::from_fd(memfd.share_fd()?, OpenConfig::new())?;
+    /// assert!(unnamed.name().is_none());
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[must_use]
     pub fn name(&self) -> Option<&SegmentName> {
         self.segment.name()
@@ -634,6 +669,17 @@ impl<K: Structure> Subscriber<K> {
     /// on 64-bit targets; on 32-bit targets, whose 64-bit sequence loads are not allowed on
     /// read-only memory, it is read-write when the process may write the segment (readers
     /// still never store to it).
+    ///
+    /// ```
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-data-mapping-{}", std::process::id());
+    /// let _publisher = SeqLockPublisher::<[u8; 100]>::create(&name)?;
+    /// let subscriber = SeqLockSubscriber::<[u8; 100]>::open(&name)?;
+    /// let (address, len) = subscriber.data_mapping();
+    /// assert!(address != 0 && len >= 100);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[must_use]
     pub fn data_mapping(&self) -> (usize, usize) {
         self.segment.data_range()
@@ -671,6 +717,15 @@ impl<K: Structure> Subscriber<K> {
 
     /// Whether this subscriber could map the readers' page read-write (needed to register as
     /// a waiter; without it, waits poll).
+    ///
+    /// ```
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-can-wait-{}", std::process::id());
+    /// let _publisher = SeqLockPublisher::<u8>::create(&name)?; // mode 0o600: this user may write
+    /// assert!(SeqLockSubscriber::<u8>::open(&name)?.can_register_waits());
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[must_use]
     pub fn can_register_waits(&self) -> bool {
         self.segment.has_readers_page()
@@ -709,11 +764,30 @@ impl<K: Structure + sealed::Slotted> Publisher<K> {
     /// existing segment must have `capacity` slots ([`TakeoverError::CapacityMismatch`]
     /// otherwise, leaving it untouched). See the SeqLock
     /// [`create_or_recover`](Publisher::<SeqLockKind<T>>::create_or_recover) for the rules.
+    ///
+    /// ```
+    /// use rtshm::shm::RingPublisher;
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-ring-recover-{}", std::process::id());
+    /// let mut log = RingPublisher::<u32>::create_or_recover(&name, 64)?;
+    /// log.push(&1);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn create_or_recover(name: &str, capacity: usize) -> Result<Self, TakeoverError> {
         Self::recover(name, capacity)
     }
 
     /// Creates an anonymous memfd segment; share it with [`Publisher::share_fd`].
+    ///
+    /// ```
+    /// use rtshm::shm::{CreateConfig, OpenConfig, RingPublisher, RingSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let mut frames = RingPublisher::<[u8; 256]>::create_memfd("frames", 4, CreateConfig::new())?;
+    /// frames.push(&[1; 256]);
+    /// let reader = RingSubscriber::<[u8; 256]>::from_fd(frames.share_fd()?, OpenConfig::new())?;
+    /// assert_eq!(reader.get(0)?, [1; 256]);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn create_memfd(
         label: &str,
         capacity: usize,
@@ -855,6 +929,19 @@ impl<T: Pod + Schema> Subscriber<SeqLockKind<T>> {
 
     /// Reads into `dst` (for large values) and returns its version; bounded like
     /// [`Subscriber::try_load`]. On `Err`, `dst` holds unspecified bytes.
+    ///
+    /// ```
+    /// use rtshm::shm::{SeqLockPublisher, SeqLockSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-try-load-into-{}", std::process::id());
+    /// let mut publisher = SeqLockPublisher::<[u8; 4096]>::create(&name)?;
+    /// let subscriber = SeqLockSubscriber::<[u8; 4096]>::open(&name)?;
+    /// publisher.store(&[3; 4096]);
+    /// let mut page = Box::new([0u8; 4096]); // reused between reads
+    /// let version = subscriber.try_load_into(&mut page)?;
+    /// assert_eq!((page[0], version.get()), (3, 1));
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     #[inline]
     pub fn try_load_into(&self, dst: &mut T) -> Result<Version, Busy> {
         let (result, retries) = self.lock().try_load_retries(dst);
@@ -1052,6 +1139,21 @@ impl<K: Structure + sealed::Slotted> Subscriber<K> {
 
     /// Like [`Subscriber::wait_next`], reading into `dst` (for large values such as camera
     /// frames) and returning the write number read. On `Err`, `dst` holds unspecified bytes.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::shm::{RingPublisher, RingSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-wait-next-into-{}", std::process::id());
+    /// let mut camera = RingPublisher::<[u8; 8192]>::create(&name, 4)?;
+    /// let viewer = RingSubscriber::<[u8; 8192]>::open(&name)?;
+    /// let mut cursor = viewer.cursor_from_next();
+    /// let mut frame = Box::new([0u8; 8192]);
+    /// camera.push(&[5; 8192]);
+    /// assert_eq!(viewer.wait_next_into(&mut cursor, &mut frame, Duration::from_secs(1))?, 0);
+    /// assert_eq!(frame[8191], 5);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
     pub fn wait_next_into(
         &self,
         cursor: &mut Cursor<K::Value>,

@@ -93,6 +93,12 @@ impl SegmentName {
     }
 
     /// The name, without a leading `/`.
+    ///
+    /// ```
+    /// use rtshm::shm::SegmentName;
+    /// assert_eq!(SegmentName::new("/robot.imu")?.as_str(), "robot.imu");
+    /// # Ok::<(), rtshm::shm::InvalidName>(())
+    /// ```
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0

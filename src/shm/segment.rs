@@ -328,6 +328,11 @@ impl CreateConfig {
 
     /// With file mode `mode` (default `0o600`: the creating user only). Only read and write
     /// bits (at most `0o666`); applied exactly, whatever the process's umask.
+    ///
+    /// ```
+    /// let shared_with_group = rtshm::shm::CreateConfig::new().mode(0o640);
+    /// assert_eq!(shared_with_group.get_mode(), 0o640);
+    /// ```
     #[must_use]
     pub const fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
@@ -335,6 +340,12 @@ impl CreateConfig {
     }
 
     /// With `clock` recorded as the clock domain of the stamps (default monotonic).
+    ///
+    /// ```
+    /// use rtshm::Clock;
+    /// let wall = rtshm::shm::CreateConfig::new().clock(Clock::Realtime);
+    /// assert_eq!(wall.get_clock(), Clock::Realtime);
+    /// ```
     #[must_use]
     pub const fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
@@ -343,6 +354,11 @@ impl CreateConfig {
 
     /// With the explicit schema id `id` recorded instead of the type's fingerprint
     /// ([`layout::fingerprint`]); readers must open with the same id.
+    ///
+    /// ```
+    /// let id = rtshm::layout::schema_id("pose@3");
+    /// assert_eq!(rtshm::shm::CreateConfig::new().schema(id).get_schema(), Some(id));
+    /// ```
     #[must_use]
     pub const fn schema(mut self, id: u64) -> Self {
         self.schema = Some(id);
@@ -350,18 +366,30 @@ impl CreateConfig {
     }
 
     /// The file mode.
+    ///
+    /// ```
+    /// assert_eq!(rtshm::shm::CreateConfig::new().get_mode(), 0o600); // the default
+    /// ```
     #[must_use]
     pub const fn get_mode(&self) -> u32 {
         self.mode
     }
 
     /// The clock domain.
+    ///
+    /// ```
+    /// assert_eq!(rtshm::shm::CreateConfig::new().get_clock(), rtshm::Clock::Monotonic);
+    /// ```
     #[must_use]
     pub const fn get_clock(&self) -> Clock {
         self.clock
     }
 
     /// The explicit schema id, if one was set.
+    ///
+    /// ```
+    /// assert_eq!(rtshm::shm::CreateConfig::new().get_schema(), None); // the type's fingerprint
+    /// ```
     #[must_use]
     pub const fn get_schema(&self) -> Option<u64> {
         self.schema
@@ -406,6 +434,12 @@ impl OpenConfig {
     }
 
     /// Waiting up to `timeout` for a creator that is still initializing the segment.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let patient = rtshm::shm::OpenConfig::new().init_timeout(Duration::from_secs(5));
+    /// assert_eq!(patient.get_init_timeout(), Duration::from_secs(5));
+    /// ```
     #[must_use]
     pub const fn init_timeout(mut self, timeout: Duration) -> Self {
         self.init_timeout = timeout;
@@ -416,6 +450,16 @@ impl OpenConfig {
     /// publisher starts later), polling its name every 1 to 20 ms; then
     /// [`OpenError::NotFound`]. The initialization wait runs within the same deadline when
     /// that is later than [`init_timeout`](Self::init_timeout). Only opens by name wait.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::shm::{OpenConfig, OpenError, SeqLockSubscriber};
+    /// # if cfg!(miri) { return; }
+    ///
+    /// let config = OpenConfig::new().wait_for_creation(Duration::from_millis(20));
+    /// let missing = SeqLockSubscriber::<u8>::open_with("doc-never-created", config);
+    /// assert!(matches!(missing, Err(OpenError::NotFound))); // after 20 ms, not at once
+    /// ```
     #[must_use]
     pub const fn wait_for_creation(mut self, timeout: Duration) -> Self {
         self.wait_for_creation = timeout;
@@ -423,6 +467,11 @@ impl OpenConfig {
     }
 
     /// Expecting the explicit schema id `id` instead of the type's fingerprint.
+    ///
+    /// ```
+    /// let id = rtshm::layout::schema_id("pose@3");
+    /// assert_eq!(rtshm::shm::OpenConfig::new().schema(id).get_schema(), Some(id));
+    /// ```
     #[must_use]
     pub const fn schema(mut self, id: u64) -> Self {
         self.schema = Some(id);
@@ -430,18 +479,31 @@ impl OpenConfig {
     }
 
     /// How long an open waits for an initializing creator.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// assert_eq!(rtshm::shm::OpenConfig::new().get_init_timeout(), Duration::from_secs(1));
+    /// ```
     #[must_use]
     pub const fn get_init_timeout(&self) -> Duration {
         self.init_timeout
     }
 
     /// How long an open by name waits for the segment to appear.
+    ///
+    /// ```
+    /// assert!(rtshm::shm::OpenConfig::new().get_wait_for_creation().is_zero()); // fail at once
+    /// ```
     #[must_use]
     pub const fn get_wait_for_creation(&self) -> Duration {
         self.wait_for_creation
     }
 
     /// The explicit schema id expected, if one was set.
+    ///
+    /// ```
+    /// assert_eq!(rtshm::shm::OpenConfig::new().get_schema(), None);
+    /// ```
     #[must_use]
     pub const fn get_schema(&self) -> Option<u64> {
         self.schema
