@@ -151,12 +151,25 @@ impl<const W: usize, const H: usize, F: PixelFormat> Image<W, H, F> {
     pub const BYTES: usize = core::mem::size_of::<Self>();
 
     /// The pixels, row after row.
+    ///
+    /// ```
+    /// use rtshm::image::{Image, Mono8};
+    /// let frame: Image<2, 2, Mono8> = bytemuck::Zeroable::zeroed();
+    /// assert_eq!(frame.as_bytes(), &[0, 0, 0, 0]);
+    /// ```
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         bytemuck::bytes_of(self)
     }
 
     /// The pixels, row after row, mutably (e.g. to fill from a driver's buffer).
+    ///
+    /// ```
+    /// use rtshm::image::{Image, Mono8};
+    /// let mut frame: Image<2, 2, Mono8> = bytemuck::Zeroable::zeroed();
+    /// frame.as_bytes_mut().copy_from_slice(&[1, 2, 3, 4]); // e.g. from a camera driver's buffer
+    /// assert_eq!(frame.pixel(1, 1), Some(&4));
+    /// ```
     pub fn as_bytes_mut(&mut self) -> &mut [u8] {
         bytemuck::bytes_of_mut(self)
     }
@@ -173,6 +186,14 @@ impl<const W: usize, const H: usize, F: PixelFormat> Image<W, H, F> {
     }
 
     /// The rows, top to bottom.
+    ///
+    /// ```
+    /// use rtshm::image::{Image, Mono8};
+    /// let mut frame: Image<3, 2, Mono8> = bytemuck::Zeroable::zeroed();
+    /// frame.row_mut(1).unwrap().fill(9);
+    /// let sums: Vec<u32> = frame.rows().map(|r| r.iter().map(|&p| u32::from(p)).sum()).collect();
+    /// assert_eq!(sums, [0, 27]);
+    /// ```
     pub fn rows(&self) -> impl ExactSizeIterator<Item = &[F::Pixel; W]> {
         self.rows.iter()
     }
@@ -258,6 +279,12 @@ impl<const W: usize, const H2: usize> Nv12Image<W, H2> {
     }
 
     /// The Y (luma) plane: `W * H` bytes.
+    ///
+    /// ```
+    /// use rtshm::image::Nv12Image;
+    /// let frame: Nv12Image<4, 1> = bytemuck::Zeroable::zeroed(); // 4 x 2 pixels
+    /// assert_eq!((frame.y_plane().len(), frame.uv_plane().len(), frame.as_bytes().len()), (8, 4, 12));
+    /// ```
     #[must_use]
     pub fn y_plane(&self) -> &[u8] {
         bytemuck::cast_slice(&self.luma)

@@ -88,6 +88,14 @@ impl<P: Policy> Validated<P> {
 
 impl<P> Validated<P> {
     /// The checked time.
+    ///
+    /// ```
+    /// use rtshm::Timestamp;
+    /// use rtshm::key::{InRange, Validated};
+    /// let any = InRange { min: Timestamp::ZERO, max: Timestamp::MAX };
+    /// let key = Validated::new(Timestamp::from_nanos(42), &any).unwrap();
+    /// assert_eq!(key.get(), Timestamp::from_nanos(42));
+    /// ```
     #[must_use]
     pub const fn get(self) -> Timestamp {
         self.t
@@ -245,6 +253,13 @@ pub struct MonotonicNs {
 
 impl MonotonicNs {
     /// The policy against the monotonic clock read now.
+    ///
+    /// ```
+    /// use rtshm::Timestamp;
+    /// use rtshm::key::{MonotonicNs, Validated};
+    /// let policy = MonotonicNs::now();
+    /// assert!(Validated::new(Timestamp::now(), &policy).is_ok());
+    /// ```
     #[cfg(feature = "std")]
     #[must_use]
     pub fn now() -> Self {
@@ -252,6 +267,14 @@ impl MonotonicNs {
     }
 
     /// The policy against a clock reading taken elsewhere (`no_std`, tests, replay).
+    ///
+    /// ```
+    /// use rtshm::Timestamp;
+    /// use rtshm::key::{MonotonicNs, Validated};
+    /// // Tests and replays pin "now" instead of reading the clock.
+    /// let policy = MonotonicNs::at(Timestamp::from_nanos(100_000_000_000));
+    /// assert!(Validated::new(Timestamp::from_nanos(99_000_000_000), &policy).is_ok());
+    /// ```
     #[must_use]
     pub const fn at(now: Timestamp) -> Self {
         Self {
@@ -261,6 +284,17 @@ impl MonotonicNs {
     }
 
     /// How far after the clock reading a key may be (default 1 s).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use rtshm::Timestamp;
+    /// use rtshm::key::{MonotonicNs, Validated};
+    /// let now = Timestamp::from_nanos(100_000_000_000);
+    /// let ahead = now.saturating_add(Duration::from_millis(2)); // a device clock slightly ahead
+    /// assert!(Validated::new(ahead, &MonotonicNs::at(now)).is_ok()); // default: 1 s allowed
+    /// let exact = MonotonicNs::at(now).with_future_tolerance(Duration::ZERO);
+    /// assert!(Validated::new(ahead, &exact).is_err());
+    /// ```
     #[must_use]
     pub const fn with_future_tolerance(mut self, tolerance: Duration) -> Self {
         self.future = tolerance;

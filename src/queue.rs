@@ -245,6 +245,11 @@ impl<T: Payload, const N: usize> Queue<T, N> {
     }
 
     /// The number of slots, `N`.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 32> = rtshm::Queue::new();
+    /// assert_eq!(queue.capacity(), 32);
+    /// ```
     #[must_use]
     pub const fn capacity(&self) -> usize {
         N
@@ -252,6 +257,12 @@ impl<T: Payload, const N: usize> Queue<T, N> {
 
     /// The values pushed and not yet popped, as an observer sees them (either side may move
     /// before the answer is used).
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 8> = rtshm::Queue::new();
+    /// queue.producer().unwrap().push_slice(&[1, 2, 3]);
+    /// assert_eq!(queue.len(), 3); // as an observer (a monitor thread) sees it
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         let head = self.consumer.index.load(Ordering::Relaxed);
@@ -260,6 +271,11 @@ impl<T: Payload, const N: usize> Queue<T, N> {
     }
 
     /// Whether [`len`](Self::len) is 0.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 8> = rtshm::Queue::new();
+    /// assert!(queue.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -375,30 +391,65 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
     }
 
     /// Values pushed and not yet popped (the consumer may pop more at any time).
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 8> = rtshm::Queue::new();
+    /// let mut producer = queue.producer().unwrap();
+    /// producer.push_slice(&[1, 2]);
+    /// assert_eq!(producer.len(), 2);
+    /// ```
     #[must_use]
     pub fn len(&mut self) -> usize {
         (N as u64 - self.free(N as u64)) as usize
     }
 
     /// Whether the consumer has popped everything pushed.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 8> = rtshm::Queue::new();
+    /// let mut producer = queue.producer().unwrap();
+    /// assert!(producer.is_empty());
+    /// producer.try_push(&1).unwrap();
+    /// assert!(!producer.is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&mut self) -> bool {
         self.len() == 0
     }
 
     /// Whether a push now would fail with [`Full`].
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 1> = rtshm::Queue::new();
+    /// let mut producer = queue.producer().unwrap();
+    /// producer.try_push(&1).unwrap();
+    /// assert!(producer.is_full()); // the next push would fail with Full
+    /// ```
     #[must_use]
     pub fn is_full(&mut self) -> bool {
         self.free(1) == 0
     }
 
     /// The number of slots, `N`.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 16> = rtshm::Queue::new();
+    /// assert_eq!(queue.producer().unwrap().capacity(), 16);
+    /// ```
     #[must_use]
     pub const fn capacity(&self) -> usize {
         N
     }
 
     /// The number the next pushed value gets (values pushed so far).
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 4> = rtshm::Queue::new();
+    /// let mut producer = queue.producer().unwrap();
+    /// producer.try_push(&1).unwrap();
+    /// drop(producer);
+    /// assert_eq!(queue.producer().unwrap().pushed(), 1); // a new claim resumes the count
+    /// ```
     #[must_use]
     pub fn pushed(&self) -> u64 {
         self.tail
@@ -538,30 +589,60 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
     }
 
     /// Values ready to pop (the producer may push more at any time).
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 8> = rtshm::Queue::new();
+    /// queue.producer().unwrap().push_slice(&[1, 2, 3]);
+    /// assert_eq!(queue.consumer().unwrap().len(), 3);
+    /// ```
     #[must_use]
     pub fn len(&mut self) -> usize {
         self.ready(N as u64) as usize
     }
 
     /// Whether a pop now would find nothing.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 8> = rtshm::Queue::new();
+    /// assert!(queue.consumer().unwrap().is_empty());
+    /// ```
     #[must_use]
     pub fn is_empty(&mut self) -> bool {
         self.ready(1) == 0
     }
 
     /// Whether the queue holds `N` values (the producer is blocked until a pop).
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 2> = rtshm::Queue::new();
+    /// queue.producer().unwrap().push_slice(&[1, 2]);
+    /// assert!(queue.consumer().unwrap().is_full()); // the producer waits for a pop
+    /// ```
     #[must_use]
     pub fn is_full(&mut self) -> bool {
         self.ready(N as u64) == N as u64
     }
 
     /// The number of slots, `N`.
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 16> = rtshm::Queue::new();
+    /// assert_eq!(queue.consumer().unwrap().capacity(), 16);
+    /// ```
     #[must_use]
     pub const fn capacity(&self) -> usize {
         N
     }
 
     /// The number of the next value popped (values popped so far).
+    ///
+    /// ```
+    /// let queue: rtshm::Queue<u8, 4> = rtshm::Queue::new();
+    /// queue.producer().unwrap().push_slice(&[1, 2]);
+    /// let mut consumer = queue.consumer().unwrap();
+    /// consumer.try_pop();
+    /// assert_eq!(consumer.popped(), 1);
+    /// ```
     #[must_use]
     pub fn popped(&self) -> u64 {
         self.head

@@ -896,6 +896,12 @@ impl<T: Payload> fmt::Debug for RingView<T> {
 }
 
 /// [`RingView::get`] failed.
+///
+/// ```
+/// use rtshm::{GetError, Ring};
+/// let ring: Ring<u8, 2> = Ring::new();
+/// assert_eq!(ring.get(0), Err(GetError::NotYet { written: 0 }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GetError {
@@ -967,6 +973,13 @@ impl<T: Payload> RingWriter<'_, T> {
     }
 
     /// The ring this writer appends to.
+    ///
+    /// ```
+    /// let ring: rtshm::Ring<u8, 4> = rtshm::Ring::new();
+    /// let mut writer = ring.writer().unwrap();
+    /// writer.push(&1);
+    /// assert_eq!(writer.ring().written(), 1);
+    /// ```
     #[must_use]
     pub fn ring(&self) -> &RingView<T> {
         self.ring

@@ -225,6 +225,15 @@ impl<T: Pod, const N: usize> TimeSeries<T, N> {
 
     /// The ring of stamped values underneath (cursors read every sample through it, or
     /// straight through the series, which dereferences to the same view).
+    ///
+    /// ```
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    /// let series: TimeSeries<u8, 4> = TimeSeries::new();
+    /// series.writer().unwrap().push(&Stamped::new(Timestamp::from_nanos(1), 0, 7)).unwrap();
+    /// let ring = series.ring(); // every sample in order, with a cursor
+    /// let mut cursor = ring.cursor_from_oldest();
+    /// assert_eq!(ring.next(&mut cursor).unwrap().map(|s| s.value), Some(7));
+    /// ```
     #[must_use]
     pub fn ring(&self) -> &Ring<Stamped<T>, N> {
         &self.ring
@@ -627,6 +636,15 @@ impl<T: Pod> SeriesView<T> {
     }
 
     /// The value at `t`, interpolated between the two values around it with [`Lerp`].
+    ///
+    /// ```
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    /// let temps: TimeSeries<f32, 8> = TimeSeries::new();
+    /// let mut w = temps.writer().unwrap();
+    /// w.push(&Stamped::new(Timestamp::from_nanos(0), 0, 20.0)).unwrap();
+    /// w.push(&Stamped::new(Timestamp::from_nanos(100), 1, 22.0)).unwrap();
+    /// assert_eq!(temps.interpolate(Timestamp::from_nanos(25)), Ok(20.5));
+    /// ```
     pub fn interpolate(&self, t: impl TimeKey) -> Result<T, InterpolationError>
     where
         T: Lerp,
@@ -730,6 +748,15 @@ impl<'a, T: Pod> SeriesWriter<'a, T> {
 
     /// Appends `sample` and returns its write number, unless its stamp is earlier than the last
     /// one pushed. Equal stamps are accepted. Never blocks, no allocation, no syscall.
+    ///
+    /// ```
+    /// use rtshm::{Stamped, TimeSeries, Timestamp};
+    /// let series: TimeSeries<u8, 4> = TimeSeries::new();
+    /// let mut w = series.writer().unwrap();
+    /// assert_eq!(w.push(&Stamped::new(Timestamp::from_nanos(5), 0, 1)), Ok(0));
+    /// assert_eq!(w.push(&Stamped::new(Timestamp::from_nanos(5), 1, 2)), Ok(1)); // equal stamps: fine
+    /// assert!(w.push(&Stamped::new(Timestamp::from_nanos(4), 2, 3)).is_err());
+    /// ```
     pub fn push(&mut self, sample: &Stamped<T>) -> Result<u64, NonMonotonic> {
         if let Some(last) = self.last
             && sample.stamp < last
