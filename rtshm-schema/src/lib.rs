@@ -77,6 +77,12 @@ pub use view::{
 };
 
 /// A number type of a field.
+///
+/// ```
+/// use rtshm_schema::{Primitive, Schema, Type};
+/// assert_eq!(f32::TYPE, Type::Primitive(Primitive::F32));
+/// assert_eq!(Primitive::F32.size(), 4);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Primitive {
@@ -115,6 +121,10 @@ impl Primitive {
     }
 
     /// Its name in Rust: `u8` ... `f64`.
+    ///
+    /// ```
+    /// assert_eq!(rtshm_schema::Primitive::U16.rust_name(), "u16");
+    /// ```
     #[must_use]
     pub const fn rust_name(self) -> &'static str {
         match self {
@@ -132,6 +142,10 @@ impl Primitive {
     }
 
     /// Its name in ROS 2 `.msg` files: `uint8` ... `int64`, `float32`, `float64`.
+    ///
+    /// ```
+    /// assert_eq!(rtshm_schema::Primitive::F64.msg_name(), "float64"); // ROS 2 .msg spelling
+    /// ```
     #[must_use]
     pub const fn msg_name(self) -> &'static str {
         match self {
@@ -150,6 +164,13 @@ impl Primitive {
 }
 
 /// What a value is: a number, an array, or a struct of named fields.
+///
+/// ```
+/// use rtshm_schema::{Primitive, Schema, Type};
+/// let accel = <[f32; 3]>::TYPE;
+/// assert_eq!(accel, Type::Array { element: &Type::Primitive(Primitive::F32), len: 3 });
+/// assert_eq!((accel.size(), accel.align()), (12, 4));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Type {
@@ -167,6 +188,17 @@ pub enum Type {
 }
 
 /// A `#[repr(C)]` struct: its name, size and alignment, and its fields in declaration order.
+///
+/// ```
+/// use rtshm_schema::{Field, Schema, Struct, Type};
+/// const POINT: Type = Type::Struct(&Struct {
+///     name: "Point",
+///     size: 8,
+///     align: 4,
+///     fields: &[Field::new("x", 0, f32::TYPE), Field::new("y", 4, f32::TYPE)],
+/// });
+/// assert_eq!(POINT.size(), 8);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(
     clippy::exhaustive_structs,
@@ -233,6 +265,15 @@ impl Type {
 /// languages decode the bytes by it. They check every offset against the size, so a wrong
 /// descriptor gives wrong numbers, never an out-of-bounds read. Padding bytes are described by
 /// nothing (a derived struct has none; rtshm's `Stamped<T>` may have trailing padding).
+///
+/// ```
+/// use rtshm_schema::Schema;
+/// // Numbers and arrays of schema types have one; structs derive it (`#[derive(rtshm::Schema)]`).
+/// let mut buf = [0u8; 64];
+/// let view = <[u16; 4]>::TYPE.encode(&mut buf)?;
+/// assert_eq!(view.size(), 8);
+/// # Ok::<(), rtshm_schema::EncodeError>(())
+/// ```
 pub trait Schema: Copy + 'static {
     /// The descriptor.
     const TYPE: Type;

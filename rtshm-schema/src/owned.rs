@@ -25,6 +25,14 @@ impl core::fmt::Debug for SchemaBuf {
 
 impl SchemaBuf {
     /// `ty`'s encoding, checked (see [`Type::encode`]).
+    ///
+    /// ```
+    /// use rtshm_schema::{Schema, SchemaBuf};
+    /// let buf = SchemaBuf::of(&u32::TYPE)?; // owned, for keeping around
+    /// let again = SchemaBuf::from_bytes(buf.as_bytes().to_vec()).unwrap();
+    /// assert_eq!(again.view().fingerprint(), buf.view().fingerprint());
+    /// # Ok::<(), rtshm_schema::EncodeError>(())
+    /// ```
     pub fn of(ty: &Type) -> Result<Self, EncodeError> {
         let mut bytes = vec![0; ty.encoded_len()];
         ty.encode(&mut bytes)?;

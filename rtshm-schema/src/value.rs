@@ -7,6 +7,13 @@ use crate::Primitive;
 use crate::view::{Node, StructView, TypeView};
 
 /// A number read from a value.
+///
+/// ```
+/// use rtshm_schema::{Number, Primitive};
+/// assert_eq!(Primitive::I16.read(&(-3i16).to_le_bytes()), Some(Number::Signed(-3)));
+/// assert_eq!(Primitive::F32.read(&1.5f32.to_le_bytes()).map(|n| n.to_string()), Some("1.5".into()));
+/// assert_eq!(Primitive::U64.read(&[0; 4]), None); // too short
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Number {
@@ -53,6 +60,31 @@ impl Primitive {
 
 /// Receives a value's parts from [`TypeView::visit`], in order. Only [`Visitor::number`] is
 /// required.
+///
+/// ```
+/// use rtshm_schema::{Number, Schema, Visitor};
+///
+/// /// Sums every number of a value.
+/// struct Sum(f64);
+/// impl Visitor for Sum {
+///     fn number(&mut self, n: Number) {
+///         self.0 += match n {
+///             Number::Unsigned(v) => v as f64,
+///             Number::Signed(v) => v as f64,
+///             Number::F32(v) => f64::from(v),
+///             Number::F64(v) => v,
+///             _ => 0.0,
+///         };
+///     }
+/// }
+/// let mut buf = [0u8; 64];
+/// let view = <[u16; 3]>::TYPE.encode(&mut buf)?;
+/// let value: Vec<u8> = [1u16, 2, 3].iter().flat_map(|v| v.to_le_bytes()).collect();
+/// let mut sum = Sum(0.0);
+/// view.visit(&value, &mut sum).unwrap();
+/// assert_eq!(sum.0, 6.0);
+/// # Ok::<(), rtshm_schema::EncodeError>(())
+/// ```
 pub trait Visitor {
     /// A number (a field of primitive type, or an array element).
     fn number(&mut self, n: Number);

@@ -396,6 +396,16 @@ impl TypeView<'static> {
 
 impl<'a> TypeView<'a> {
     /// Validates `bytes` as one encoded type (nothing after it).
+    ///
+    /// ```
+    /// use rtshm_schema::{Schema, TypeView};
+    /// let mut buf = [0u8; 64];
+    /// let encoded = <[f64; 2]>::TYPE.encode(&mut buf)?.as_bytes().to_vec();
+    /// let view = TypeView::parse(&encoded).unwrap(); // validated once, then read in place
+    /// assert_eq!(view.msg().to_string(), "float64[2] value\n");
+    /// assert!(TypeView::parse(&encoded[..encoded.len() - 1]).is_err()); // hostile bytes: an error
+    /// # Ok::<(), rtshm_schema::EncodeError>(())
+    /// ```
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         scan(&mut r, 0)?;
@@ -474,6 +484,16 @@ impl<'a> TypeView<'a> {
 
     /// The schema's identity: see [`Type::fingerprint`](crate::Type::fingerprint), which
     /// gives the same number for the type this encodes.
+    ///
+    /// ```
+    /// use rtshm_schema::Schema;
+    /// let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+    /// let f32s = <[f32; 3]>::TYPE.encode(&mut a)?;
+    /// let f64s = <[f64; 3]>::TYPE.encode(&mut b)?;
+    /// assert_ne!(f32s.fingerprint(), f64s.fingerprint());
+    /// assert_eq!(f32s.fingerprint(), <[f32; 3]>::TYPE.fingerprint());
+    /// # Ok::<(), rtshm_schema::EncodeError>(())
+    /// ```
     #[must_use]
     pub fn fingerprint(&self) -> u64 {
         crate::encoding::fingerprint_of(*self)
