@@ -7,6 +7,17 @@ export CARGO_TARGET_DIR=target/embedded
 cargo build -p rtshm --no-default-features --target thumbv7em-none-eabihf
 cargo build -p rtshm --no-default-features --target thumbv7em-none-eabihf --features critical-section
 cargo build -p rtshm --no-default-features --target thumbv6m-none-eabi --features critical-section
+cargo build -p rtshm --no-default-features --target thumbv6m-none-eabi --features unsafe-assume-single-core
+# Neither: refused with rtshm's own message naming both features, before any other error.
+if out=$(cargo build -p rtshm --no-default-features --target thumbv6m-none-eabi 2>&1); then
+    echo "error: thumbv6m built without a portable-atomic feature" >&2
+    exit 1
+fi
+grep -m1 '^error' <<<"$out" | grep -q "enable rtshm's \`critical-section\` feature" || {
+    echo "error: thumbv6m without a feature did not fail with rtshm's message first:" >&2
+    echo "$out" | head -5 >&2
+    exit 1
+}
 # RISC-V 32 with the A extension: 32-bit CAS, no 64-bit atomics.
 cargo build -p rtshm --no-default-features --target riscv32imac-unknown-none-elf
 cargo build -p rtshm --no-default-features --target riscv32imac-unknown-none-elf --features critical-section

@@ -45,6 +45,22 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+// Without compare-and-swap every atomic rtshm needs comes from portable-atomic, which must be
+// told how to make them; without that the build would fail with unresolved imports.
+#[cfg(all(
+    not(target_has_atomic = "ptr"),
+    not(rtshm_loom),
+    not(feature = "critical-section"),
+    not(feature = "unsafe-assume-single-core"),
+    not(portable_atomic_unsafe_assume_single_core),
+))]
+compile_error!(
+    "this target has no compare-and-swap (thumbv6m, riscv32i...): enable rtshm's \
+     `critical-section` feature (with a critical-section implementation, e.g. cortex-m's \
+     `critical-section-single-core`), or `unsafe-assume-single-core` for single-core \
+     privileged firmware (README, \"Bare metal\")"
+);
+
 mod error;
 pub mod image;
 pub mod key;
