@@ -9,22 +9,12 @@ use crate::ring::{CapacityError, GetError, Lapped};
 use crate::seqlock::{Busy, WriterTaken};
 use crate::series::{InterpolationError, NonMonotonic};
 
-/// A wait ended because its timeout passed. Every wait in rtshm reports a timeout this way:
-/// `Err(TimedOut)`, or `Err(WaitError::TimedOut)` where the wait can also fail otherwise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a unit error; callers match on it by name"
-)]
-pub struct TimedOut;
-
-impl fmt::Display for TimedOut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timed out waiting for the publisher")
-    }
+unit_error! {
+    /// A wait ended because its timeout passed. Every wait in rtshm reports a timeout this way:
+    /// `Err(TimedOut)`, or `Err(WaitError::TimedOut)` where the wait can also fail otherwise.
+    TimedOut,
+    "timed out waiting for the publisher"
 }
-
-impl core::error::Error for TimedOut {}
 
 /// A wait for a ring's next value ended without one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -61,6 +61,28 @@ compile_error!(
      privileged firmware (README, \"Bare metal\")"
 );
 
+/// A unit error type: the doc comment and attributes given, `Clone, Copy, Debug, PartialEq, Eq`,
+/// the `Display` message (a format string and its arguments) and `core::error::Error`.
+macro_rules! unit_error {
+    ($(#[$attr:meta])* $name:ident, $($message:tt)+) => {
+        $(#[$attr])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(
+            clippy::exhaustive_structs,
+            reason = "a unit error; callers match on it by name"
+        )]
+        pub struct $name;
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, $($message)+)
+            }
+        }
+
+        impl core::error::Error for $name {}
+    };
+}
+
 mod error;
 pub mod image;
 pub mod key;

@@ -130,38 +130,18 @@ unsafe impl<T: Payload + Send, const N: usize> Sync for Queue<T, N> {}
 #[cfg(not(rtshm_loom))]
 unsafe impl<T: bytemuck::Zeroable, const N: usize> bytemuck::Zeroable for Queue<T, N> {}
 
-/// [`Producer::try_push`] found the queue full: the consumer has not popped the oldest value
-/// yet. Nothing was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a unit error; callers match on it by name"
-)]
-pub struct Full;
-
-impl fmt::Display for Full {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is full: the consumer has not caught up")
-    }
+unit_error! {
+    /// [`Producer::try_push`] found the queue full: the consumer has not popped the oldest value
+    /// yet. Nothing was written.
+    Full,
+    "the queue is full: the consumer has not caught up"
 }
 
-impl core::error::Error for Full {}
-
-/// [`Queue::consumer`] found another [`Consumer`] of the queue alive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a unit error; callers match on it by name"
-)]
-pub struct ConsumerTaken;
-
-impl fmt::Display for ConsumerTaken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue's consumer is already claimed")
-    }
+unit_error! {
+    /// [`Queue::consumer`] found another [`Consumer`] of the queue alive.
+    ConsumerTaken,
+    "the queue's consumer is already claimed"
 }
-
-impl core::error::Error for ConsumerTaken {}
 
 /// `N` zeroed slots (loom: built one by one, its atomics are not `const`).
 #[cfg(not(rtshm_loom))]

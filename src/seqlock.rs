@@ -197,43 +197,20 @@ impl fmt::Display for Version {
     }
 }
 
-/// [`SeqLock::writer`] failed: another [`SeqWriter`] for this lock exists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a unit error; callers match on it by name"
-)]
-pub struct WriterTaken;
-
-impl fmt::Display for WriterTaken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the SeqLock already has a writer; drop the existing SeqWriter first")
-    }
+unit_error! {
+    /// [`SeqLock::writer`] failed: another [`SeqWriter`] for this lock exists.
+    WriterTaken,
+    "the SeqLock already has a writer; drop the existing SeqWriter first"
 }
 
-impl core::error::Error for WriterTaken {}
-
-/// [`SeqLock::try_load`] gave up: every one of its [`TRY_LOAD_ATTEMPTS`] attempts overlapped a
-/// store.
-///
-/// Retry later, or call [`SeqLock::load`] where waiting for the writer is acceptable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(
-    clippy::exhaustive_structs,
-    reason = "a unit error; callers match on it by name"
-)]
-pub struct Busy;
-
-impl fmt::Display for Busy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the writer was storing during all {TRY_LOAD_ATTEMPTS} read attempts; retry later"
-        )
-    }
+unit_error! {
+    /// [`SeqLock::try_load`] gave up: every one of its [`TRY_LOAD_ATTEMPTS`] attempts overlapped a
+    /// store.
+    ///
+    /// Retry later, or call [`SeqLock::load`] where waiting for the writer is acceptable.
+    Busy,
+    "the writer was storing during all {TRY_LOAD_ATTEMPTS} read attempts; retry later"
 }
-
-impl core::error::Error for Busy {}
 
 /// One read attempt of a seqlock with sequence word `seq`: `copy` copies the value, and the
 /// result is `Some(stable sequence)` if that copy is consistent.
