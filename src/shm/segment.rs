@@ -226,6 +226,7 @@ impl std::error::Error for SchemaMismatch {}
 ///
 /// ```
 /// use rtshm::shm::{OpenError, SeqLockSubscriber};
+/// # if cfg!(miri) { return; } // Miri cannot open files this way
 ///
 /// match SeqLockSubscriber::<u8>::open("doc-nothing-here") {
 ///     Err(OpenError::NotFound) => {} // start the publisher first, or use `open_timeout`
