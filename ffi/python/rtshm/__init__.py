@@ -49,7 +49,7 @@ import numpy as np
 from . import _native
 from . import errors
 from .errors import *  # noqa: F401,F403 (re-exported: rtshm.TypeMismatchError...)
-from .errors import BusyError, LappedError, NotFoundError, TimedOutError
+from .errors import BusyError, LappedError, TimedOutError
 
 __all__ = [
     "Publisher",
@@ -210,6 +210,10 @@ def _spec(dtype: Any, kind: str, schema: Optional[int]) -> tuple[np.dtype, str, 
         ) from None
     align = tree[3] if tree[0] == "struct" else dtype.alignment
     return dtype, kind, (kind, dtype.itemsize, align, schema, descriptor)
+
+
+#: How long ``load`` retries reads that overlap stores: Rust's ``rtshm::shm::LOAD_PATIENCE``.
+_LOAD_PATIENCE = 0.05
 
 
 def _deadline(timeout: float) -> float:
@@ -455,19 +459,8 @@ class Subscriber(_Typed):
         :class:`TypeMismatchError` (another dtype, naming the field, or schema id),
         :class:`InvalidSegmentError` (corrupt), :class:`NotInitializedError`.
         """
-        if wait:
-            deadline, nap = _deadline(wait), 0.001
-            while True:
-                try:
-                    return cls.open(name, dtype, kind, schema=schema, timeout=timeout)
-                except NotFoundError:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise
-                    time.sleep(min(nap, left))
-                    nap = min(nap * 2, 0.02)
         if dtype is None or kind is None:
-            found_kind, tree, _size = _native.describe(name, timeout)
+            found_kind, tree, _size = _native.describe(name, timeout, wait)
             if kind is None:
                 kind = found_kind
             if dtype is None:
@@ -475,7 +468,7 @@ class Subscriber(_Typed):
                     raise ValueError(f"segment {name!r} records no schema: pass its dtype")
                 dtype = _tree_dtype(tree)
         dtype, kind, spec = _spec(dtype, kind, schema)
-        native = _native.RawReader.open(name, *spec, timeout)
+        native = _native.RawReader.open(name, *spec, timeout, wait)
         return cls(native, name, dtype, kind)
 
     def _record_dtype(self) -> np.dtype:
@@ -508,13 +501,7 @@ class Subscriber(_Typed):
         """The latest value of a seqlock (zeros before the first store), retrying reads that
         overlap stores for up to 50 ms (Rust's ``LOAD_PATIENCE``); then raises
         :class:`BusyError` (the writer died or stopped mid-store)."""
-        deadline = time.monotonic() + 0.05
-        while True:
-            try:
-                return self.try_load()
-            except BusyError:
-                if time.monotonic() >= deadline:
-                    raise
+        return self._load_patiently()[0]
 
     def try_load(self) -> Any:
         """The latest value of a seqlock (zeros before the first store). Raises
@@ -527,15 +514,22 @@ class Subscriber(_Typed):
         self._need("seqlock", "load_if_newer")
         if self.version <= version:
             return None
-        deadline = time.monotonic() + 0.05
+        try:
+            value, now = self._load_patiently()
+        except BusyError:
+            return None
+        return (value, now) if now > version else None
+
+    def _load_patiently(self) -> tuple[Any, int]:
+        """:meth:`_load_versioned`, retried for up to ``_LOAD_PATIENCE`` seconds while reads
+        overlap stores; then :class:`BusyError`."""
+        deadline = time.monotonic() + _LOAD_PATIENCE
         while True:
             try:
-                value, now = self._load_versioned()
+                return self._load_versioned()
             except BusyError:
                 if time.monotonic() >= deadline:
-                    return None
-                continue
-            return (value, now) if now > version else None
+                    raise
 
     def _load_versioned(self) -> tuple[Any, int]:
         """The latest value of a seqlock and its version (stores completed)."""

@@ -258,8 +258,12 @@ fn raw_type(
 }
 
 /// Options of an open that waits up to `timeout` seconds for an initializing creator.
-fn open_options(timeout: f64) -> PyResult<OpenConfig> {
-    Ok(OpenConfig::new().init_timeout(seconds(timeout)?))
+/// An open that waits `timeout` seconds for an initializing creator and `wait` seconds for a
+/// segment not created yet (`OpenConfig::wait_for_creation`).
+fn open_options(timeout: f64, wait: f64) -> PyResult<OpenConfig> {
+    Ok(OpenConfig::new()
+        .init_timeout(seconds(timeout)?)
+        .wait_for_creation(seconds(wait)?))
 }
 
 /// A schema as nested tuples: `("struct", name, size, align, [(field, offset, type)...])`,
@@ -374,12 +378,14 @@ fn schema_fingerprint(bytes: &[u8]) -> PyResult<u64> {
 /// `(kind, schema tree or None, value size, value alignment)` of the segment `name`, opened
 /// read-only like a tool.
 #[pyfunction]
+#[pyo3(signature = (name, timeout, wait=0.0))]
 fn describe<'py>(
     py: Python<'py>,
     name: &str,
     timeout: f64,
+    wait: f64,
 ) -> PyResult<(&'static str, Bound<'py, PyAny>, usize)> {
-    let options = open_options(timeout)?;
+    let options = open_options(timeout, wait)?;
     let view = py
         .detach(|| Inspector::open_with(name, options))
         .map_err(|e| open_error(py, e))?;
@@ -469,7 +475,7 @@ impl RawWriter {
             None => RawPublisher::create(name, &ty, capacity, create)
                 .map_err(|e| create_error(py, e))?,
             Some(timeout) => {
-                let open = open_options(timeout)?;
+                let open = open_options(timeout, 0.0)?;
                 RawPublisher::create_or_recover(name, &ty, capacity, (create, open))
                     .map_err(|e| takeover_error(py, e))?
             }
@@ -493,7 +499,7 @@ impl RawWriter {
         timeout: f64,
     ) -> PyResult<Self> {
         let ty = raw_type(kind, size, align, schema, descriptor.as_deref())?;
-        let options = open_options(timeout)?;
+        let options = open_options(timeout, 0.0)?;
         let inner =
             RawPublisher::open_existing(name, &ty, options).map_err(|e| takeover_error(py, e))?;
         Ok(Self { inner: Some(inner) })
@@ -567,6 +573,7 @@ impl RawReader {
         clippy::too_many_arguments,
         reason = "a flat call from the Python layer"
     )]
+    #[pyo3(signature = (name, kind, size, align, schema, descriptor, timeout, wait=0.0))]
     fn open(
         py: Python<'_>,
         name: &str,
@@ -576,9 +583,10 @@ impl RawReader {
         schema: Option<u64>,
         descriptor: Option<Vec<u8>>,
         timeout: f64,
+        wait: f64,
     ) -> PyResult<Self> {
         let ty = raw_type(kind, size, align, schema, descriptor.as_deref())?;
-        let options = open_options(timeout)?;
+        let options = open_options(timeout, wait)?;
         // Opening may wait for an initializing creator: let other threads run.
         let inner = py
             .detach(|| Inspector::open_as(name, &ty, options))
