@@ -3,17 +3,22 @@
 use std::io::Write;
 
 use rtshm::liveness::WriterStatus;
-use rtshm::shm::{self, OpenError};
+use rtshm::shm::{self, OpenError, SegmentName};
 
 use crate::{FAILED, Failure, OK, PARTIAL, list_segments};
 
-pub(crate) fn run(out: &mut impl Write, dry_run: bool, only: &[String]) -> Result<u8, Failure> {
-    // With names, only those (a name given with the POSIX leading '/' too).
+pub(crate) fn run(out: &mut impl Write, dry_run: bool, names: &[String]) -> Result<u8, Failure> {
+    // With names, only those, spelled as `SegmentName` reads them (a leading '/' too); a name
+    // that is not a valid one matches nothing.
+    let only: Option<Vec<SegmentName>> = (!names.is_empty()).then(|| {
+        names
+            .iter()
+            .filter_map(|n| SegmentName::new(n).ok())
+            .collect()
+    });
     let chosen = |name: &str| {
-        only.is_empty()
-            || only
-                .iter()
-                .any(|o| o.strip_prefix('/').unwrap_or(o) == name)
+        only.as_ref()
+            .is_none_or(|only| only.iter().any(|o| o.as_str() == name))
     };
     let listed = list_segments()?;
     let mut candidates = Vec::new();
@@ -34,10 +39,10 @@ pub(crate) fn run(out: &mut impl Write, dry_run: bool, only: &[String]) -> Resul
         };
         candidates.push((seg.name.clone(), why));
     }
-    let builds =
-        shm::abandoned_builds().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
     // Half-built files have no segment name yet: only a collection of everything takes them.
-    if only.is_empty() {
+    if only.is_none() {
+        let builds =
+            shm::abandoned_builds().map_err(|e| Failure::new(FAILED, format!("/dev/shm: {e}")))?;
         for name in builds {
             candidates.push((name, "a creator died while building it".to_owned()));
         }
