@@ -732,20 +732,18 @@ fn open_named(
     reader: Reader,
     mut options: OpenConfig,
 ) -> Result<(OwnedFd, bool, OpenConfig), OpenError> {
+    let path = name.path();
     let start = Instant::now();
     let mut nap = Duration::from_millis(1);
     loop {
-        match open_as(&name.path(), reader) {
-            Err(OpenError::NotFound) => {
-                let left = options.wait_for_creation.saturating_sub(start.elapsed());
-                if left.is_zero() {
-                    return Err(OpenError::NotFound);
-                }
+        let opened = open_as(&path, reader);
+        let left = options.wait_for_creation.saturating_sub(start.elapsed());
+        match opened {
+            Err(OpenError::NotFound) if !left.is_zero() => {
                 std::thread::sleep(nap.min(left));
                 nap = (nap * 2).min(Duration::from_millis(20));
             }
             Ok((fd, can_write)) => {
-                let left = options.wait_for_creation.saturating_sub(start.elapsed());
                 options.init_timeout = options.init_timeout.max(left);
                 return Ok((fd, can_write, options));
             }
