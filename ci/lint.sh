@@ -20,7 +20,7 @@ fi
 
 # ARCHITECTURE.md lists the labels of the synchronisation points; each must mark both of its
 # sides in src/ (a label left on one side means a partner moved away).
-labels=$(grep -o '`[a-z-]*`' ARCHITECTURE.md | tr -d '`' | grep -E '^(seqlock|ring|writer|owner|header|wait|queue)-' | sort -u)
+labels=$(grep -o '`[a-z-]*`' ARCHITECTURE.md | tr -d '`' | grep -E '^(seqlock|ring|writer|owner|header|wait|queue|consumer)-' | sort -u)
 for label in $labels; do
     n=$(grep -rn "SYNC POINT.*\b$label\b" src/ | wc -l)
     if [ "$n" -lt 2 ]; then

@@ -152,6 +152,8 @@ wrap! {
     #[cfg(all(feature = "std", not(rtshm_loom)))]
     Raw(crate::shm::RawError),
     #[cfg(all(feature = "std", not(rtshm_loom)))]
+    Consumer(crate::shm::ConsumerError),
+    #[cfg(all(feature = "std", not(rtshm_loom)))]
     InvalidName(crate::shm::InvalidName),
     #[cfg(feature = "std")]
     Io(std::io::Error),

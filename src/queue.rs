@@ -195,8 +195,7 @@ impl<T: Payload, const N: usize> Queue<T, N> {
         let head = self.consumer.index.load(Ordering::Acquire);
         Ok(Producer {
             queue: self,
-            tail,
-            head,
+            end: TailEnd { tail, head },
             counters: Counters::default(),
         })
     }
@@ -218,8 +217,7 @@ impl<T: Payload, const N: usize> Queue<T, N> {
         let tail = self.producer.index.load(Ordering::Acquire);
         Ok(Consumer {
             queue: self,
-            head,
-            tail,
+            end: HeadEnd { head, tail },
             counters: Counters::default(),
         })
     }
@@ -282,6 +280,77 @@ impl<T: Payload, const N: usize> fmt::Debug for Queue<T, N> {
     }
 }
 
+/// The producer's side of the index protocol (module docs), over any storage of the two
+/// indices: the in-process [`Queue`] and a shared-memory queue segment.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TailEnd {
+    /// The next value's number: only this producer stores `tail`, so it is kept here.
+    pub(crate) tail: u64,
+    /// The consumer's `head` as last loaded: at most the real one.
+    pub(crate) head: u64,
+}
+
+impl TailEnd {
+    /// Free slots of `capacity`, refreshing the consumer's index from `head` if fewer than
+    /// `want` look free.
+    #[inline(always)]
+    pub(crate) fn free(&mut self, capacity: u64, want: u64, head: &AtomicU64) -> u64 {
+        let free = capacity - (self.tail - self.head);
+        if free >= want {
+            return free;
+        }
+        // SYNC POINT queue-release (producer). Acquire: pairs with the consumer's Release
+        // store of `head`: its copies out of the slots below `head` are done before this
+        // producer stores into them again.
+        self.head = head.load(Ordering::Acquire);
+        capacity - (self.tail - self.head)
+    }
+
+    /// Makes values `tail..tail + n` visible to the consumer by storing `tail`.
+    #[inline(always)]
+    pub(crate) fn publish(&mut self, n: u64, tail: &AtomicU64) {
+        self.tail += n;
+        // SYNC POINT queue-publish (producer). Release: pairs with the consumer's Acquire load
+        // of `tail`: the words of every value below it are visible to the consumer.
+        tail.store(self.tail, Ordering::Release);
+    }
+}
+
+/// The consumer's side of the index protocol (module docs), as [`TailEnd`] is the producer's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeadEnd {
+    /// The next value's number: only this consumer stores `head`, so it is kept here.
+    pub(crate) head: u64,
+    /// The producer's `tail` as last loaded: at most the real one.
+    pub(crate) tail: u64,
+}
+
+impl HeadEnd {
+    /// Values ready, refreshing the producer's index from `tail` if fewer than `want` look
+    /// ready.
+    #[inline(always)]
+    pub(crate) fn ready(&mut self, want: u64, tail: &AtomicU64) -> u64 {
+        let ready = self.tail - self.head;
+        if ready >= want {
+            return ready;
+        }
+        // SYNC POINT queue-publish (consumer). Acquire: pairs with the producer's Release store
+        // of `tail`: the words of every value below it are visible to the copies that follow.
+        self.tail = tail.load(Ordering::Acquire);
+        self.tail - self.head
+    }
+
+    /// Frees values `head..head + n` for the producer by storing `head`.
+    #[inline(always)]
+    pub(crate) fn release(&mut self, n: u64, head: &AtomicU64) {
+        self.head += n;
+        // SYNC POINT queue-release (consumer). Release: pairs with the producer's Acquire load
+        // of `head`: the copies out of those slots are done before the producer stores into
+        // them again.
+        head.store(self.head, Ordering::Release);
+    }
+}
+
 /// The single producer of a [`Queue`], from [`Queue::producer`].
 ///
 /// ```
@@ -292,38 +361,19 @@ impl<T: Payload, const N: usize> fmt::Debug for Queue<T, N> {
 /// ```
 pub struct Producer<'a, T: Payload, const N: usize> {
     queue: &'a Queue<T, N>,
-    /// The next value's number: only this producer stores `tail`, so it is kept here.
-    tail: u64,
-    /// The consumer's `head` as last loaded: at most the real one.
-    head: u64,
+    end: TailEnd,
     counters: Counters,
 }
 
 impl<T: Payload, const N: usize> Producer<'_, T, N> {
-    /// Free slots, refreshing the consumer's index if fewer than `want` look free.
     #[inline(always)]
     fn free(&mut self, want: u64) -> u64 {
-        let free = N as u64 - (self.tail - self.head);
-        if free >= want {
-            return free;
-        }
-        // SYNC POINT queue-release (producer). Acquire: pairs with the consumer's Release
-        // store of `head`: its copies out of the slots below `head` are done before this
-        // producer stores into them again.
-        self.head = self.queue.consumer.index.load(Ordering::Acquire);
-        N as u64 - (self.tail - self.head)
+        self.end.free(N as u64, want, &self.queue.consumer.index)
     }
 
-    /// Makes values `tail..tail + n` visible to the consumer.
     #[inline(always)]
     fn publish(&mut self, n: u64) {
-        self.tail += n;
-        // SYNC POINT queue-publish (producer). Release: pairs with the consumer's Acquire load
-        // of `tail`: the words of every value below it are visible to the consumer.
-        self.queue
-            .producer
-            .index
-            .store(self.tail, Ordering::Release);
+        self.end.publish(n, &self.queue.producer.index);
         self.counters.add(Count::Stores, n);
     }
 
@@ -345,7 +395,7 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
         if self.free(1) == 0 {
             return Err(Full);
         }
-        self.queue.slot(self.tail).store(value);
+        self.queue.slot(self.end.tail).store(value);
         self.publish(1);
         Ok(())
     }
@@ -362,7 +412,7 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
     pub fn push_slice(&mut self, values: &[T]) -> usize {
         let n = self.free(values.len() as u64).min(values.len() as u64);
         for (i, value) in values[..n as usize].iter().enumerate() {
-            self.queue.slot(self.tail + i as u64).store(value);
+            self.queue.slot(self.end.tail + i as u64).store(value);
         }
         if n > 0 {
             self.publish(n);
@@ -432,7 +482,7 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
     /// ```
     #[must_use]
     pub fn pushed(&self) -> u64 {
-        self.tail
+        self.end.tail
     }
 
     /// This producer's counts: values pushed (feature `stats`).
@@ -452,7 +502,7 @@ impl<T: Payload, const N: usize> Drop for Producer<'_, T, N> {
 impl<T: Payload, const N: usize> fmt::Debug for Producer<'_, T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Producer")
-            .field("pushed", &self.tail)
+            .field("pushed", &self.end.tail)
             .finish_non_exhaustive()
     }
 }
@@ -469,37 +519,19 @@ impl<T: Payload, const N: usize> fmt::Debug for Producer<'_, T, N> {
 /// ```
 pub struct Consumer<'a, T: Payload, const N: usize> {
     queue: &'a Queue<T, N>,
-    /// The next value's number: only this consumer stores `head`, so it is kept here.
-    head: u64,
-    /// The producer's `tail` as last loaded: at most the real one.
-    tail: u64,
+    end: HeadEnd,
     counters: Counters,
 }
 
 impl<T: Payload, const N: usize> Consumer<'_, T, N> {
-    /// Values ready, refreshing the producer's index if fewer than `want` look ready.
     #[inline(always)]
     fn ready(&mut self, want: u64) -> u64 {
-        let ready = self.tail - self.head;
-        if ready >= want {
-            return ready;
-        }
-        // SYNC POINT queue-publish (consumer). Acquire: pairs with the producer's Release store
-        // of `tail`: the words of every value below it are visible to the copies below.
-        self.tail = self.queue.producer.index.load(Ordering::Acquire);
-        self.tail - self.head
+        self.end.ready(want, &self.queue.producer.index)
     }
 
-    /// Frees values `head..head + n` for the producer.
     #[inline(always)]
     fn release(&mut self, n: u64) {
-        self.head += n;
-        // SYNC POINT queue-release (consumer). Release: pairs with the producer's Acquire load
-        // of `head`: the copies above are done before the producer stores into those slots.
-        self.queue
-            .consumer
-            .index
-            .store(self.head, Ordering::Release);
+        self.end.release(n, &self.queue.consumer.index);
         self.counters.add(Count::Reads, n);
     }
 
@@ -520,7 +552,7 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
         if self.ready(1) == 0 {
             return false;
         }
-        self.queue.slot(self.head).load(dst);
+        self.queue.slot(self.end.head).load(dst);
         self.release(1);
         true
     }
@@ -560,7 +592,7 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
     pub fn pop_into_slice(&mut self, dst: &mut [T]) -> usize {
         let n = self.ready(dst.len() as u64).min(dst.len() as u64);
         for (i, d) in dst[..n as usize].iter_mut().enumerate() {
-            self.queue.slot(self.head + i as u64).load(d);
+            self.queue.slot(self.end.head + i as u64).load(d);
         }
         if n > 0 {
             self.release(n);
@@ -625,7 +657,7 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
     /// ```
     #[must_use]
     pub fn popped(&self) -> u64 {
-        self.head
+        self.end.head
     }
 
     /// This consumer's counts: values popped (`reads`, feature `stats`).
@@ -645,7 +677,7 @@ impl<T: Payload, const N: usize> Drop for Consumer<'_, T, N> {
 impl<T: Payload, const N: usize> fmt::Debug for Consumer<'_, T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Consumer")
-            .field("popped", &self.head)
+            .field("popped", &self.end.head)
             .finish_non_exhaustive()
     }
 }

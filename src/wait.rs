@@ -158,6 +158,90 @@ pub(crate) fn wait<R>(
     }
 }
 
+/// The queue's handshake, in both directions (a consumer waits for values, a producer for
+/// space). Each side owns, on its own page, a `waiting` flag it raises while it may sleep and
+/// a `wakes` futex word it bumps to wake the other side; neither writes the other's page:
+///
+/// ```text
+/// waiter (nothing to do):                   waker (after storing its index):
+///   loop:                                     fence(SeqCst)
+///     waiting = 1                             if other.waiting:
+///     fence(SeqCst)                             other_side_wakes += 1  (Release)
+///     e = their.wakes (Acquire)                 futex_wake(wakes, 1)
+///     if progress: break
+///     futex_wait(their.wakes, e, timeout)
+///   waiting = 0
+/// ```
+///
+/// As in [`wait`]: the two `SeqCst` fences are totally ordered; if the waker's is first the
+/// re-check sees its index, otherwise the waker sees the flag and bumps `wakes` after the
+/// waiter's fence; if the waiter read the bumped word as `e`, the Acquire load makes the
+/// re-check see the index stored before the bump; if not, `futex_wait(wakes, e)` sees a
+/// different word or is woken. The asymmetric form and its `heavy` step are [`wait`]'s. A
+/// waiter that dies with its flag raised costs the other side one futex wake per index store
+/// until a new claimant of that side lowers it. Returns `check()`'s first `Some`; `sleep`
+/// returns `false` once the deadline has passed (then `check` runs once more).
+pub(crate) fn wait_flagged<R>(
+    waiting: &AtomicU32,
+    wakes: &AtomicU32,
+    mut heavy: impl FnMut(),
+    mut check: impl FnMut() -> Option<R>,
+    mut sleep: impl FnMut(&AtomicU32, u32) -> bool,
+) -> Option<R> {
+    if let Some(r) = check() {
+        return Some(r);
+    }
+    let result = loop {
+        waiting.store(1, Ordering::Relaxed);
+        // SYNC POINT queue-handshake (waiter). SeqCst: pairs with the waker's fence (see above).
+        fence(Ordering::SeqCst);
+        heavy();
+        // SYNC POINT queue-wakes (waiter). Acquire: pairs with the waker's Release bump: a
+        // bumped word comes with the index stored before it.
+        let expected = wakes.load(Ordering::Acquire);
+        if let Some(r) = check() {
+            break Some(r);
+        }
+        if !sleep(wakes, expected) {
+            break check();
+        }
+    };
+    waiting.store(0, Ordering::Relaxed);
+    result
+}
+
+/// The waker's side of [`wait_flagged`], after an index store: bumps `wakes` and calls `wake`
+/// only when the other side's `waiting` flag is raised. Returns whether it woke.
+#[inline(always)]
+pub(crate) fn wake_flagged(
+    waiting: &AtomicU32,
+    wakes: &AtomicU32,
+    asymmetric: bool,
+    wake: impl FnOnce(&AtomicU32),
+) -> bool {
+    if asymmetric {
+        // SYNC POINT queue-handshake (waker, asymmetric). Compiler-only: as in wait-handshake,
+        // the waiter's membarrier supplies the barrier.
+        crate::sync::compiler_fence(Ordering::SeqCst);
+    } else {
+        // SYNC POINT queue-handshake (waker). SeqCst: pairs with the waiter's fence.
+        fence(Ordering::SeqCst);
+    }
+    if waiting.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    wake_flagged_slow(wakes, wake);
+    true
+}
+
+#[cold]
+#[inline(never)]
+fn wake_flagged_slow(wakes: &AtomicU32, wake: impl FnOnce(&AtomicU32)) {
+    // SYNC POINT queue-wakes (waker). Release: pairs with the waiter's Acquire load.
+    wakes.fetch_add(1, Ordering::Release);
+    wake(wakes);
+}
+
 #[cfg(all(test, rtshm_loom))]
 mod loom_model {
     use loom::sync::Arc;
@@ -205,6 +289,43 @@ mod loom_model {
             data.store(7, Ordering::Release);
             wake_waiters(&notify, false, |_| {});
             assert_eq!(reader.join().unwrap(), 7);
+        });
+    }
+
+    /// The queue's handshake: one index store, one waiter on the other side. A lost wake-up
+    /// leaves the waiter spinning on an unchanged `wakes` forever, which loom reports.
+    #[test]
+    fn queue_handshake_loses_no_wake_up() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            let index = Arc::new(AtomicU64::new(0));
+            let waiting = Arc::new(AtomicU32::new(0));
+            let wakes = Arc::new(AtomicU32::new(0));
+            let waiter = {
+                let (index, waiting, wakes) = (index.clone(), waiting.clone(), wakes.clone());
+                thread::spawn(move || {
+                    wait_flagged(
+                        &waiting,
+                        &wakes,
+                        || {},
+                        || {
+                            let v = index.load(Ordering::Acquire);
+                            (v != 0).then_some(v)
+                        },
+                        |wakes, expected| {
+                            while wakes.fetch_add(0, Ordering::Relaxed) == expected {
+                                loom::thread::yield_now();
+                            }
+                            true
+                        },
+                    )
+                    .unwrap_or(0)
+                })
+            };
+            index.store(5, Ordering::Release);
+            wake_flagged(&waiting, &wakes, false, |_| {});
+            assert_eq!(waiter.join().unwrap(), 5);
         });
     }
 }

@@ -7,10 +7,30 @@ use super::{DATA_OFFSET, HeaderLine0, Kind, LayoutError};
 use crate::Payload;
 use crate::ring::{Capacity, CapacityError, RingHead};
 use crate::seqlock::SeqLock;
+use crate::words::Words;
 
 /// The largest payload alignment a segment supports: a ring's slots start one [`RingHead`]
 /// (128 bytes) into the page-aligned data.
 pub const MAX_PAYLOAD_ALIGN: usize = core::mem::align_of::<RingHead>();
+
+/// Byte offset of a queue's first slot in the data: the producer's index line, then the line
+/// of its `waiting` word (see [`Kind::Queue`] in FORMAT.md).
+pub(crate) const QUEUE_SLOTS_AT: usize = 2 * size_of::<RingHead>();
+
+/// The largest capacity of a queue segment: `2^31`, so that neither index can move by `2^32`
+/// while the other side sleeps on its low 32 bits (`crate::shm` queue waits).
+pub const QUEUE_MAX_CAPACITY: usize = 1 << 31;
+
+/// `capacity` checked for a queue: a power of two up to [`QUEUE_MAX_CAPACITY`].
+fn queue_capacity(capacity: usize) -> Result<Capacity, LayoutError> {
+    if capacity > QUEUE_MAX_CAPACITY {
+        return Err(LayoutError::Capacity(CapacityError::TooLarge {
+            given: capacity,
+            max: QUEUE_MAX_CAPACITY,
+        }));
+    }
+    Capacity::new(capacity).map_err(LayoutError::Capacity)
+}
 
 /// The shape of the values a segment stores, as its header records them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +65,7 @@ impl Shape {
             return None;
         }
         match kind {
-            Kind::SeqLock | Kind::Ring => Some(Self {
+            Kind::SeqLock | Kind::Ring | Kind::Queue => Some(Self {
                 size,
                 align,
                 value_size: size,
@@ -150,6 +170,11 @@ impl Geometry {
                     .checked_add(size_of::<RingHead>())
                     .ok_or(LayoutError::Corrupt("segment size overflows"))?
             }
+            Kind::Queue => queue_capacity(capacity)?
+                .get()
+                .checked_mul(size_of::<Words<V>>())
+                .and_then(|slots| slots.checked_add(QUEUE_SLOTS_AT))
+                .ok_or(LayoutError::Corrupt("segment size overflows"))?,
         };
         let total_len = data_len
             .checked_add(DATA_OFFSET)
@@ -201,7 +226,7 @@ impl Geometry {
             total_len: 0,
         };
         let value_fits = match kind {
-            Kind::SeqLock | Kind::Ring => value_size == payload_size,
+            Kind::SeqLock | Kind::Ring | Kind::Queue => value_size == payload_size,
             // `Stamped<T>`: two `u64`s, `T` after them, then trailing padding shorter than the
             // alignment.
             Kind::TimeSeries => {
@@ -238,6 +263,11 @@ impl Geometry {
                     .checked_add(size_of::<RingHead>())
                     .ok_or(overflow)?
             }
+            Kind::Queue => queue_capacity(capacity)?
+                .get()
+                .checked_mul(cell)
+                .and_then(|slots| slots.checked_add(QUEUE_SLOTS_AT))
+                .ok_or(overflow)?,
         };
         geometry.total_len = geometry.data_len.checked_add(DATA_OFFSET).ok_or(overflow)?;
         Ok(geometry)
@@ -258,6 +288,8 @@ impl Geometry {
         let after_seq = match self.kind {
             Kind::SeqLock => 9,
             Kind::Ring | Kind::TimeSeries => 8,
+            // A queue's slot is the value alone: its indices say which slots hold values.
+            Kind::Queue => 0,
         };
         // Cannot overflow: both operands are at most `MAX_PAYLOAD_ALIGN`.
         (after_seq + self.cell_align() - 1) & !(self.cell_align() - 1)

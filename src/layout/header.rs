@@ -52,6 +52,10 @@ pub enum Kind {
     Ring = 2,
     /// A [`TimeSeries`](crate::TimeSeries): a ring of [`Stamped`](crate::Stamped) values.
     TimeSeries = 3,
+    /// A lossless single-producer single-consumer queue (the shared-memory form of
+    /// [`Queue`](crate::Queue)): the producer's index and slots in the data, the consumer's
+    /// index on the readers' page.
+    Queue = 4,
 }
 
 impl Kind {
@@ -62,7 +66,7 @@ impl Kind {
     pub(crate) const fn writes(self, first_word: u64) -> u64 {
         match self {
             Self::SeqLock => first_word / 2,
-            Self::Ring | Self::TimeSeries => first_word,
+            Self::Ring | Self::TimeSeries | Self::Queue => first_word,
         }
     }
 
@@ -73,6 +77,7 @@ impl Kind {
             1 => Some(Self::SeqLock),
             2 => Some(Self::Ring),
             3 => Some(Self::TimeSeries),
+            4 => Some(Self::Queue),
             _ => None,
         }
     }
@@ -84,6 +89,7 @@ impl fmt::Display for Kind {
             Self::SeqLock => "SeqLock",
             Self::Ring => "Ring",
             Self::TimeSeries => "TimeSeries",
+            Self::Queue => "Queue",
         })
     }
 }

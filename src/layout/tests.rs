@@ -174,7 +174,7 @@ fn raw_agrees<V: Payload>(kinds: &[Kind]) {
     for &kind in kinds {
         let caps = match kind {
             Kind::SeqLock => &[1usize][..],
-            Kind::Ring | Kind::TimeSeries => &[1, 2, 64][..],
+            Kind::Ring | Kind::TimeSeries | Kind::Queue => &[1, 2, 64][..],
         };
         for &cap in caps {
             let typed = Geometry::of::<V>(kind, cap).unwrap();
@@ -204,7 +204,7 @@ fn the_raw_geometry_equals_the_typed_one_for_every_size_and_alignment() {
     /// `Shape::stored` (run-time types) against the typed shape in every kind.
     fn shape_agrees<T: bytemuck::Pod>() {
         let (size, align) = (size_of::<T>(), align_of::<T>());
-        for kind in [Kind::SeqLock, Kind::Ring] {
+        for kind in [Kind::SeqLock, Kind::Ring, Kind::Queue] {
             assert_eq!(Shape::stored(kind, size, align), Some(Shape::of::<T>()));
         }
         let stamped = Shape::stored(Kind::TimeSeries, size, align);
@@ -212,7 +212,7 @@ fn the_raw_geometry_equals_the_typed_one_for_every_size_and_alignment() {
     }
     macro_rules! both {
             ($($t:ty),*) => { $(
-                raw_agrees::<$t>(&[Kind::SeqLock, Kind::Ring]);
+                raw_agrees::<$t>(&[Kind::SeqLock, Kind::Ring, Kind::Queue]);
                 raw_agrees::<Stamped<$t>>(&[Kind::TimeSeries]);
                 shape_agrees::<$t>();
             )* };
@@ -364,4 +364,17 @@ fn errors_say_what_was_found_and_expected() {
         expected: 1,
     };
     assert!(e.to_string().contains("version 2"));
+}
+
+#[test]
+fn a_queue_holds_at_most_2_to_the_31_values() {
+    use crate::layout::QUEUE_MAX_CAPACITY;
+    let g = Geometry::of::<u64>(Kind::Queue, 64).unwrap();
+    assert_eq!(g.data_len, 256 + 64 * 8, "two index lines, then the values alone");
+    assert!(Geometry::of::<u8>(Kind::Queue, QUEUE_MAX_CAPACITY).is_ok());
+    assert!(matches!(
+        Geometry::of::<u8>(Kind::Queue, QUEUE_MAX_CAPACITY * 2),
+        Err(LayoutError::Capacity(crate::ring::CapacityError::TooLarge { .. }))
+    ));
+    assert!(Geometry::of_raw(Kind::Queue, 1, 1, 1, QUEUE_MAX_CAPACITY * 2).is_err());
 }

@@ -104,7 +104,7 @@ pub(super) fn stored_stamp(segment: &Segment, geometry: &Geometry) -> Option<Tim
 /// accessed.
 pub(super) fn parts(geometry: &Geometry) -> impl Iterator<Item = (usize, usize)> {
     let (first, rest) = match geometry.kind {
-        Kind::SeqLock | Kind::Ring => ((0, geometry.payload_size), None),
+        Kind::SeqLock | Kind::Ring | Kind::Queue => ((0, geometry.payload_size), None),
         Kind::TimeSeries => (
             (0, 8),
             Some([(8, 8), (geometry.stamped_value_at(), geometry.value_size)]),

@@ -244,8 +244,30 @@ impl Inspector {
         self.segment.epoch().load(Ordering::Relaxed)
     }
 
+    /// A queue's indices and its consumer's status (heartbeat within `threshold`); `None` for
+    /// other kinds. A queue's values belong to its consumer: an inspector reads none of them
+    /// (`latest` is `None`, `get` is `NotYet`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::liveness::WriterStatus;
+    /// use rtshm::shm::{Inspector, QueueProducer};
+    /// # if cfg!(miri) { return Ok(()); }
+    /// let name = format!("doc-queue-state-{}", std::process::id());
+    /// let mut producer = QueueProducer::<u32>::create(&name, 8)?;
+    /// producer.push_slice(&[1, 2, 3]);
+    /// let state = Inspector::open(&name)?.queue_state(Duration::from_secs(1)).unwrap();
+    /// assert_eq!((state.pushed, state.popped), (3, 0));
+    /// assert_eq!(state.consumer, WriterStatus::Unowned); // no consumer yet
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    #[must_use]
+    pub fn queue_state(&self, threshold: Duration) -> Option<super::QueueState> {
+        super::queue::state(&self.segment, threshold)
+    }
+
     /// Values written so far: completed stores of a SeqLock (a store in progress is not
-    /// counted), the ring head of a Ring or TimeSeries.
+    /// counted), the ring head of a Ring or TimeSeries, values pushed to a Queue.
     #[must_use]
     pub fn written(&self) -> u64 {
         self.kind().writes(first_word(&self.segment))
@@ -305,6 +327,8 @@ impl Inspector {
             Kind::Ring | Kind::TimeSeries => {
                 ring::latest_with(|| first_word(segment), |p| probe(segment, geometry, p, dst))
             }
+            // A queue's values are its consumer's: an inspector reads none (see the type docs).
+            Kind::Queue => Ok(None),
         }
     }
 
@@ -329,6 +353,9 @@ impl Inspector {
                 let capacity = geometry.capacity as u64;
                 ring::get_outcome(outcome, number, || first_word(segment), capacity)
             }
+            Kind::Queue => Err(GetError::NotYet {
+                written: first_word(segment),
+            }),
         }
     }
 
@@ -459,7 +486,7 @@ impl<'a> Record<'a> {
     #[must_use]
     pub fn value(&self) -> &'a [u8] {
         match self.geometry.kind {
-            Kind::SeqLock | Kind::Ring => self.bytes,
+            Kind::SeqLock | Kind::Ring | Kind::Queue => self.bytes,
             Kind::TimeSeries => {
                 let at = self.geometry.stamped_value_at();
                 let end = (at + self.geometry.value_size).min(self.bytes.len());

@@ -81,6 +81,7 @@ mod cells;
 mod inspect;
 mod list;
 mod name;
+mod queue;
 mod raw;
 mod segment;
 mod writer;
@@ -102,6 +103,7 @@ pub use list::{
     Listed, STALE_AFTER, SegmentInfo, abandoned_builds, list, remove_dead, remove_if_dead,
 };
 pub use name::{InvalidName, SegmentName};
+pub use queue::{ConsumerError, QueueConsumer, QueueProducer, QueueState};
 pub use raw::{RawError, RawPublisher, RawType};
 pub use segment::{CreateConfig, CreateError, OpenConfig, OpenError, SchemaMismatch, remove};
 
@@ -204,6 +206,9 @@ pub struct RingKind<T>(PhantomData<T>);
 /// Marks a segment holding a [`TimeSeries`](crate::TimeSeries) of `T`:
 /// [`TimeSeriesPublisher`], [`TimeSeriesSubscriber`].
 pub struct TimeSeriesKind<T>(PhantomData<T>);
+/// Marks a segment holding a lossless queue of `T` (capacity chosen at creation):
+/// [`QueueProducer`], [`QueueConsumer`].
+pub struct QueueKind<T>(PhantomData<T>);
 
 macro_rules! debug_as_name {
     ($($t:ident),*) => {$(
@@ -214,7 +219,7 @@ macro_rules! debug_as_name {
         }
     )*};
 }
-debug_as_name!(SeqLockKind, RingKind, TimeSeriesKind);
+debug_as_name!(SeqLockKind, RingKind, TimeSeriesKind, QueueKind);
 
 /// The writer of a segment holding one [`SeqLock`] of `T`.
 pub type SeqLockPublisher<T> = Publisher<SeqLockKind<T>>;
@@ -234,9 +239,11 @@ mod sealed {
     /// Structures with slots, read with cursors: [`RingKind`](super::RingKind) and
     /// [`TimeSeriesKind`](super::TimeSeriesKind).
     pub trait Slotted {}
+    /// Structures whose capacity is chosen at creation: rings, time series and queues.
+    pub trait WithCapacity {}
 }
 
-/// A segment structure: [`SeqLockKind`], [`RingKind`] or [`TimeSeriesKind`] of a
+/// A segment structure: [`SeqLockKind`], [`RingKind`], [`TimeSeriesKind`] or [`QueueKind`] of a
 /// [`Pod`] type that has a [`Schema`] (`#[derive(rtshm::Schema)]`): the segment
 /// records it, and every opener compares its own, field by field.
 pub trait Structure: sealed::Structure {
@@ -267,6 +274,15 @@ impl<T: Pod + Schema> Structure for RingKind<T> {
 impl<T: Pod + Schema> sealed::Structure for TimeSeriesKind<T> {}
 impl<T: Pod + Schema> sealed::Slotted for RingKind<T> {}
 impl<T: Pod + Schema> sealed::Slotted for TimeSeriesKind<T> {}
+impl<T: Pod + Schema> sealed::WithCapacity for RingKind<T> {}
+impl<T: Pod + Schema> sealed::WithCapacity for TimeSeriesKind<T> {}
+impl<T: Pod + Schema> sealed::WithCapacity for QueueKind<T> {}
+impl<T: Pod + Schema> sealed::Structure for QueueKind<T> {}
+impl<T: Pod + Schema> Structure for QueueKind<T> {
+    type Value = T;
+    const KIND: Kind = Kind::Queue;
+    const SCHEMA: crate::schema::Type = T::TYPE;
+}
 impl<T: Pod + Schema> Structure for TimeSeriesKind<T> {
     type Value = Stamped<T>;
     const KIND: Kind = Kind::TimeSeries;
@@ -732,9 +748,9 @@ impl<K: Structure> Subscriber<K> {
     }
 }
 
-impl<K: Structure + sealed::Slotted> Publisher<K> {
-    /// Creates the named segment `name` holding a ring or time series of `capacity` values
-    /// (a power of two).
+impl<K: Structure + sealed::WithCapacity> Publisher<K> {
+    /// Creates the named segment `name` holding a ring, time series or queue of `capacity`
+    /// values (a power of two).
     ///
     /// ```
     /// use rtshm::shm::{CreateError, RingPublisher};

@@ -274,7 +274,7 @@ impl RawPublisher {
         let geometry = writer.segment.geometry();
         let record = match geometry.kind {
             Kind::TimeSeries => vec![0; geometry.payload_size],
-            Kind::SeqLock | Kind::Ring => Vec::new(),
+            Kind::SeqLock | Kind::Ring | Kind::Queue => Vec::new(),
         };
         Self { writer, record }
     }

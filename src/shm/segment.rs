@@ -590,6 +590,8 @@ pub(crate) struct Segment {
     data: Option<Mapping>,
     /// A reader's read-write mapping of the readers' page, when it may write it.
     readers: Option<Mapping>,
+    /// A tool's read-only mapping of a queue's readers' page (the consumer's index and claim).
+    observed: Option<Mapping>,
     geometry: Geometry,
     /// The header line 0 this handle wrote or validated (never re-read).
     header: HeaderLine0,
@@ -1072,6 +1074,7 @@ impl Segment {
             head: map,
             data: None,
             readers: None,
+            observed: None,
             geometry,
             header,
             schema,
@@ -1163,10 +1166,26 @@ impl Segment {
         Ok(segment.without_readers_page())
     }
 
-    /// Drops the readers' page mapping: a tool never registers waits.
+    /// Drops the readers' page mapping: a tool never registers waits. A queue's page is mapped
+    /// read-only instead, to show the consumer's index (read-write on 32-bit targets, whose
+    /// 64-bit atomic loads need it, when the tool may write).
     fn without_readers_page(mut self) -> Self {
+        let writable = self.readers.is_some();
         self.readers = None;
+        if self.geometry.kind == layout::Kind::Queue
+            && (cfg!(target_pointer_width = "64") || writable)
+        {
+            let rw = cfg!(target_pointer_width = "32");
+            self.observed = Mapping::new(&self.fd, READERS_OFFSET, LAYOUT_PAGE, rw).ok();
+        }
         self.locate()
+    }
+
+    /// A queue's readers' page for loads only: this handle's read-write mapping of it, or a
+    /// tool's read-only one.
+    pub(crate) fn observed_readers_page(&self) -> Option<*mut u8> {
+        self.readers_page()
+            .or_else(|| self.observed.as_ref().map(Mapping::as_ptr))
     }
 
     /// Opens the named segment `name` to write it (a publisher taking over): validated like a
@@ -1257,6 +1276,7 @@ impl Segment {
             head,
             data: Some(data),
             readers,
+            observed: None,
             geometry,
             header,
             schema,
@@ -1345,6 +1365,38 @@ impl Segment {
         .map_err(io_error)
     }
 
+    /// The readers' page (a queue's consumer page), when this handle maps it read-write: the
+    /// creator's or a taker-over's whole mapping, or a reader's own mapping of it.
+    pub(crate) fn readers_page(&self) -> Option<*mut u8> {
+        (!self.notify_at.is_null()).then_some(self.notify_at.cast())
+    }
+
+    /// Whether this process's stores use the asymmetric wait handshake (a writer's handle).
+    pub(crate) fn asymmetric(&self) -> bool {
+        self.asymmetric
+    }
+
+    /// A writer's mapping of a queue: makes the consumer's page read-only for the producer
+    /// (only the consumer writes it). 32-bit targets keep it writable: they load its 64-bit
+    /// words atomically, which Rust allows only on writable memory.
+    pub(crate) fn protect_readers_page(&self) -> io::Result<()> {
+        if cfg!(target_pointer_width = "32") || self.data.is_some() {
+            return Ok(());
+        }
+        // SAFETY: the writer's mapping covers the whole segment (`data` is `None`), so the
+        // readers' page, LAYOUT_PAGE bytes at READERS_OFFSET (a multiple of every page size),
+        // lies inside it; only protection changes, and this handle accesses the page by atomic
+        // loads alone from now on.
+        unsafe {
+            rustix::mm::mprotect(
+                self.head.as_ptr().add(READERS_OFFSET).cast(),
+                LAYOUT_PAGE,
+                rustix::mm::MprotectFlags::READ,
+            )
+        }
+        .map_err(io_error)
+    }
+
     /// Whether this reader mapped the readers' page read-write.
     pub(crate) fn has_readers_page(&self) -> bool {
         self.readers
@@ -1367,6 +1419,11 @@ impl Segment {
         // SAFETY: the offsets are 8-aligned inside the header page, mapped while `self` lives;
         // the words are accessed only atomically (readers only load them).
         unsafe { AtomicU64::from_ptr(self.head.as_ptr().add(offset).cast()) }
+    }
+
+    /// The writer's wait handshake word (`BARRIER_OFFSET`).
+    pub(crate) fn writer_mode(&self) -> &AtomicU64 {
+        self.writer_word(BARRIER_OFFSET)
     }
 
     /// The owner token word.

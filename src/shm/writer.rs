@@ -17,6 +17,7 @@ use super::segment::{
 };
 use crate::layout::{Geometry, Kind, LayoutError};
 use crate::liveness::{Heartbeat, Liveness, OwnerToken, PidNamespace};
+use crate::queue::TailEnd;
 use crate::ring::RingHead;
 use crate::seqlock::{self, WRITER_FLAG_OFFSET};
 use crate::series::NonMonotonic;
@@ -40,6 +41,8 @@ pub(crate) struct Writer {
     pub(crate) next: u64,
     /// The last stamp pushed (series).
     last: Option<Timestamp>,
+    /// The producer's indices (queues).
+    pub(crate) queue: TailEnd,
     pub(crate) counters: Counters,
 }
 
@@ -176,6 +179,7 @@ impl Writer {
             heartbeat: Heartbeat::new(Timestamp::now()),
             next: 0,
             last: None,
+            queue: TailEnd { tail: 0, head: 0 },
             counters: Counters::default(),
         };
         match this.segment.geometry().kind {
@@ -197,6 +201,9 @@ impl Writer {
                     this.next = next;
                 }
             }
+            // The owner word is the producer's claim. A push the dead producer cut short never
+            // stored `tail`: its slot is rewritten by the next push, never seen.
+            Kind::Queue => this.queue = super::queue::claim_producer(&this.segment),
         }
         // The owner word is already this process's: written before the version by the creator,
         // or won by the compare-and-swap of a takeover. It is never stored blindly.
@@ -232,6 +239,12 @@ impl Writer {
         if self.segment.wake_readers() {
             self.counters.add(Count::Wakeups, 1);
         }
+        self.beat();
+    }
+
+    /// Refreshes the heartbeat when it is due (a clock read every few stores, at most).
+    #[inline]
+    pub(crate) fn beat(&mut self) {
         if let Some(now) = self.heartbeat.tick() {
             self.segment
                 .heartbeat()
@@ -335,6 +348,7 @@ impl Drop for Writer {
         match self.segment.geometry().kind {
             Kind::SeqLock => seqlock::release_flag(self.seqlock_flag()),
             Kind::Ring | Kind::TimeSeries => self.ring_head().release(),
+            Kind::Queue => {}
         }
     }
 }
