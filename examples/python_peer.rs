@@ -12,6 +12,8 @@
 //! cargo run --example python_peer -- read NAME COUNT    # reads COUNT poses a Python
 //!                                                       # publisher pushes; exit 0 if each
 //!                                                       # is the expected one
+//! cargo run --example python_peer -- queue NAME COUNT   # a queue holding COUNT poses
+//!                                                       # nobody pops, until stdin closes
 //! ```
 //!
 //! In Python:
@@ -25,7 +27,7 @@
 use std::io::Read;
 use std::time::Duration;
 
-use rtshm::shm::{RingPublisher, RingSubscriber, SeqLockPublisher};
+use rtshm::shm::{QueueProducer, RingPublisher, RingSubscriber, SeqLockPublisher};
 
 /// A 64-byte record: the size of the load the Python benchmark measures.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
@@ -59,7 +61,7 @@ fn pose(i: u64) -> Pose64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(mode), Some(name), Some(count)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("usage: python_peer write|store|read NAME COUNT");
+        eprintln!("usage: python_peer write|store|read|queue NAME COUNT");
         std::process::exit(2);
     };
     let Ok(count) = count.parse::<u64>() else {
@@ -70,7 +72,8 @@ fn main() {
         "write" => write(name, count),
         "store" => store(name, count),
         "read" => read(name, count),
-        _ => Err("mode must be write, store or read".into()),
+        "queue" => queue(name, count),
+        _ => Err("mode must be write, store, read or queue".into()),
     };
     if let Err(e) = result {
         eprintln!("python_peer: {e}");
@@ -87,6 +90,18 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("wrote {count}");
     // Stay (and keep the segment) until the test is done reading.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// Pushes `count` poses into a queue (nobody pops them here), then keeps the segment until
+/// stdin closes: tools and Python see a queue with `count` values waiting.
+fn queue(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let mut producer = QueueProducer::<Pose64>::create(name, CAPACITY)?;
+    for i in 0..count {
+        producer.try_push(&pose(i))?;
+    }
+    println!("pushed {count}");
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
     Ok(())
 }

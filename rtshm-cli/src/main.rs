@@ -224,7 +224,7 @@ fn main() -> ExitCode {
             interval_ms,
             poll_ms,
             iterations,
-        } => open(&name).and_then(|mut view| {
+        } => open_values(&name).and_then(|mut view| {
             let options = watch::WatchOptions {
                 interval: Duration::from_millis(interval_ms.max(1)),
                 poll: Duration::from_millis(poll_ms),
@@ -241,7 +241,7 @@ fn main() -> ExitCode {
             from,
             timeout,
             max_bytes,
-        } => open(&name).and_then(|mut view| {
+        } => open_values(&name).and_then(|mut view| {
             let timeout = match timeout.map(Duration::try_from_secs_f64) {
                 None => None,
                 Some(Ok(t)) => Some(t),
@@ -292,6 +292,22 @@ fn open(name: &str) -> Result<Inspector, Failure> {
         }
         e => Failure::new(FAILED, format!("segment '{name}': {e}")),
     })
+}
+
+/// [`open`] for the commands that read values (`watch`, `dump`): a queue's values are its
+/// consumer's, so those refuse it with what to use instead.
+fn open_values(name: &str) -> Result<Inspector, Failure> {
+    let view = open(name)?;
+    if view.kind() == rtshm::layout::Kind::Queue {
+        return Err(Failure::new(
+            FAILED,
+            format!(
+                "'{name}' is a queue: its values belong to its consumer, and reading them here \
+                 would not pop them (`rtshm show {name}` shows both sides)"
+            ),
+        ));
+    }
+    Ok(view)
 }
 
 /// The writer column of `list` and the writer line of `show`.

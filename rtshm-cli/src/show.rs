@@ -101,6 +101,22 @@ pub(crate) fn run(
             fmt::duration(sample)
         )?;
     }
+    if let Some(queue) = view.queue_state(shm::STALE_AFTER) {
+        // A queue's values belong to its consumer: show where both sides are, not a value.
+        let pending = queue.pushed.saturating_sub(queue.popped);
+        writeln!(
+            out,
+            "queue        {} popped, {pending} waiting of {}",
+            queue.popped, g.capacity
+        )?;
+        writeln!(
+            out,
+            "consumer     {}, {} replacement(s)",
+            writer_text(&queue.consumer, queue.consumer_pid),
+            queue.consumer_epoch
+        )?;
+        return Ok(OK);
+    }
     let schema = view.schema().map(|s| s.to_buf());
     match view.latest() {
         Ok(Some(r)) => {

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use rtshm::layout::{self, OWNER_OFFSET};
 use rtshm::liveness::OwnerToken;
-use rtshm::shm::{RingPublisher, SeqLockPublisher, TimeSeriesPublisher};
+use rtshm::shm::{
+    QueueConsumer, QueueProducer, RingPublisher, SeqLockPublisher, TimeSeriesPublisher,
+};
 use rtshm::{Stamped, Timestamp};
 
 // The root package's test helpers (segment names, poking bytes into a segment).
@@ -207,6 +209,39 @@ fn show_prints_the_header_writer_latest_value_and_series_window() {
     ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }
+}
+
+#[test]
+fn a_queue_shows_both_sides_and_is_listed_but_never_read() {
+    let _serial = serial();
+    let n = shm_name("cli-queue");
+    let mut producer = QueueProducer::<u32>::create(&n, 16).unwrap();
+    producer.push_slice(&[1, 2, 3, 4, 5]);
+    let mut consumer = QueueConsumer::<u32>::open(&n).unwrap();
+    assert_eq!(consumer.try_pop(), Some(1));
+    let o = run(&["show", &n, "--sample-ms", "0"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for want in [
+        "kind         Queue (16 slots)\n".to_owned(),
+        "writes       5\n".to_owned(),
+        "queue        1 popped, 4 waiting of 16\n".to_owned(),
+        format!("consumer     alive, pid {}, heartbeat ", pid()),
+    ] {
+        assert!(out.contains(&want), "missing {want:?} in:\n{out}");
+    }
+    let o = run(&["list"]);
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.contains(&n) && l.contains("Queue")),
+        "{}",
+        stdout(&o)
+    );
+    // Reading values would not pop them: dump and watch refuse, saying what to use.
+    let o = run(&["dump", &n, "--count", "1"]);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("is a queue"), "{}", stderr(&o));
 }
 
 #[test]

@@ -829,8 +829,10 @@ pub struct QueueState {
     pub popped: u64,
     /// Consumer replacements.
     pub consumer_epoch: u64,
-    /// The consumer's owner token, PID namespace and heartbeat, for its status.
+    /// The consumer's status (from its owner token, PID namespace and heartbeat).
     pub consumer: WriterStatus,
+    /// The consumer's process id, if one holds the claim (alive or dead).
+    pub consumer_pid: Option<i32>,
 }
 
 /// The state of the queue in `segment`, read with loads only, claiming nothing; `None` for
@@ -855,5 +857,11 @@ pub(super) fn state(segment: &Segment, threshold: Duration) -> Option<QueueState
             pages.consumer_word(CONSUMER_HEARTBEAT_AT),
             threshold,
         ),
+        consumer_pid: OwnerToken::from_raw(
+            pages
+                .consumer_word(CONSUMER_OWNER_AT)
+                .load(Ordering::Relaxed),
+        )
+        .pid(),
     })
 }

@@ -463,6 +463,11 @@ class Subscriber(_Typed):
             found_kind, tree, _size = _native.describe(name, timeout, wait)
             if kind is None:
                 kind = found_kind
+            if found_kind == "queue":
+                raise KindMismatchError(
+                    f"segment {name!r} is a queue: its values belong to its consumer "
+                    "(a Rust QueueConsumer); a Subscriber would read without popping them"
+                )
             if dtype is None:
                 if tree is None:
                     raise ValueError(f"segment {name!r} records no schema: pass its dtype")

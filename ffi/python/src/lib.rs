@@ -201,6 +201,7 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::SeqLock => "seqlock",
         Kind::Ring => "ring",
         Kind::TimeSeries => "timeseries",
+        Kind::Queue => "queue",
         _ => "unknown",
     }
 }

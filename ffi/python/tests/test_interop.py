@@ -145,3 +145,19 @@ def test_a_rust_reader_refuses_a_python_dtype_with_reordered_fields_naming_the_f
         )
     assert done.returncode == 1
     assert "field `frame`: segment has u16 at offset 62, this program u16 at offset 60" in done.stderr, done.stderr
+
+
+def test_a_rust_queue_is_listed_and_not_read_as_a_subscriber(peer, name):
+    child = subprocess.Popen(
+        [peer, "queue", name, "5"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout.readline().strip() == "pushed 5"
+        entry = next(d for d in rtshm.list() if d["name"] == name)
+        assert entry["kind"] == "queue"
+        # Reading would not pop: a Subscriber refuses, saying who owns the values.
+        with pytest.raises(rtshm.KindMismatchError, match="is a queue"):
+            rtshm.Subscriber.open(name)
+    finally:
+        child.communicate(input="", timeout=10)
+    assert child.returncode == 0
