@@ -16,6 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use rtshm::shm::{QueueConsumer, QueueProducer};
 use rtshm::{Queue, Ring, SeqLock, Version};
 
 /// Runs `iters` round trips: `pinger` on CPU 0 (this thread), `ponger` on CPU 1; returns the
@@ -424,6 +425,34 @@ fn queues(iters: u64) -> Duration {
     )
 }
 
+/// [`queues`] through two queue segments (capacity 8), each side with its own mappings.
+fn shm_queues(iters: u64) -> Duration {
+    let names = ["ping", "pong"].map(|n| format!("rtshm-bench-{n}-{}", std::process::id()));
+    let mut ping_in = QueueProducer::<u64>::create(&names[0], 8).unwrap();
+    let mut pong_in = QueueProducer::<u64>::create(&names[1], 8).unwrap();
+    let mut ping_out = QueueConsumer::<u64>::open(&names[0]).unwrap();
+    let mut pong_out = QueueConsumer::<u64>::open(&names[1]).unwrap();
+    round_trips(
+        iters,
+        |n| {
+            for i in 1..=n {
+                let _ = ping_in.try_push(&i);
+                while pong_out.try_pop() != Some(i) {
+                    spin_loop();
+                }
+            }
+        },
+        |n| {
+            for i in 1..=n {
+                while ping_out.try_pop() != Some(i) {
+                    spin_loop();
+                }
+                let _ = pong_in.try_push(&i);
+            }
+        },
+    )
+}
+
 /// The same round trip through two rtrb queues (the peer).
 fn rtrb_queues(iters: u64) -> Duration {
     let (mut ping_in, mut ping_out) = rtrb::RingBuffer::<u64>::new(8);
@@ -467,6 +496,7 @@ fn round_trip(c: &mut Criterion) {
     });
     g.bench_function("ring_u64", |b| b.iter_custom(rings));
     g.bench_function("queue_u64", |b| b.iter_custom(queues));
+    g.bench_function("shm_queue_u64", |b| b.iter_custom(shm_queues));
     g.bench_function("rtrb_u64", |b| b.iter_custom(rtrb_queues));
     g.bench_function("futex", |b| b.iter_custom(futex));
     g.bench_function("pipe", |b| b.iter_custom(pipes));

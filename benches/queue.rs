@@ -7,6 +7,8 @@
 //!   value. Cross-core throughput of any SPSC queue swings with whether the consumer runs just
 //!   behind the producer (every value moves its cache lines) or the queue stays nearly full
 //!   (lines move eight `u64` at a time): compare rows of one run, and expect run-to-run swings.
+//!   `shm` rows: the same through a queue segment (`QueueProducer`/`QueueConsumer`), each side
+//!   with its own mapping as two processes have.
 
 // The harness uses a plain std atomic; the one-module rule is for src/.
 #![allow(clippy::disallowed_types)]
@@ -20,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rtshm::Queue;
+use rtshm::shm::{QueueConsumer, QueueProducer};
 
 const CAPACITY: usize = 1024;
 
@@ -50,6 +53,40 @@ fn rtshm_queue<T: rtshm::Payload + Send + PartialEq + std::fmt::Debug>(
     let queue: Box<Queue<T, CAPACITY>> = Box::new(Queue::new());
     let mut producer = queue.producer().expect("one producer");
     let mut consumer = queue.consumer().expect("one consumer");
+    let make = &make;
+    transfer(
+        move || {
+            for i in 0..iters {
+                let v = make(i);
+                while producer.try_push(&v).is_err() {
+                    spin_loop();
+                }
+            }
+        },
+        || {
+            for i in 0..iters {
+                loop {
+                    if let Some(v) = consumer.try_pop() {
+                        debug_assert_eq!(v, make(i));
+                        break;
+                    }
+                    spin_loop();
+                }
+            }
+        },
+    )
+}
+
+/// [`rtshm_queue`] through a queue segment: the producer and the consumer each map it, as two
+/// processes do (same physical pages, separate mappings; the consumer's page read-only for the
+/// producer, the data read-only for the consumer).
+fn shm_queue<T: bytemuck::Pod + rtshm::Schema + Send + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let name = format!("rtshm-bench-queue-{}", std::process::id());
+    let mut producer = QueueProducer::<T>::create(&name, CAPACITY).expect("create the queue");
+    let mut consumer = QueueConsumer::<T>::open(&name).expect("claim the consumer");
     let make = &make;
     transfer(
         move || {
@@ -114,6 +151,15 @@ fn same_thread(c: &mut Criterion) {
             black_box(cons.try_pop())
         });
     });
+    let name = format!("rtshm-bench-queue-same-{}", std::process::id());
+    let mut sp = QueueProducer::<u64>::create(&name, CAPACITY).expect("create the queue");
+    let mut sc = QueueConsumer::<u64>::open(&name).expect("claim the consumer");
+    g.bench_function(BenchmarkId::new("shm", "u64"), |b| {
+        b.iter(|| {
+            let _ = sp.try_push(&black_box(7u64));
+            black_box(sc.try_pop())
+        });
+    });
     let (mut rp, mut rc) = rtrb::RingBuffer::<u64>::new(CAPACITY);
     g.bench_function(BenchmarkId::new("rtrb", "u64"), |b| {
         b.iter(|| {
@@ -149,8 +195,14 @@ fn throughput(c: &mut Criterion) {
     g.bench_function(BenchmarkId::new("rtrb", "u64"), |b| {
         b.iter_custom(|n| rtrb_queue(n, |i| i));
     });
+    g.bench_function(BenchmarkId::new("shm", "u64"), |b| {
+        b.iter_custom(|n| shm_queue(n, |i| i));
+    });
     g.bench_function(BenchmarkId::new("rtshm", "64B"), |b| {
         b.iter_custom(|n| rtshm_queue(n, |i| [i; 8]));
+    });
+    g.bench_function(BenchmarkId::new("shm", "64B"), |b| {
+        b.iter_custom(|n| shm_queue(n, |i| [i; 8]));
     });
     g.bench_function(BenchmarkId::new("rtrb", "64B"), |b| {
         b.iter_custom(|n| rtrb_queue(n, |i| [i; 8]));

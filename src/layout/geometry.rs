@@ -17,21 +17,6 @@ pub const MAX_PAYLOAD_ALIGN: usize = core::mem::align_of::<RingHead>();
 /// of its `waiting` word (see [`Kind::Queue`] in FORMAT.md).
 pub(crate) const QUEUE_SLOTS_AT: usize = 2 * size_of::<RingHead>();
 
-/// The largest capacity of a queue segment: `2^31`, so that neither index can move by `2^32`
-/// while the other side sleeps on its low 32 bits (`crate::shm` queue waits).
-pub const QUEUE_MAX_CAPACITY: usize = 1 << 31;
-
-/// `capacity` checked for a queue: a power of two up to [`QUEUE_MAX_CAPACITY`].
-fn queue_capacity(capacity: usize) -> Result<Capacity, LayoutError> {
-    if capacity > QUEUE_MAX_CAPACITY {
-        return Err(LayoutError::Capacity(CapacityError::TooLarge {
-            given: capacity,
-            max: QUEUE_MAX_CAPACITY,
-        }));
-    }
-    Capacity::new(capacity).map_err(LayoutError::Capacity)
-}
-
 /// The shape of the values a segment stores, as its header records them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -170,7 +155,8 @@ impl Geometry {
                     .checked_add(size_of::<RingHead>())
                     .ok_or(LayoutError::Corrupt("segment size overflows"))?
             }
-            Kind::Queue => queue_capacity(capacity)?
+            Kind::Queue => Capacity::new(capacity)
+                .map_err(LayoutError::Capacity)?
                 .get()
                 .checked_mul(size_of::<Words<V>>())
                 .and_then(|slots| slots.checked_add(QUEUE_SLOTS_AT))
@@ -263,7 +249,8 @@ impl Geometry {
                     .checked_add(size_of::<RingHead>())
                     .ok_or(overflow)?
             }
-            Kind::Queue => queue_capacity(capacity)?
+            Kind::Queue => Capacity::new(capacity)
+                .map_err(LayoutError::Capacity)?
                 .get()
                 .checked_mul(cell)
                 .and_then(|slots| slots.checked_add(QUEUE_SLOTS_AT))

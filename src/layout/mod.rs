@@ -28,7 +28,7 @@ mod schema;
 mod validate;
 
 pub(crate) use geometry::QUEUE_SLOTS_AT;
-pub use geometry::{Geometry, MAX_PAYLOAD_ALIGN, QUEUE_MAX_CAPACITY, Shape};
+pub use geometry::{Geometry, MAX_PAYLOAD_ALIGN, Shape};
 pub use header::{
     BARRIER_OFFSET, DATA_OFFSET, EPOCH_OFFSET, HEARTBEAT_OFFSET, HeaderLine0, Kind, LAYOUT_PAGE,
     LAYOUT_VERSION, MAGIC, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET,
