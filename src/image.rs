@@ -128,7 +128,7 @@ unsafe impl<const W: usize, const H: usize, F: PixelFormat> Zeroable for Image<W
 // the type is `Copy + 'static`.
 unsafe impl<const W: usize, const H: usize, F: PixelFormat> Pod for Image<W, H, F> {}
 
-/// `pixels`: `H` rows of `W` pixels (`uint8[H][W]` for Mono8, `uint8[H][W][3]` for Rgb8).
+/// `pixels`: `H` rows of `W` pixels (`.msg`: `uint8[H*W]` for Mono8, `uint8[H*W*3]` for Rgb8, nested arrays flattened).
 impl<const W: usize, const H: usize, F: PixelFormat> crate::Schema for Image<W, H, F> {
     const TYPE: crate::schema::Type = crate::schema::Type::Struct(&crate::schema::Struct {
         name: "Image",

@@ -22,6 +22,21 @@ pub(crate) fn duration(d: Duration) -> String {
     }
 }
 
+/// A byte count for people: `512 B`, `64.0 kB`, `12.5 MB`, `3.2 GB` (decimal units).
+#[cfg_attr(not(feature = "record"), allow(dead_code))]
+pub(crate) fn bytes(n: u64) -> String {
+    let x = n as f64;
+    if x < 1e3 {
+        format!("{n} B")
+    } else if x < 1e6 {
+        format!("{:.1} kB", x / 1e3)
+    } else if x < 1e9 {
+        format!("{:.1} MB", x / 1e6)
+    } else {
+        format!("{:.1} GB", x / 1e9)
+    }
+}
+
 /// `CLOCK_REALTIME` nanoseconds as UTC, ISO 8601: `2026-11-25T10:31:02Z`.
 pub(crate) fn utc(ns: u64) -> String {
     let secs = ns / 1_000_000_000;

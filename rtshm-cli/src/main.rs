@@ -14,6 +14,7 @@ mod fmt;
 mod follow;
 mod gc;
 mod list;
+mod record;
 mod rm;
 mod schema;
 mod show;
@@ -143,6 +144,49 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Record segments to an MCAP file (ROS 2 .msg schemas, CDR messages: Foxglove, the
+    /// `mcap` tools and ROS 2 bag readers open it) until Ctrl-C or --duration. Needs the
+    /// `record` feature.
+    Record {
+        /// The file to write.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// The segments (queues are not recorded).
+        names: Vec<String>,
+        /// Every segment, including those created while recording.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Chunk compression.
+        #[arg(long, value_enum, default_value_t = record::Compression::Zstd)]
+        compression: record::Compression,
+    },
+    /// Recreate the segments of a recording and publish its values with the recorded timing.
+    /// Needs the `record` feature.
+    Replay {
+        /// The MCAP file (written by `rtshm record`).
+        file: std::path::PathBuf,
+        /// Speed factor (2 = twice as fast; 0 = as fast as possible).
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+        /// Start again at the end until Ctrl-C (time-series stamps keep increasing).
+        #[arg(long = "loop")]
+        looping: bool,
+        /// Publish segment FROM under the name TO (needed when FROM's writer is alive).
+        #[arg(long, value_name = "FROM=TO")]
+        remap: Vec<String>,
+        /// Seconds between creating the segments and the first value (for subscribers to open).
+        #[arg(long, default_value_t = 0.0)]
+        delay: f64,
+    },
+    /// Channels, schemas, message counts, duration and laps of a recording. Needs the `record`
+    /// feature.
+    Info {
+        /// The MCAP file.
+        file: std::path::PathBuf,
+    },
     /// Remove every segment whose writer process died. Unowned segments (writer exited
     /// cleanly, or persisted on purpose) and corrupt ones are kept (exit code 3 for a corrupt
     /// one).
@@ -267,6 +311,34 @@ fn main() -> ExitCode {
             dump::run(&mut out, &mut view, &options, &stop)
         }),
         Command::Rm { names, force } => rm::run(&mut out, &names, force),
+        Command::Record {
+            output,
+            names,
+            all,
+            duration,
+            compression,
+        } => {
+            looping.store(true, Ordering::Relaxed);
+            let args = record::RecordArgs {
+                output,
+                names,
+                all,
+                duration,
+                compression,
+            };
+            record::record(&mut out, args, &stop)
+        }
+        Command::Replay {
+            file,
+            rate,
+            looping: again,
+            remap,
+            delay,
+        } => {
+            looping.store(true, Ordering::Relaxed);
+            record::replay(&mut out, &file, rate, again, &remap, delay, &stop)
+        }
+        Command::Info { file } => record::info(&mut out, &file),
         Command::Gc { dry_run, names } => gc::run(&mut out, dry_run, &names),
     };
     match result {

@@ -316,7 +316,7 @@ mod tests {
         assert_eq!((t.size(), t.align()), (24, 4));
         let mut buf = [0u8; 32];
         let view = t.encode(&mut buf).unwrap();
-        assert_eq!(view.msg().to_string(), "float32[2][3] value\n");
+        assert_eq!(view.msg().to_string(), "float32[6] value\n");
         assert_eq!(view.to_string(), "[[f32; 3]; 2]");
         assert_eq!((view.size(), view.align()), (24, 4));
     }

@@ -11,7 +11,7 @@ use crate::{DecodeError, EncodeError, Type, TypeView};
 /// use rtshm_schema::{SchemaBuf, Schema};
 ///
 /// let schema = SchemaBuf::of(&<[[f32; 3]; 2]>::TYPE)?;
-/// assert_eq!(schema.view().msg().to_string(), "float32[2][3] value\n");
+/// assert_eq!(schema.view().msg().to_string(), "float32[6] value\n");
 /// # Ok::<(), rtshm_schema::EncodeError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]

@@ -606,21 +606,23 @@ fn structs<'a>(t: TypeView<'a>, f: &mut impl FnMut(StructView<'a>, TypeView<'a>)
     }
 }
 
-/// The `.msg` spelling of a field's type: `float32`, `float32[3]`, `Vec3[2][4]`.
+/// The `.msg` spelling of a field's type: `float32`, `float32[3]`, `Vec3[8]`.
 struct MsgType<'a>(TypeView<'a>);
 
 impl fmt::Display for MsgType<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The innermost element first, then the dimensions outermost first (`[[f32; 3]; 2]`
-        // is `float32[2][3]`, as C and ROS 2 nest them).
+        // The innermost element, then one dimension: ROS 2 `.msg` arrays have one, so nested
+        // arrays are flattened (`[[f32; 3]; 2]` is `float32[6]`: the same bytes in the same
+        // order, in memory and in CDR).
         let (element, dims) = self.0.element_and_dims();
         match element.node() {
             Node::Primitive(p) => f.write_str(p.msg_name())?,
             Node::Struct(s) => f.write_str(s.name)?,
             Node::Array { .. } => {}
         }
-        for len in dims {
-            write!(f, "[{len}]")?;
+        let mut dims = dims.peekable();
+        if dims.peek().is_some() {
+            write!(f, "[{}]", dims.fold(1usize, usize::saturating_mul))?;
         }
         Ok(())
     }
