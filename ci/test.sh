@@ -9,7 +9,7 @@ cargo test -p rtshm --no-default-features
 cargo test -p rtshm --features stats --test stats --test lifecycle
 cargo test -p rtshm --features stats --doc
 # A plain `cargo test` builds neither pyo3 nor criterion (they belong to ffi/python and benches).
-if grep -E "Compiling (pyo3|criterion) " target/test.log; then
-    echo "error: cargo test built a crate that only ffi/python or the benches need" >&2
+if grep -E "Compiling (pyo3|criterion|mcap|zstd-sys) " target/test.log; then
+    echo "error: cargo test built a crate that only ffi/python, the benches or recording need" >&2
     exit 1
 fi

@@ -14,6 +14,8 @@
 //!                                                       # is the expected one
 //! cargo run --example python_peer -- queue NAME COUNT   # a queue holding COUNT poses
 //!                                                       # nobody pops, until stdin closes
+//! cargo run --example python_peer -- record NAME COUNT  # NAME-lock, -ring and -series of
+//!                                                       # poses, written after a line on stdin
 //! ```
 //!
 //! In Python:
@@ -27,7 +29,10 @@
 use std::io::Read;
 use std::time::Duration;
 
-use rtshm::shm::{QueueProducer, RingPublisher, RingSubscriber, SeqLockPublisher};
+use rtshm::shm::{
+    QueueProducer, RingPublisher, RingSubscriber, SeqLockPublisher, TimeSeriesPublisher,
+};
+use rtshm::{Stamped, Timestamp};
 
 /// A 64-byte record: the size of the load the Python benchmark measures.
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
@@ -61,7 +66,7 @@ fn pose(i: u64) -> Pose64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(mode), Some(name), Some(count)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("usage: python_peer write|store|read|queue NAME COUNT");
+        eprintln!("usage: python_peer write|store|read|queue|record NAME COUNT");
         std::process::exit(2);
     };
     let Ok(count) = count.parse::<u64>() else {
@@ -73,7 +78,8 @@ fn main() {
         "store" => store(name, count),
         "read" => read(name, count),
         "queue" => queue(name, count),
-        _ => Err("mode must be write, store, read or queue".into()),
+        "record" => record(name, count),
+        _ => Err("mode must be write, store, read, queue or record".into()),
     };
     if let Err(e) = result {
         eprintln!("python_peer: {e}");
@@ -90,6 +96,30 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("wrote {count}");
     // Stay (and keep the segment) until the test is done reading.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    Ok(())
+}
+
+/// Creates `NAME-lock` (a SeqLock), `NAME-ring` and `NAME-series` (a time series stamped
+/// 1 s + i ms, sequence number i) of poses, prints `ready`, waits for a line on stdin (the
+/// recorder has started), writes pose i to each, one every millisecond, prints `wrote COUNT`
+/// and keeps the segments until stdin closes: what the MCAP tests record.
+fn record(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::BufRead;
+    let mut lock = SeqLockPublisher::<Pose64>::create(&format!("{name}-lock"))?;
+    let mut ring = RingPublisher::<Pose64>::create(&format!("{name}-ring"), CAPACITY)?;
+    let mut series = TimeSeriesPublisher::<Pose64>::create(&format!("{name}-series"), CAPACITY)?;
+    println!("ready");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    for i in 0..count {
+        lock.store(&pose(i));
+        ring.push(&pose(i));
+        let stamp = Timestamp::from_nanos(1_000_000_000 + i * 1_000_000);
+        series.push(&Stamped::new(stamp, i, pose(i)))?;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    println!("wrote {count}");
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
     Ok(())
 }
