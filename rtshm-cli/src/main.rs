@@ -181,6 +181,21 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         delay: f64,
     },
+    /// Serve segments live to Foxglove (its WebSocket protocol, the channels of a recording)
+    /// until Ctrl-C. Needs the `live` feature.
+    Serve {
+        /// The segments (queues are not served).
+        names: Vec<String>,
+        /// Every segment, including those created while serving.
+        #[arg(long, conflicts_with = "names")]
+        all: bool,
+        /// The address to listen on (0.0.0.0 for other machines).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The port (0: any free one, printed).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+    },
     /// Channels, schemas, message counts, duration and laps of a recording. Needs the `record`
     /// feature.
     Info {
@@ -339,6 +354,15 @@ fn main() -> ExitCode {
             record::replay(&mut out, &file, rate, again, &remap, delay, &stop)
         }
         Command::Info { file } => record::info(&mut out, &file),
+        Command::Serve {
+            names,
+            all,
+            host,
+            port,
+        } => {
+            looping.store(true, Ordering::Relaxed);
+            record::serve(&mut out, &names, all, &host, port, &stop)
+        }
         Command::Gc { dry_run, names } => gc::run(&mut out, dry_run, &names),
     };
     match result {

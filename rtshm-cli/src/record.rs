@@ -38,6 +38,77 @@ pub(crate) struct RecordArgs {
     pub(crate) compression: Compression,
 }
 
+#[cfg(not(feature = "live"))]
+pub(crate) fn serve(
+    _: &mut impl Write,
+    _: &[String],
+    _: bool,
+    _: &str,
+    _: u16,
+    _: &AtomicBool,
+) -> Result<u8, Failure> {
+    Err(Failure::new(
+        FAILED,
+        "this rtshm was built without the live view: build it with `--features live` \
+         (cargo install rtshm-cli --features live)",
+    ))
+}
+
+/// `rtshm serve`: follows the segments and serves them to Foxglove until Ctrl-C.
+#[cfg(feature = "live")]
+pub(crate) fn serve(
+    out: &mut impl Write,
+    names: &[String],
+    all: bool,
+    host: &str,
+    port: u16,
+    stop: &AtomicBool,
+) -> Result<u8, Failure> {
+    if names.is_empty() && !all {
+        return Err(Failure::new(
+            USAGE,
+            "name the segments to serve, or pass --all",
+        ));
+    }
+    let mut server = rtshm_record::live::LiveServer::start(host, port)
+        .map_err(|e| Failure::new(FAILED, e.to_string()))?;
+    for name in names {
+        server
+            .add(name)
+            .map_err(|e| Failure::new(FAILED, e.to_string()))?;
+    }
+    writeln!(
+        out,
+        "serving on ws://{host}:{}: open it in Foxglove (Open connection, Foxglove WebSocket)",
+        server.port()
+    )?;
+    out.flush()?;
+    let args = RecordArgs {
+        output: std::path::PathBuf::new(),
+        names: names.to_vec(),
+        all,
+        duration: None,
+        compression: Compression::None,
+    };
+    let mut last_scan = Instant::now() - Duration::from_secs(2);
+    while !stop.load(Ordering::Relaxed) {
+        if all && last_scan.elapsed() >= Duration::from_secs(1) {
+            last_scan = Instant::now();
+            let known: Vec<String> = server.names().map(str::to_owned).collect();
+            for name in wanted(&args).into_iter().filter(|n| !known.contains(n)) {
+                match server.add(&name) {
+                    Ok(()) => eprintln!("rtshm: serving {name}"),
+                    Err(e) => eprintln!("rtshm: not serving {e}"),
+                }
+            }
+        }
+        server
+            .forward_pending(Duration::from_millis(50))
+            .map_err(|e| Failure::new(FAILED, e.to_string()))?;
+    }
+    Ok(OK)
+}
+
 #[cfg(not(feature = "record"))]
 fn missing() -> Failure {
     Failure::new(

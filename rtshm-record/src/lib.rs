@@ -42,6 +42,8 @@
 )]
 
 pub mod cdr;
+#[cfg(feature = "live")]
+pub mod live;
 mod replay;
 
 use std::collections::BTreeMap;
@@ -200,7 +202,7 @@ impl From<io::Error> for RecordError {
 }
 
 /// What a follower thread hands to the writer.
-enum Event {
+pub(crate) enum Event {
     Message {
         channel: usize,
         sequence: u64,
@@ -311,38 +313,19 @@ fn type_name(kind: Kind, schema: &SchemaBuf, segment: &str) -> String {
     }
 }
 
-impl Recorder {
-    /// Creates (or truncates) the file at `path`.
-    pub fn create(path: impl AsRef<Path>, options: RecordOptions) -> Result<Self, RecordError> {
-        let file = File::create(path)?;
-        let compression = match options.compression {
-            Compression::Zstd => Some(mcap::Compression::Zstd),
-            Compression::Lz4 => Some(mcap::Compression::Lz4),
-            Compression::None => None,
-        };
-        let writer = mcap::WriteOptions::new()
-            .compression(compression)
-            .chunk_size(Some(options.chunk_size))
-            .profile("ros2")
-            .library(concat!("rtshm-record ", env!("CARGO_PKG_VERSION")))
-            .create(BufWriter::new(file))?;
-        let (tx, rx) = mpsc::sync_channel(options.queue);
-        Ok(Self {
-            writer,
-            channels: Vec::new(),
-            tx,
-            rx,
-            stop: Arc::new(AtomicBool::new(false)),
-            followers: Vec::new(),
-        })
-    }
+/// A segment opened for following: what its channel says about it, and its reader.
+pub(crate) struct Source {
+    pub(crate) topic: String,
+    /// The schema's name (`rtshm/msg/Imu`).
+    pub(crate) type_name: String,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) plan: cdr::Plan,
+    view: Inspector,
+}
 
-    /// Starts recording the segment `name` from now on (a SeqLock from its current value): adds
-    /// its schema and channel to the file and starts the thread that follows it.
-    pub fn add(&mut self, name: &str) -> Result<(), RecordError> {
-        if self.channels.iter().any(|c| c.stats.name == name) {
-            return Err(RecordError::Duplicate(name.to_owned()));
-        }
+impl Source {
+    /// Opens the segment `name` for following: its schema, the CDR plan, the channel metadata.
+    pub(crate) fn open(name: &str) -> Result<Self, RecordError> {
         let open = |error| RecordError::Open {
             name: name.to_owned(),
             error,
@@ -379,30 +362,80 @@ impl Recorder {
         );
         metadata.insert(keys::SEGMENT.into(), name.to_owned());
         metadata.insert(keys::SCHEMA.into(), hex(schema.as_bytes()));
-        let schema_id = self.writer.add_schema(
-            &type_name(geometry.kind, &schema, name),
-            "ros2msg",
-            plan.msg().as_bytes(),
-        )?;
-        let topic = format!("/{name}");
+        Ok(Self {
+            topic: format!("/{name}"),
+            type_name: type_name(geometry.kind, &schema, name),
+            metadata,
+            plan,
+            view,
+        })
+    }
+
+    /// Starts the thread that follows the segment, sending its values as `channel` on `tx`
+    /// until `stop`.
+    pub(crate) fn spawn(
+        self,
+        channel: usize,
+        tx: SyncSender<Event>,
+        stop: Arc<AtomicBool>,
+    ) -> io::Result<JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name(format!("follow {}", self.topic))
+            .spawn(move || follow(&self.view, &self.plan, channel, &tx, &stop))
+    }
+}
+
+impl Recorder {
+    /// Creates (or truncates) the file at `path`.
+    pub fn create(path: impl AsRef<Path>, options: RecordOptions) -> Result<Self, RecordError> {
+        let file = File::create(path)?;
+        let compression = match options.compression {
+            Compression::Zstd => Some(mcap::Compression::Zstd),
+            Compression::Lz4 => Some(mcap::Compression::Lz4),
+            Compression::None => None,
+        };
+        let writer = mcap::WriteOptions::new()
+            .compression(compression)
+            .chunk_size(Some(options.chunk_size))
+            .profile("ros2")
+            .library(concat!("rtshm-record ", env!("CARGO_PKG_VERSION")))
+            .create(BufWriter::new(file))?;
+        let (tx, rx) = mpsc::sync_channel(options.queue);
+        Ok(Self {
+            writer,
+            channels: Vec::new(),
+            tx,
+            rx,
+            stop: Arc::new(AtomicBool::new(false)),
+            followers: Vec::new(),
+        })
+    }
+
+    /// Starts recording the segment `name` from now on (a SeqLock from its current value): adds
+    /// its schema and channel to the file and starts the thread that follows it.
+    pub fn add(&mut self, name: &str) -> Result<(), RecordError> {
+        if self.channels.iter().any(|c| c.stats.name == name) {
+            return Err(RecordError::Duplicate(name.to_owned()));
+        }
+        let source = Source::open(name)?;
+        let schema_id =
+            self.writer
+                .add_schema(&source.type_name, "ros2msg", source.plan.msg().as_bytes())?;
         let id = self
             .writer
-            .add_channel(schema_id, &topic, "cdr", &metadata)?;
+            .add_channel(schema_id, &source.topic, "cdr", &source.metadata)?;
         let channel = self.channels.len();
         self.channels.push(Channel {
             id,
             stats: ChannelStats {
                 name: name.to_owned(),
-                topic,
+                topic: source.topic.clone(),
                 messages: 0,
                 bytes: 0,
                 laps: 0,
             },
         });
-        let (tx, stop) = (self.tx.clone(), self.stop.clone());
-        let follower = std::thread::Builder::new()
-            .name(format!("record {name}"))
-            .spawn(move || follow(&view, &plan, channel, &tx, &stop))?;
+        let follower = source.spawn(channel, self.tx.clone(), self.stop.clone())?;
         self.followers.push(follower);
         Ok(())
     }

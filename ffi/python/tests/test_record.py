@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+import rtshm
+
 mcap_reader = pytest.importorskip("mcap.reader")
 mcap_ros2_decoder = pytest.importorskip("mcap_ros2.decoder")
 rosbags_highlevel = pytest.importorskip("rosbags.highlevel")
@@ -24,11 +26,11 @@ COUNT = 200
 
 @pytest.fixture(scope="module")
 def cli():
-    """The `rtshm` binary with MCAP support."""
+    """The `rtshm` binary with MCAP support and the live view (feature `live`)."""
     if "RTSHM_CLI" in os.environ:
         return os.environ["RTSHM_CLI"]
     subprocess.run(
-        ["cargo", "build", "--quiet", "-p", "rtshm-cli", "--features", "record"],
+        ["cargo", "build", "--quiet", "-p", "rtshm-cli", "--features", "live"],
         cwd=ROOT,
         check=True,
     )
@@ -127,3 +129,60 @@ def test_rosbags_opens_the_file_as_a_ros2_bag(recording):
             pose_fields(reader.deserialize(raw, connection.msgtype), count)
             count += 1
         assert count == COUNT
+
+
+def test_a_foxglove_websocket_client_receives_a_value_rust_wrote(cli):
+    """`rtshm serve`, spoken to with the Foxglove WebSocket protocol (subprotocol foxglove.sdk.v1) by
+    a client written here: advertise, subscribe, a binary message data frame whose CDR payload
+    decodes (by the advertised .msg schema) to the pose Rust pushed."""
+    import asyncio
+    import json
+    import struct
+
+    import mcap.records
+    websockets = pytest.importorskip("websockets")
+
+    peer = os.environ.get("RTSHM_PEER") or str(ROOT / "target" / "debug" / "examples" / "python_peer")
+    name = f"pytest-serve-{os.getpid()}"
+    writer = subprocess.Popen([peer, "write", name, "3000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    server = None
+    try:
+        deadline = time.monotonic() + 10
+        while not any(d["name"] == name for d in rtshm.list()):
+            assert time.monotonic() < deadline, "the Rust writer never created its ring"
+            time.sleep(0.01)
+        server = subprocess.Popen([cli, "serve", "--port", "0", name], stdout=subprocess.PIPE, text=True)
+        line = server.stdout.readline()
+        port = int(line.split("ws://127.0.0.1:")[1].split(":")[0])
+
+        async def first_value():
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}", subprotocols=["foxglove.sdk.v1"], max_size=None
+            ) as ws:
+                channel = None
+                while channel is None:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if msg["op"] == "advertise":
+                        channel = next(c for c in msg["channels"] if c["topic"] == f"/{name}")
+                assert (channel["encoding"], channel["schemaEncoding"]) == ("cdr", "ros2msg")
+                await ws.send(json.dumps({"op": "subscribe", "subscriptions": [{"id": 7, "channelId": channel["id"]}]}))
+                while True:
+                    frame = await asyncio.wait_for(ws.recv(), 10)
+                    if isinstance(frame, bytes) and frame[0] == 0x01:
+                        subscription, log_time = struct.unpack_from("<IQ", frame, 1)
+                        assert subscription == 7 and log_time > 0
+                        return channel, frame[13:]
+
+        channel, payload = asyncio.run(first_value())
+        schema = mcap.records.Schema(
+            id=1, name=channel["schemaName"], encoding="ros2msg", data=channel["schema"].encode()
+        )
+        decode = mcap_ros2_decoder.DecoderFactory().decoder_for("cdr", schema)
+        value = decode(payload)
+        pose_fields(value, value.stamp // 1000)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=10)
+        writer.communicate(input="", timeout=30)
+    assert server.returncode == 0
