@@ -49,6 +49,57 @@ struct Pose64 {
 
 const CAPACITY: usize = 64;
 
+/// A nested struct, in an array of them: what the MCAP tests decode with third-party readers.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+#[repr(C)]
+struct Point {
+    x: f32,
+    y: f32,
+    z: f32,
+}
+
+/// Nested structs, an array of structs and fields of every width after them.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable, rtshm::Schema)]
+#[repr(C)]
+struct Track {
+    id: u64,
+    points: [Point; 2],
+    center: Point,
+    flags: u16,
+    quality: u8,
+    kind: i8,
+    score: f64,
+}
+
+/// Track number `i`, as the Python tests compute it.
+fn track(i: u64) -> Track {
+    let f = i as f32;
+    Track {
+        id: i,
+        points: [
+            Point {
+                x: f,
+                y: -f,
+                z: 0.5,
+            },
+            Point {
+                x: 2.0 * f,
+                y: 1.0,
+                z: -0.25,
+            },
+        ],
+        center: Point {
+            x: 0.25,
+            y: f,
+            z: 3.0,
+        },
+        flags: (i % 65536) as u16,
+        quality: (i % 200) as u8,
+        kind: -7,
+        score: i as f64 / 8.0,
+    }
+}
+
 /// Pose number `i`, as both sides compute it.
 fn pose(i: u64) -> Pose64 {
     let x = i as f64;
@@ -101,7 +152,7 @@ fn write(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Creates `NAME-lock` (a SeqLock), `NAME-ring` and `NAME-series` (a time series stamped
-/// 1 s + i ms, sequence number i) of poses, prints `ready`, waits for a line on stdin (the
+/// 1 s + i ms, sequence number i) of poses and `NAME-tracks` (a ring of nested structs), prints `ready`, waits for a line on stdin (the
 /// recorder has started), writes pose i to each, one every millisecond, prints `wrote COUNT`
 /// and keeps the segments until stdin closes: what the MCAP tests record.
 fn record(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
@@ -109,6 +160,7 @@ fn record(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
     let mut lock = SeqLockPublisher::<Pose64>::create(&format!("{name}-lock"))?;
     let mut ring = RingPublisher::<Pose64>::create(&format!("{name}-ring"), CAPACITY)?;
     let mut series = TimeSeriesPublisher::<Pose64>::create(&format!("{name}-series"), CAPACITY)?;
+    let mut tracks = RingPublisher::<Track>::create(&format!("{name}-tracks"), CAPACITY)?;
     println!("ready");
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -117,6 +169,7 @@ fn record(name: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
         ring.push(&pose(i));
         let stamp = Timestamp::from_nanos(1_000_000_000 + i * 1_000_000);
         series.push(&Stamped::new(stamp, i, pose(i)))?;
+        tracks.push(&track(i));
         std::thread::sleep(Duration::from_millis(1));
     }
     println!("wrote {count}");

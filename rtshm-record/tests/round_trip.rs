@@ -296,3 +296,76 @@ fn record_replay_and_record_again_give_the_same_values() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_looping_replay_keeps_time_series_stamps_increasing() {
+    let name = format!("rtshm-rec-loop-{}", std::process::id());
+    let path = std::env::temp_dir().join(format!("{name}.mcap"));
+    let mut series = TimeSeriesPublisher::<Vec3>::create(&name, 64).unwrap();
+    let mut recorder = Recorder::create(&path, RecordOptions::new()).unwrap();
+    recorder.add(&name).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    for i in 0..10u64 {
+        let stamp = Timestamp::from_nanos(5_000_000_000 + i * 1_000_000);
+        series
+            .push(&Stamped::new(
+                stamp,
+                i,
+                Vec3 {
+                    x: i as f32,
+                    y: 0.0,
+                    z: 0.0,
+                },
+            ))
+            .unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    recorder.write_pending(Duration::from_millis(10)).unwrap();
+    assert_eq!(recorder.finish().unwrap().channels[0].messages, 10);
+    drop(series);
+
+    let again = format!("{name}-again");
+    let options = ReplayOptions::new()
+        .rate(0.0)
+        .looping(true)
+        .remap(&name, &again)
+        .delay(Duration::from_millis(500));
+    let stop = AtomicBool::new(false);
+    let summary = std::thread::scope(|s| {
+        let replay = s.spawn(|| {
+            rtshm_record::replay(&path, &options, &stop, |n| {
+                if n >= 25 {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let sub = loop {
+            if let Ok(s) = TimeSeriesSubscriber::<Vec3>::open(&again) {
+                break s;
+            }
+            if replay.is_finished() {
+                panic!("replay ended first: {:?}", replay.join().unwrap());
+            }
+            assert!(Instant::now() < deadline, "never created");
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let summary = replay
+            .join()
+            .unwrap()
+            .expect("no NonMonotonic across rounds");
+        let mut cursor = sub.cursor_from_oldest();
+        let stamps: Vec<u64> = sub
+            .iter_from(&mut cursor)
+            .map(|v| v.unwrap().stamp.as_nanos())
+            .collect();
+        assert!(stamps.len() >= 20, "{stamps:?}");
+        assert!(
+            stamps.windows(2).all(|w| w[0] < w[1]),
+            "stamps increase across rounds: {stamps:?}"
+        );
+        summary
+    });
+    assert_eq!(summary.published, vec![(again, 25)]);
+    let _ = std::fs::remove_file(path);
+}

@@ -54,7 +54,7 @@ def recording(cli, tmp_path_factory):
     )
     try:
         assert writer.stdout.readline().strip() == "ready"
-        names = [f"{name}-lock", f"{name}-ring", f"{name}-series"]
+        names = [f"{name}-lock", f"{name}-ring", f"{name}-series", f"{name}-tracks"]
         recorder = subprocess.Popen(
             [cli, "record", "-o", str(path), *names], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -83,7 +83,7 @@ def pose_fields(msg, i):
 
 def test_the_recorder_reports_every_value_and_no_laps(recording):
     _path, name, out = recording
-    for kind in ("ring", "series"):
+    for kind in ("ring", "series", "tracks"):
         line = next(l for l in out.splitlines() if f"/{name}-{kind} " in l)
         assert f"{COUNT} messages" in line and line.rstrip().endswith("laps 0"), out
 
@@ -110,6 +110,15 @@ def test_mcap_with_ros2_support_decodes_the_fields_rust_wrote(recording):
         assert (decoded.stamp_ns, decoded.seq) == (1_000_000_000 + i * 1_000_000, i)
         assert message.publish_time == decoded.stamp_ns  # publish_time is the stamp
         pose_fields(decoded, i)
+    # Nested structs and an array of structs: each field where Rust put it.
+    tracks = by_topic[f"/{name}-tracks"]
+    assert len(tracks) == COUNT
+    for i, (_, t, _) in enumerate(tracks):
+        f = float(i)
+        assert t.id == i
+        assert [(p.x, p.y, p.z) for p in t.points] == [(f, -f, 0.5), (2 * f, 1.0, -0.25)]
+        assert (t.center.x, t.center.y, t.center.z) == (0.25, f, 3.0)
+        assert (t.flags, t.quality, t.kind, t.score) == (i % 65536, i % 200, -7, i / 8.0)
     # A SeqLock at every version the recorder saw: in order, each one a pose Rust stored.
     lock = by_topic[f"/{name}-lock"]
     seen = [d.stamp // 1000 for _, d, _ in lock]
@@ -129,6 +138,11 @@ def test_rosbags_opens_the_file_as_a_ros2_bag(recording):
             pose_fields(reader.deserialize(raw, connection.msgtype), count)
             count += 1
         assert count == COUNT
+        # Nested types come from the file's definitions (the `MSG: rtshm/Point` section).
+        tracks = topics[f"/{name}-tracks"]
+        decoded = [reader.deserialize(raw, c.msgtype) for c, _, raw in reader.messages(connections=[tracks])]
+        assert len(decoded) == COUNT
+        assert decoded[5].points[1].x == 10.0 and decoded[5].center.y == 5.0 and decoded[5].kind == -7
 
 
 def test_a_foxglove_websocket_client_receives_a_value_rust_wrote(cli):
