@@ -81,7 +81,8 @@ fn ten_million_values_across_processes_survive_a_killed_consumer() {
     let name = common::shm_name("queue-kill");
     let mut producer = QueueProducer::<[u64; 2]>::create(&name, 64).unwrap();
     let arg = format!("{name},{total}");
-    let mut first = common::spawn_child("slow-consumer", &arg);
+    // In an `Option`: taken, killed and reaped exactly once, mid-stream.
+    let mut first = Some(common::spawn_child("slow-consumer", &arg));
     let inspector = Inspector::open(&name).unwrap();
     let threshold = Duration::from_secs(5);
     let mut killed = false;
@@ -90,13 +91,15 @@ fn ten_million_values_across_processes_survive_a_killed_consumer() {
     for n in 0..total {
         if !killed && n % 1024 == 0 {
             let state = inspector.queue_state(threshold).unwrap();
-            if state.popped >= total / 3 {
-                first.kill().unwrap(); // SIGKILL, mid-stream
-                first.wait().unwrap();
+            if state.popped >= total / 3
+                && let Some(mut consumer) = first.take()
+            {
+                consumer.kill().unwrap(); // SIGKILL, mid-stream
+                consumer.wait().unwrap();
                 killed = true;
                 assert!(matches!(
                     producer.consumer_status(threshold),
-                    WriterStatus::Dead { .. }
+                    WriterStatus::Dead
                 ));
                 second = Some(common::spawn_child_env(
                     "slow-consumer",
@@ -108,6 +111,10 @@ fn ten_million_values_across_processes_survive_a_killed_consumer() {
         producer
             .push_wait(&value(n), LONG)
             .unwrap_or_else(|TimedOut| panic!("push {n} waited {LONG:?}"));
+    }
+    if let Some(mut consumer) = first.take() {
+        let _ = consumer.kill();
+        let _ = consumer.wait();
     }
     let mut second = second.expect("the first consumer was killed mid-stream");
     let status = second.wait().unwrap();

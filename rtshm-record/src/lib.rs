@@ -216,6 +216,9 @@ pub(crate) enum Event {
     },
 }
 
+/// The most values one [`Recorder::write_pending`] call writes.
+pub const PENDING_BATCH: usize = 4096;
+
 /// One recorded channel's counts so far.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -230,6 +233,19 @@ pub struct ChannelStats {
     pub bytes: u64,
     /// Values overwritten before the recorder read them (lost to laps).
     pub laps: u64,
+}
+
+impl ChannelStats {
+    /// Nothing counted yet.
+    pub(crate) fn new(name: &str, topic: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            topic: topic.to_owned(),
+            messages: 0,
+            bytes: 0,
+            laps: 0,
+        }
+    }
 }
 
 struct Channel {
@@ -427,13 +443,7 @@ impl Recorder {
         let channel = self.channels.len();
         self.channels.push(Channel {
             id,
-            stats: ChannelStats {
-                name: name.to_owned(),
-                topic: source.topic.clone(),
-                messages: 0,
-                bytes: 0,
-                laps: 0,
-            },
+            stats: ChannelStats::new(name, &source.topic),
         });
         let follower = source.spawn(channel, self.tx.clone(), self.stop.clone())?;
         self.followers.push(follower);
@@ -445,15 +455,23 @@ impl Recorder {
         self.channels.iter().map(|c| c.stats.name.as_str())
     }
 
-    /// Writes what the followers read, waiting up to `timeout` for the first value; returns the
-    /// number of messages written.
+    /// Writes what the followers read (at most [`PENDING_BATCH`] values, so that a caller's
+    /// loop stays responsive under any load), waiting up to `timeout` for the first one;
+    /// returns the number of messages written.
     pub fn write_pending(&mut self, timeout: Duration) -> Result<usize, RecordError> {
         let mut written = 0;
         // Timed out, or every follower ended: nothing (more) to write.
         let mut next = self.rx.recv_timeout(timeout).ok();
+        let mut handled = 0;
         while let Some(event) = next {
             written += self.write_event(event)?;
-            next = self.rx.try_recv().ok();
+            handled += 1;
+            // Received only when it will be written: nothing is dropped at the batch's end.
+            next = if handled < PENDING_BATCH {
+                self.rx.try_recv().ok()
+            } else {
+                None
+            };
         }
         Ok(written)
     }

@@ -99,13 +99,7 @@ impl LiveServer {
         let index = self.channels.len();
         self.channels.push(LiveChannel {
             channel,
-            stats: ChannelStats {
-                name: name.to_owned(),
-                topic: source.topic.clone(),
-                messages: 0,
-                bytes: 0,
-                laps: 0,
-            },
+            stats: ChannelStats::new(name, &source.topic),
         });
         self.followers
             .push(source.spawn(index, self.tx.clone(), self.stop.clone())?);
@@ -117,12 +111,15 @@ impl LiveServer {
         self.channels.iter().map(|c| c.stats.name.as_str())
     }
 
-    /// Sends what the followers read to the connected clients (subscribed to its channel),
-    /// waiting up to `timeout` for the first value; returns the number of messages.
+    /// Sends what the followers read to the connected clients (subscribed to its channel), at
+    /// most [`PENDING_BATCH`](crate::PENDING_BATCH) values, waiting up to `timeout` for the
+    /// first one; returns the number of messages.
     pub fn forward_pending(&mut self, timeout: Duration) -> Result<usize, RecordError> {
         let mut sent = 0;
         let mut next = self.rx.recv_timeout(timeout).ok();
+        let mut handled = 0;
         while let Some(event) = next {
+            handled += 1;
             match event {
                 Event::Message {
                     channel,
@@ -143,7 +140,12 @@ impl LiveServer {
                 }
                 Event::Laps { channel, missed } => self.channels[channel].stats.laps += missed,
             }
-            next = self.rx.try_recv().ok();
+            // Received only when it will be sent: nothing is dropped at the batch's end.
+            next = if handled < crate::PENDING_BATCH {
+                self.rx.try_recv().ok()
+            } else {
+                None
+            };
         }
         Ok(sent)
     }

@@ -27,6 +27,7 @@ mod header;
 mod schema;
 mod validate;
 
+#[cfg(all(feature = "std", not(rtshm_loom)))] // used by `shm` only
 pub(crate) use geometry::QUEUE_SLOTS_AT;
 pub use geometry::{Geometry, MAX_PAYLOAD_ALIGN, Shape};
 pub use header::{
