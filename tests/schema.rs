@@ -114,7 +114,7 @@ fn stamped_values_timestamps_and_images_have_built_in_schemas() {
     assert_eq!(Timestamp::TYPE, u64::TYPE);
     let image = Image::<4, 2, Rgb8>::TYPE;
     assert_eq!(image.size(), 4 * 2 * 3);
-    assert_eq!(msg(image), "uint8[2][4][3] pixels\n");
+    assert_eq!(msg(image), "uint8[24] pixels\n");
 }
 
 /// The two sides of the trial: same size, same alignment, fields in another order.
