@@ -146,7 +146,8 @@ def test_rosbags_opens_the_file_as_a_ros2_bag(recording):
 
 
 def test_a_foxglove_websocket_client_receives_a_value_rust_wrote(cli):
-    """`rtshm serve`, spoken to with the Foxglove WebSocket protocol (subprotocol foxglove.sdk.v1) by
+    """`rtshm serve --all`, started before the segment exists (it joins without a restart),
+    spoken to with the Foxglove WebSocket protocol (subprotocol foxglove.sdk.v1) by
     a client written here: advertise, subscribe, a binary message data frame whose CDR payload
     decodes (by the advertised .msg schema) to the pose Rust pushed."""
     import asyncio
@@ -158,16 +159,13 @@ def test_a_foxglove_websocket_client_receives_a_value_rust_wrote(cli):
 
     peer = os.environ.get("RTSHM_PEER") or str(ROOT / "target" / "debug" / "examples" / "python_peer")
     name = f"pytest-serve-{os.getpid()}"
-    writer = subprocess.Popen([peer, "write", name, "3000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    server = None
+    # `--all`, started before the segment exists: a new segment joins without a restart.
+    server = subprocess.Popen([cli, "serve", "--all", "--port", "0"], stdout=subprocess.PIPE, text=True)
+    writer = None
     try:
-        deadline = time.monotonic() + 10
-        while not any(d["name"] == name for d in rtshm.list()):
-            assert time.monotonic() < deadline, "the Rust writer never created its ring"
-            time.sleep(0.01)
-        server = subprocess.Popen([cli, "serve", "--port", "0", name], stdout=subprocess.PIPE, text=True)
         line = server.stdout.readline()
         port = int(line.split("ws://127.0.0.1:")[1].split(":")[0])
+        writer = subprocess.Popen([peer, "write", name, "3000"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
         async def first_value():
             async with websockets.connect(
@@ -175,9 +173,10 @@ def test_a_foxglove_websocket_client_receives_a_value_rust_wrote(cli):
             ) as ws:
                 channel = None
                 while channel is None:
-                    msg = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                    if msg["op"] == "advertise":
-                        channel = next(c for c in msg["channels"] if c["topic"] == f"/{name}")
+                    msg = await asyncio.wait_for(ws.recv(), 10)
+                    if isinstance(msg, str) and json.loads(msg)["op"] == "advertise":
+                        ours = [c for c in json.loads(msg)["channels"] if c["topic"] == f"/{name}"]
+                        channel = ours[0] if ours else None
                 assert (channel["encoding"], channel["schemaEncoding"]) == ("cdr", "ros2msg")
                 await ws.send(json.dumps({"op": "subscribe", "subscriptions": [{"id": 7, "channelId": channel["id"]}]}))
                 while True:
@@ -195,8 +194,8 @@ def test_a_foxglove_websocket_client_receives_a_value_rust_wrote(cli):
         value = decode(payload)
         pose_fields(value, value.stamp // 1000)
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=10)
-        writer.communicate(input="", timeout=30)
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=10)
+        if writer is not None:
+            writer.communicate(input="", timeout=30)
     assert server.returncode == 0
