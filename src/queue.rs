@@ -295,7 +295,7 @@ impl TailEnd {
     /// `want` look free.
     #[inline(always)]
     pub(crate) fn free(&mut self, capacity: u64, want: u64, head: &AtomicU64) -> u64 {
-        let free = capacity - (self.tail - self.head);
+        let free = Self::room(capacity, self.tail, self.head);
         if free >= want {
             return free;
         }
@@ -303,13 +303,21 @@ impl TailEnd {
         // store of `head`: its copies out of the slots below `head` are done before this
         // producer stores into them again.
         self.head = head.load(Ordering::Acquire);
-        capacity - (self.tail - self.head)
+        Self::room(capacity, self.tail, self.head)
+    }
+
+    /// Free slots between the indices. A `head` that no consumer could have stored (beyond
+    /// `tail`, or more than `capacity` behind it: another process's memory can say anything)
+    /// leaves no room, never an overflow.
+    #[inline(always)]
+    fn room(capacity: u64, tail: u64, head: u64) -> u64 {
+        capacity.saturating_sub(tail.wrapping_sub(head))
     }
 
     /// Makes values `tail..tail + n` visible to the consumer by storing `tail`.
     #[inline(always)]
     pub(crate) fn publish(&mut self, n: u64, tail: &AtomicU64) {
-        self.tail += n;
+        self.tail = self.tail.wrapping_add(n);
         // SYNC POINT queue-publish (producer). Release: pairs with the consumer's Acquire load
         // of `tail`: the words of every value below it are visible to the consumer.
         tail.store(self.tail, Ordering::Release);
@@ -329,21 +337,30 @@ impl HeadEnd {
     /// Values ready, refreshing the producer's index from `tail` if fewer than `want` look
     /// ready.
     #[inline(always)]
-    pub(crate) fn ready(&mut self, want: u64, tail: &AtomicU64) -> u64 {
-        let ready = self.tail - self.head;
+    pub(crate) fn ready(&mut self, capacity: u64, want: u64, tail: &AtomicU64) -> u64 {
+        let ready = Self::held(capacity, self.tail, self.head);
         if ready >= want {
             return ready;
         }
         // SYNC POINT queue-publish (consumer). Acquire: pairs with the producer's Release store
         // of `tail`: the words of every value below it are visible to the copies that follow.
         self.tail = tail.load(Ordering::Acquire);
-        self.tail - self.head
+        Self::held(capacity, self.tail, self.head)
+    }
+
+    /// Values between the indices. A `tail` that no producer could have stored (behind
+    /// `head`, or more than `capacity` ahead: another process's memory can say anything) holds
+    /// nothing, never an overflow.
+    #[inline(always)]
+    fn held(capacity: u64, tail: u64, head: u64) -> u64 {
+        let n = tail.wrapping_sub(head);
+        if n > capacity { 0 } else { n }
     }
 
     /// Frees values `head..head + n` for the producer by storing `head`.
     #[inline(always)]
     pub(crate) fn release(&mut self, n: u64, head: &AtomicU64) {
-        self.head += n;
+        self.head = self.head.wrapping_add(n);
         // SYNC POINT queue-release (consumer). Release: pairs with the producer's Acquire load
         // of `head`: the copies out of those slots are done before the producer stores into
         // them again.
@@ -412,7 +429,9 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
     pub fn push_slice(&mut self, values: &[T]) -> usize {
         let n = self.free(values.len() as u64).min(values.len() as u64);
         for (i, value) in values[..n as usize].iter().enumerate() {
-            self.queue.slot(self.end.tail + i as u64).store(value);
+            self.queue
+                .slot(self.end.tail.wrapping_add(i as u64))
+                .store(value);
         }
         if n > 0 {
             self.publish(n);
@@ -526,7 +545,7 @@ pub struct Consumer<'a, T: Payload, const N: usize> {
 impl<T: Payload, const N: usize> Consumer<'_, T, N> {
     #[inline(always)]
     fn ready(&mut self, want: u64) -> u64 {
-        self.end.ready(want, &self.queue.producer.index)
+        self.end.ready(N as u64, want, &self.queue.producer.index)
     }
 
     #[inline(always)]
@@ -592,7 +611,9 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
     pub fn pop_into_slice(&mut self, dst: &mut [T]) -> usize {
         let n = self.ready(dst.len() as u64).min(dst.len() as u64);
         for (i, d) in dst[..n as usize].iter_mut().enumerate() {
-            self.queue.slot(self.end.head + i as u64).load(d);
+            self.queue
+                .slot(self.end.head.wrapping_add(i as u64))
+                .load(d);
         }
         if n > 0 {
             self.release(n);

@@ -296,3 +296,35 @@ fn inspectors_and_subscribers_see_counts_and_the_consumer() {
         WriterStatus::Alive { .. }
     ));
 }
+
+/// Indices come from another process's memory: a producer's `tail` behind `head` or far ahead,
+/// a consumer's `head` beyond `tail`, are read as "nothing ready" / "no room", never an
+/// overflow (these tests run with overflow checks), a wild read or a hang past the timeout.
+#[test]
+fn hostile_indices_are_never_trusted() {
+    use rtshm::layout::{DATA_OFFSET, READERS_OFFSET};
+    let name = common::shm_name("queue-hostile");
+    let mut p = QueueProducer::<u64>::create(&name, 4).unwrap();
+    let mut c = QueueConsumer::<u64>::open(&name).unwrap();
+    let short = Duration::from_millis(5);
+    for tail in [u64::MAX, 1 << 40, 5] {
+        common::poke(&name, DATA_OFFSET as u64, &tail.to_le_bytes());
+        assert_eq!(c.try_pop(), None, "tail {tail}");
+        assert_eq!(c.pop_wait(short), Err(TimedOut));
+        assert_eq!(c.len(), 0);
+        let mut batch = [0u64; 8];
+        assert_eq!(c.pop_into_slice(&mut batch), 0);
+    }
+    common::poke(&name, DATA_OFFSET as u64, &0u64.to_le_bytes());
+    // A full queue, then a consumer index beyond the producer's.
+    assert_eq!(p.push_slice(&[1, 2, 3, 4]), 4);
+    for head in [u64::MAX, 1 << 40, 9] {
+        common::poke(&name, READERS_OFFSET as u64 + 128, &head.to_le_bytes());
+        assert_eq!(p.try_push(&5), Err(Full), "head {head}");
+        assert_eq!(p.push_wait(&5, short), Err(TimedOut));
+        assert_eq!(p.push_slice(&[5, 6]), 0);
+        assert!(p.is_full());
+    }
+    let state = Inspector::open(&name).unwrap().queue_state(LONG).unwrap();
+    assert_eq!(state.pushed, 4);
+}

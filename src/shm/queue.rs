@@ -329,7 +329,9 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
         let n = self.free(values.len() as u64).min(values.len() as u64);
         let (pages, mask, tail) = (self.pages(), self.mask(), self.writer.queue.tail);
         for (i, value) in values[..n as usize].iter().enumerate() {
-            pages.slot::<T>(tail + i as u64, mask).store(value);
+            pages
+                .slot::<T>(tail.wrapping_add(i as u64), mask)
+                .store(value);
         }
         if n > 0 {
             self.publish(n);
@@ -632,7 +634,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
 
     #[inline(always)]
     fn ready(&mut self, want: u64) -> u64 {
-        self.end.ready(want, self.pages.tail())
+        self.end.ready(self.mask + 1, want, self.pages.tail())
     }
 
     #[inline(always)]
@@ -691,7 +693,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
         let n = self.ready(dst.len() as u64).min(dst.len() as u64);
         for (i, d) in dst[..n as usize].iter_mut().enumerate() {
             self.pages
-                .slot::<T>(self.end.head + i as u64, self.mask)
+                .slot::<T>(self.end.head.wrapping_add(i as u64), self.mask)
                 .load(d);
         }
         if n > 0 {
@@ -727,7 +729,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
         if self.pop_into(dst) {
             return Ok(());
         }
-        let pages = self.pages;
+        let (pages, capacity) = (self.pages, self.mask + 1);
         // The producer's handshake word is the writer's, in the header.
         let mode = self.segment.writer_mode();
         let end = &mut self.end;
@@ -736,7 +738,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
             pages.producer_wakes(),
             mode,
             deadline(timeout),
-            || (end.ready(1, pages.tail()) > 0).then_some(()),
+            || (end.ready(capacity, 1, pages.tail()) > 0).then_some(()),
         );
         self.counters.add(Count::Waits, 1);
         ready.ok_or(TimedOut)?;
