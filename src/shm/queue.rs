@@ -277,8 +277,20 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
         self.writer.queue.free(capacity, want, pages.head())
     }
 
-    fn publish(&mut self, n: u64) {
-        let pages = self.pages();
+    /// Stores and publishes as many of `values` as fit (then wakes a sleeping consumer);
+    /// returns how many.
+    #[inline(always)]
+    fn push_from(&mut self, values: &[T]) -> u64 {
+        let (pages, mask) = (self.pages(), self.mask());
+        let n = self
+            .writer
+            .queue
+            .fill(mask + 1, values, pages.head(), |n, v| {
+                pages.slot::<T>(n, mask).store(v)
+            });
+        if n == 0 {
+            return 0;
+        }
         self.writer.queue.publish(n, pages.tail());
         self.writer.counters.add(Count::Stores, n);
         let asymmetric = self.writer.segment.asymmetric();
@@ -286,6 +298,7 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
             self.writer.counters.add(Count::Wakeups, 1);
         }
         self.writer.beat();
+        n
     }
 
     /// Appends `value`, or returns [`Full`] (nothing written) when the consumer has
@@ -305,13 +318,10 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
     /// ```
     #[inline]
     pub fn try_push(&mut self, value: &T) -> Result<(), Full> {
-        if self.free(1) == 0 {
-            return Err(Full);
+        match self.push_from(core::slice::from_ref(value)) {
+            0 => Err(Full),
+            _ => Ok(()),
         }
-        let (pages, mask) = (self.pages(), self.mask());
-        pages.slot::<T>(self.writer.queue.tail, mask).store(value);
-        self.publish(1);
-        Ok(())
     }
 
     /// Appends as many of `values` as fit, in order, published together (one index store, at
@@ -326,17 +336,7 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
     /// # Ok::<(), rtshm::Error>(())
     /// ```
     pub fn push_slice(&mut self, values: &[T]) -> usize {
-        let n = self.free(values.len() as u64).min(values.len() as u64);
-        let (pages, mask, tail) = (self.pages(), self.mask(), self.writer.queue.tail);
-        for (i, value) in values[..n as usize].iter().enumerate() {
-            pages
-                .slot::<T>(tail.wrapping_add(i as u64), mask)
-                .store(value);
-        }
-        if n > 0 {
-            self.publish(n);
-        }
-        n as usize
+        self.push_from(values) as usize
     }
 
     /// Appends `value`, sleeping while the queue is full until the consumer pops (it wakes
@@ -637,11 +637,19 @@ impl<T: Pod + Schema> QueueConsumer<T> {
         self.end.ready(self.mask + 1, want, self.pages.tail())
     }
 
+    /// Copies out and releases as many values as are ready, at most `dst.len()` (then wakes a
+    /// sleeping producer); returns how many.
     #[inline(always)]
-    fn release(&mut self, n: u64) {
-        self.end.release(n, self.pages.head());
+    fn pop_to(&mut self, dst: &mut [T]) -> u64 {
+        let (pages, mask) = (self.pages, self.mask);
+        let n = self.end.take(mask + 1, dst, pages.tail(), |n, d| {
+            pages.slot::<T>(n, mask).load(d)
+        });
+        if n == 0 {
+            return 0;
+        }
+        self.end.release(n, pages.head());
         self.counters.add(Count::Reads, n);
-        let pages = self.pages;
         if wake(
             pages.producer_waiting(),
             pages.consumer_wakes(),
@@ -652,6 +660,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
         if let Some(now) = self.heartbeat.tick() {
             self.beat_at(now);
         }
+        n
     }
 
     fn beat_at(&self, now: Timestamp) {
@@ -670,12 +679,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
     /// empty. For large values, which should not pass through the stack.
     #[inline]
     pub fn pop_into(&mut self, dst: &mut T) -> bool {
-        if self.ready(1) == 0 {
-            return false;
-        }
-        self.pages.slot::<T>(self.end.head, self.mask).load(dst);
-        self.release(1);
-        true
+        self.pop_to(core::slice::from_mut(dst)) == 1
     }
 
     /// Removes and returns the oldest value, or `None` when the queue is empty. Never blocks,
@@ -690,16 +694,7 @@ impl<T: Pod + Schema> QueueConsumer<T> {
     /// Removes up to `dst.len()` values into `dst`, oldest first, released together; returns
     /// how many.
     pub fn pop_into_slice(&mut self, dst: &mut [T]) -> usize {
-        let n = self.ready(dst.len() as u64).min(dst.len() as u64);
-        for (i, d) in dst[..n as usize].iter_mut().enumerate() {
-            self.pages
-                .slot::<T>(self.end.head.wrapping_add(i as u64), self.mask)
-                .load(d);
-        }
-        if n > 0 {
-            self.release(n);
-        }
-        n as usize
+        self.pop_to(dst) as usize
     }
 
     /// Removes the oldest value, sleeping while the queue is empty until the producer pushes
