@@ -79,25 +79,32 @@ pub(crate) fn wake_waiters(
     asymmetric: bool,
     wake: impl FnOnce(&AtomicU32),
 ) -> bool {
-    if asymmetric {
-        // SYNC POINT wait-handshake (writer, asymmetric). Compiler-only: pairs with the
-        // reader's membarrier of wait-handshake, which runs a full barrier on this CPU at some
-        // point; the compiler keeps the store before the load below, the barrier orders them
-        // for the reader.
-        crate::sync::compiler_fence(Ordering::SeqCst);
-    } else {
-        // SYNC POINT wait-handshake (writer). SeqCst: pairs with the reader's side of
-        // wait-handshake (fence-fence total order): either this fence is first and the reader's
-        // re-check sees the store made before it, or the reader's is first and the load below
-        // sees its bit.
-        fence(Ordering::SeqCst);
-    }
+    waker_fence(asymmetric);
     let n = notify.load(Ordering::Relaxed);
     if n & SLEEPING == 0 {
         return false;
     }
     wake_slow(notify, n, wake);
     true
+}
+
+/// The waker's fence, between its store and its look at the waiter's word (`notify`, or a
+/// queue's `waiting` flag): the same for both handshakes.
+#[inline(always)]
+fn waker_fence(asymmetric: bool) {
+    if asymmetric {
+        // SYNC POINT wait-handshake and queue-handshake (writer/waker, asymmetric).
+        // Compiler-only: pairs with the reader's (waiter's) membarrier, which runs a full
+        // barrier on this CPU at some point; the compiler keeps the store before the load that
+        // follows, the barrier orders them for the reader.
+        crate::sync::compiler_fence(Ordering::SeqCst);
+    } else {
+        // SYNC POINT wait-handshake and queue-handshake (writer/waker). SeqCst: pairs with
+        // the reader's (waiter's) fence (fence-fence total order): either this fence is first
+        // and the re-check sees the store made before it, or the reader's is first and the
+        // load that follows sees its bit (flag).
+        fence(Ordering::SeqCst);
+    }
 }
 
 /// The rare half of [`wake_waiters`]: clear the bit, bump the epoch, wake.
@@ -219,14 +226,7 @@ pub(crate) fn wake_flagged(
     asymmetric: bool,
     wake: impl FnOnce(&AtomicU32),
 ) -> bool {
-    if asymmetric {
-        // SYNC POINT queue-handshake (waker, asymmetric). Compiler-only: as in wait-handshake,
-        // the waiter's membarrier supplies the barrier.
-        crate::sync::compiler_fence(Ordering::SeqCst);
-    } else {
-        // SYNC POINT queue-handshake (waker). SeqCst: pairs with the waiter's fence.
-        fence(Ordering::SeqCst);
-    }
+    waker_fence(asymmetric);
     if waiting.load(Ordering::Relaxed) == 0 {
         return false;
     }
