@@ -265,10 +265,84 @@ pub struct Summary {
 pub struct Recorder {
     writer: mcap::Writer<BufWriter<File>>,
     channels: Vec<Channel>,
+    followers: Followers,
+}
+
+/// The follower threads of a [`Recorder`] or a live server, and the bounded channel on which
+/// they send what they read. Dropping it tells them to stop.
+pub(crate) struct Followers {
     tx: SyncSender<Event>,
     rx: Receiver<Event>,
     stop: Arc<AtomicBool>,
-    followers: Vec<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Followers {
+    /// No follower yet; at most `queue` values wait to be handled.
+    pub(crate) fn new(queue: usize) -> Self {
+        let (tx, rx) = mpsc::sync_channel(queue);
+        Self {
+            tx,
+            rx,
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Starts the thread that follows `source`, sending its values as `channel`.
+    pub(crate) fn follow(&mut self, source: Source, channel: usize) -> io::Result<()> {
+        let (tx, stop) = (self.tx.clone(), self.stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("follow {}", source.topic))
+            .spawn(move || follow(&source.view, &source.plan, channel, &tx, &stop))?;
+        self.threads.push(thread);
+        Ok(())
+    }
+
+    /// Hands what the followers read to `handle`, at most [`PENDING_BATCH`] values (so that a
+    /// caller's loop stays responsive under any load), waiting up to `timeout` for the first.
+    pub(crate) fn drain<E>(
+        &self,
+        timeout: Duration,
+        mut handle: impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        // Timed out, or every follower ended: nothing (more) to handle.
+        let mut next = self.rx.recv_timeout(timeout).ok();
+        let mut handled = 0;
+        while let Some(event) = next {
+            handle(event)?;
+            handled += 1;
+            // Received only when it will be handled: nothing is dropped at the batch's end.
+            next = if handled < PENDING_BATCH {
+                self.rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        Ok(())
+    }
+
+    /// Stops every follower (each ends within its wait timeout), handing what they still send
+    /// to `handle` meanwhile (a follower blocked on a full channel needs it drained to end).
+    pub(crate) fn stop<E>(
+        &mut self,
+        mut handle: impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in std::mem::take(&mut self.threads) {
+            while !thread.is_finished() {
+                self.drain(Duration::from_millis(10), &mut handle)?;
+            }
+            let _ = thread.join();
+        }
+        self.drain(Duration::ZERO, handle)
+    }
+}
+
+impl Drop for Followers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
 }
 
 impl fmt::Debug for Recorder {
@@ -386,19 +460,6 @@ impl Source {
             view,
         })
     }
-
-    /// Starts the thread that follows the segment, sending its values as `channel` on `tx`
-    /// until `stop`.
-    pub(crate) fn spawn(
-        self,
-        channel: usize,
-        tx: SyncSender<Event>,
-        stop: Arc<AtomicBool>,
-    ) -> io::Result<JoinHandle<()>> {
-        std::thread::Builder::new()
-            .name(format!("follow {}", self.topic))
-            .spawn(move || follow(&self.view, &self.plan, channel, &tx, &stop))
-    }
 }
 
 impl Recorder {
@@ -416,14 +477,10 @@ impl Recorder {
             .profile("ros2")
             .library(concat!("rtshm-record ", env!("CARGO_PKG_VERSION")))
             .create(BufWriter::new(file))?;
-        let (tx, rx) = mpsc::sync_channel(options.queue);
         Ok(Self {
             writer,
             channels: Vec::new(),
-            tx,
-            rx,
-            stop: Arc::new(AtomicBool::new(false)),
-            followers: Vec::new(),
+            followers: Followers::new(options.queue),
         })
     }
 
@@ -445,8 +502,7 @@ impl Recorder {
             id,
             stats: ChannelStats::new(name, &source.topic),
         });
-        let follower = source.spawn(channel, self.tx.clone(), self.stop.clone())?;
-        self.followers.push(follower);
+        self.followers.follow(source, channel)?;
         Ok(())
     }
 
@@ -460,49 +516,12 @@ impl Recorder {
     /// returns the number of messages written.
     pub fn write_pending(&mut self, timeout: Duration) -> Result<usize, RecordError> {
         let mut written = 0;
-        // Timed out, or every follower ended: nothing (more) to write.
-        let mut next = self.rx.recv_timeout(timeout).ok();
-        let mut handled = 0;
-        while let Some(event) = next {
-            written += self.write_event(event)?;
-            handled += 1;
-            // Received only when it will be written: nothing is dropped at the batch's end.
-            next = if handled < PENDING_BATCH {
-                self.rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
+        let (writer, channels) = (&mut self.writer, &mut self.channels);
+        self.followers.drain(timeout, |event| {
+            written += write_event(writer, channels, event)?;
+            Ok::<(), RecordError>(())
+        })?;
         Ok(written)
-    }
-
-    fn write_event(&mut self, event: Event) -> Result<usize, RecordError> {
-        match event {
-            Event::Message {
-                channel,
-                sequence,
-                log_time,
-                publish_time,
-                data,
-            } => {
-                let c = &mut self.channels[channel];
-                let header = mcap::records::MessageHeader {
-                    channel_id: c.id,
-                    // MCAP's sequence is 32-bit: the write number, wrapping.
-                    sequence: sequence as u32,
-                    log_time,
-                    publish_time,
-                };
-                self.writer.write_to_known_channel(&header, &data)?;
-                c.stats.messages += 1;
-                c.stats.bytes += data.len() as u64;
-                Ok(1)
-            }
-            Event::Laps { channel, missed } => {
-                self.channels[channel].stats.laps += missed;
-                Ok(0)
-            }
-        }
     }
 
     /// Each channel's counts so far.
@@ -514,16 +533,9 @@ impl Recorder {
     /// Stops following, writes what was read, the laps of each channel (a metadata record
     /// named [`keys::LAPS_RECORD`]) and the file's summary and index.
     pub fn finish(mut self) -> Result<Summary, RecordError> {
-        self.stop.store(true, Ordering::Relaxed);
-        // The followers end within their wait timeout; drain while they do (a follower blocked
-        // on a full queue needs the drain to end).
-        for follower in std::mem::take(&mut self.followers) {
-            while !follower.is_finished() {
-                self.write_pending(Duration::from_millis(10))?;
-            }
-            let _ = follower.join();
-        }
-        self.write_pending(Duration::ZERO)?;
+        let (writer, channels) = (&mut self.writer, &mut self.channels);
+        self.followers
+            .stop(|event| write_event(writer, channels, event).map(drop))?;
         let laps = self
             .channels
             .iter()
@@ -540,9 +552,38 @@ impl Recorder {
     }
 }
 
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+/// Writes one follower event: a message into `writer`, or laps into its channel's counts;
+/// returns the messages written.
+fn write_event(
+    writer: &mut mcap::Writer<BufWriter<File>>,
+    channels: &mut [Channel],
+    event: Event,
+) -> Result<usize, RecordError> {
+    match event {
+        Event::Message {
+            channel,
+            sequence,
+            log_time,
+            publish_time,
+            data,
+        } => {
+            let c = &mut channels[channel];
+            let header = mcap::records::MessageHeader {
+                channel_id: c.id,
+                // MCAP's sequence is 32-bit: the write number, wrapping.
+                sequence: sequence as u32,
+                log_time,
+                publish_time,
+            };
+            writer.write_to_known_channel(&header, &data)?;
+            c.stats.messages += 1;
+            c.stats.bytes += data.len() as u64;
+            Ok(1)
+        }
+        Event::Laps { channel, missed } => {
+            channels[channel].stats.laps += missed;
+            Ok(0)
+        }
     }
 }
 

@@ -14,14 +14,12 @@
 //! # Ok::<(), rtshm_record::RecordError>(())
 //! ```
 
+use std::convert::Infallible;
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::{ChannelStats, Event, RecordError, Source};
+use crate::{ChannelStats, Event, Followers, RecordError, Source};
 
 /// One served segment.
 struct LiveChannel {
@@ -34,10 +32,7 @@ pub struct LiveServer {
     handle: Option<foxglove::WebSocketServerHandle>,
     port: u16,
     channels: Vec<LiveChannel>,
-    tx: SyncSender<Event>,
-    rx: Receiver<Event>,
-    stop: Arc<AtomicBool>,
-    followers: Vec<JoinHandle<()>>,
+    followers: Followers,
 }
 
 impl std::fmt::Debug for LiveServer {
@@ -61,15 +56,11 @@ impl LiveServer {
             .bind(host, port)
             .start_blocking()
             .map_err(server_error)?;
-        let (tx, rx) = mpsc::sync_channel(4096);
         Ok(Self {
             port: handle.port(),
             handle: Some(handle),
             channels: Vec::new(),
-            tx,
-            rx,
-            stop: Arc::new(AtomicBool::new(false)),
-            followers: Vec::new(),
+            followers: Followers::new(4096),
         })
     }
 
@@ -101,8 +92,7 @@ impl LiveServer {
             channel,
             stats: ChannelStats::new(name, &source.topic),
         });
-        self.followers
-            .push(source.spawn(index, self.tx.clone(), self.stop.clone())?);
+        self.followers.follow(source, index)?;
         Ok(())
     }
 
@@ -116,37 +106,32 @@ impl LiveServer {
     /// first one; returns the number of messages.
     pub fn forward_pending(&mut self, timeout: Duration) -> Result<usize, RecordError> {
         let mut sent = 0;
-        let mut next = self.rx.recv_timeout(timeout).ok();
-        let mut handled = 0;
-        while let Some(event) = next {
-            handled += 1;
-            match event {
-                Event::Message {
-                    channel,
-                    log_time,
-                    data,
-                    ..
-                } => {
-                    let c = &mut self.channels[channel];
-                    c.channel.log_with_meta(
-                        &data,
-                        foxglove::PartialMetadata {
-                            log_time: Some(log_time),
-                        },
-                    );
-                    c.stats.messages += 1;
-                    c.stats.bytes += data.len() as u64;
-                    sent += 1;
+        let channels = &mut self.channels;
+        self.followers
+            .drain(timeout, |event| {
+                match event {
+                    Event::Message {
+                        channel,
+                        log_time,
+                        data,
+                        ..
+                    } => {
+                        let c = &mut channels[channel];
+                        c.channel.log_with_meta(
+                            &data,
+                            foxglove::PartialMetadata {
+                                log_time: Some(log_time),
+                            },
+                        );
+                        c.stats.messages += 1;
+                        c.stats.bytes += data.len() as u64;
+                        sent += 1;
+                    }
+                    Event::Laps { channel, missed } => channels[channel].stats.laps += missed,
                 }
-                Event::Laps { channel, missed } => self.channels[channel].stats.laps += missed,
-            }
-            // Received only when it will be sent: nothing is dropped at the batch's end.
-            next = if handled < crate::PENDING_BATCH {
-                self.rx.try_recv().ok()
-            } else {
-                None
-            };
-        }
+                Ok::<(), Infallible>(())
+            })
+            .unwrap_or_else(|never| match never {});
         Ok(sent)
     }
 
@@ -159,15 +144,8 @@ impl LiveServer {
 
 impl Drop for LiveServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for follower in std::mem::take(&mut self.followers) {
-            while !follower.is_finished() {
-                // A follower blocked on a full queue needs it drained to see `stop`.
-                while self.rx.try_recv().is_ok() {}
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            let _ = follower.join();
-        }
+        // What the followers still send is dropped: no client waits for it any more.
+        let _ = self.followers.stop(|_| Ok::<(), Infallible>(()));
         for c in &self.channels {
             c.channel.close();
         }
