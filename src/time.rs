@@ -141,11 +141,18 @@ pub enum Clock {
     Realtime,
     /// A clock the application defines (simulation time, a sensor's hardware clock).
     User,
+    /// Another host's `CLOCK_MONOTONIC` (a segment imported by a bridge): the stamps compare
+    /// with each other, never with this host's clocks.
+    RemoteMonotonic,
+    /// Another host's `CLOCK_REALTIME` (a segment imported by a bridge): comparable with this
+    /// host's wall clock only as far as the two hosts are synchronised (NTP, PTP).
+    RemoteRealtime,
 }
 
 impl Clock {
     /// The current time of this clock, or `None` for [`Clock::User`], which only the application
-    /// can read.
+    /// can read, and for another host's clocks ([`Clock::RemoteMonotonic`],
+    /// [`Clock::RemoteRealtime`]).
     ///
     /// ```
     /// use rtshm::Clock;
@@ -161,7 +168,7 @@ impl Clock {
         let id = match self {
             Clock::Monotonic => ClockId::Monotonic,
             Clock::Realtime => ClockId::Realtime,
-            Clock::User => return None,
+            Clock::User | Clock::RemoteMonotonic | Clock::RemoteRealtime => return None,
         };
         let t = clock_gettime(id);
         let secs = u64::try_from(t.tv_sec).unwrap_or(0);
@@ -169,6 +176,66 @@ impl Clock {
         Some(Timestamp(
             secs.saturating_mul(1_000_000_000).saturating_add(nanos),
         ))
+    }
+
+    /// The same stamps seen from another host: what a bridge's import declares. A user clock
+    /// stays [`Clock::User`] (the application defines it everywhere); a remote clock stays
+    /// remote.
+    ///
+    /// ```
+    /// use rtshm::Clock;
+    ///
+    /// assert_eq!(Clock::Monotonic.remote(), Clock::RemoteMonotonic);
+    /// assert_eq!(Clock::RemoteMonotonic.remote(), Clock::RemoteMonotonic);
+    /// assert!(Clock::Realtime.remote().is_remote());
+    /// ```
+    #[must_use]
+    pub const fn remote(self) -> Self {
+        match self {
+            Clock::Monotonic | Clock::RemoteMonotonic => Clock::RemoteMonotonic,
+            Clock::Realtime | Clock::RemoteRealtime => Clock::RemoteRealtime,
+            Clock::User => Clock::User,
+        }
+    }
+
+    /// Whether the stamps come from another host's clock.
+    #[must_use]
+    pub const fn is_remote(self) -> bool {
+        matches!(self, Clock::RemoteMonotonic | Clock::RemoteRealtime)
+    }
+
+    /// The clock named `name` as `{:?}` prints it (`"Monotonic"`, `"RemoteRealtime"`), or
+    /// `None`: how tools write a clock in text metadata and read it back.
+    ///
+    /// ```
+    /// use rtshm::Clock;
+    ///
+    /// let clock = Clock::RemoteRealtime;
+    /// assert_eq!(Clock::from_name(&format!("{clock:?}")), Some(clock));
+    /// assert_eq!(Clock::from_name("wall"), None);
+    /// ```
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Clock::Monotonic,
+            Clock::Realtime,
+            Clock::User,
+            Clock::RemoteMonotonic,
+            Clock::RemoteRealtime,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
+    }
+
+    /// The variant's name, as `{:?}` prints it.
+    const fn name(self) -> &'static str {
+        match self {
+            Clock::Monotonic => "Monotonic",
+            Clock::Realtime => "Realtime",
+            Clock::User => "User",
+            Clock::RemoteMonotonic => "RemoteMonotonic",
+            Clock::RemoteRealtime => "RemoteRealtime",
+        }
     }
 }
 

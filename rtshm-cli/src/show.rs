@@ -74,7 +74,15 @@ pub(crate) fn run(
         rtshm::layout::DATA_OFFSET,
         g.data_len
     )?;
-    writeln!(out, "clock        {:?}", view.clock())?;
+    let clock = view.clock();
+    if clock.is_remote() {
+        writeln!(
+            out,
+            "clock        {clock:?} (stamps from another host: imported)"
+        )?;
+    } else {
+        writeln!(out, "clock        {clock:?}")?;
+    }
     writeln!(
         out,
         "created      {} ({} ago)",
@@ -87,6 +95,14 @@ pub(crate) fn run(
         writer_text(&status, view.writer_pid()),
         view.epoch()
     )?;
+    let lost = view.lost_upstream();
+    if lost > 0 || clock.is_remote() {
+        // An imported segment: values the exporter or the network dropped.
+        writeln!(
+            out,
+            "lost         {lost} upstream (before they reached this writer)"
+        )?;
+    }
     let written = view.written();
     if sample.is_zero() {
         writeln!(out, "writes       {written}")?;

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use rtshm::Clock;
 use rtshm::layout::Kind;
 use rtshm::schema::SchemaBuf;
 use rtshm::shm::{CreateConfig, OpenConfig, RawPublisher, RawType, TakeoverError};
-use rtshm::{Clock, Timestamp};
 
 use crate::cdr::Plan;
 use crate::{RecordError, keys, unhex};
@@ -79,8 +79,6 @@ struct Target {
     publisher: RawPublisher,
     plan: Plan,
     kind: Kind,
-    value_at: usize,
-    value_size: usize,
     stored: Vec<u8>,
     /// The last stamp published, and the first (of the first round), to shift stamps on each
     /// loop (time series).
@@ -136,11 +134,10 @@ impl Target {
             .get(keys::FINGERPRINT)
             .and_then(|f| u64::from_str_radix(f, 16).ok())
             .ok_or_else(|| invalid(topic, "fingerprint"))?;
-        let clock = match m.get(keys::CLOCK).map(String::as_str) {
-            Some("Realtime") => Clock::Realtime,
-            Some("User") => Clock::User,
-            _ => Clock::Monotonic,
-        };
+        let clock = m
+            .get(keys::CLOCK)
+            .and_then(|c| Clock::from_name(c))
+            .unwrap_or_default();
         let ty = RawType::described(kind, schema.view().to_buf()).with_id(fingerprint);
         let geometry = ty
             .geometry(capacity)
@@ -172,8 +169,6 @@ impl Target {
             publisher,
             plan,
             kind,
-            value_at: geometry.stamped_value_at(),
-            value_size: geometry.value_size,
             stored: vec![0; geometry.payload_size],
             last_stamp: 0,
             first_stamp: None,
@@ -189,30 +184,17 @@ impl Target {
         self.plan
             .decode(data, &mut self.stored)
             .map_err(|e| unsupported(e.to_string()))?;
-        match self.kind {
-            Kind::SeqLock => {
-                self.publisher
-                    .store(&self.stored)
-                    .map_err(|e| unsupported(e.to_string()))?;
-            }
-            Kind::Ring => {
-                self.publisher
-                    .push(&self.stored)
-                    .map_err(|e| unsupported(e.to_string()))?;
-            }
-            _ => {
-                let word = |at: usize| {
-                    u64::from_ne_bytes(self.stored[at..at + 8].try_into().unwrap_or_default())
-                };
-                let (stamp, seq) = (word(0).saturating_add(shift), word(8));
-                self.first_stamp.get_or_insert(stamp);
-                self.last_stamp = stamp;
-                let value = &self.stored[self.value_at..self.value_at + self.value_size];
-                self.publisher
-                    .push_stamped(Timestamp::from_nanos(stamp), seq, value)
-                    .map_err(|e| unsupported(e.to_string()))?;
-            }
+        if self.kind == Kind::TimeSeries {
+            let mut stamp = [0; 8];
+            stamp.copy_from_slice(&self.stored[..8]);
+            let stamp = u64::from_ne_bytes(stamp).saturating_add(shift);
+            self.stored[..8].copy_from_slice(&stamp.to_ne_bytes());
+            self.first_stamp.get_or_insert(stamp);
+            self.last_stamp = stamp;
         }
+        self.publisher
+            .write_record(&self.stored)
+            .map_err(|e| unsupported(e.to_string()))?;
         Ok(())
     }
 }

@@ -117,7 +117,8 @@ pub struct HeaderLine0 {
     pub payload_align: u32,
     /// Number of slots (1 for a SeqLock).
     pub capacity: u64,
-    /// [`Clock`] of the stamps, as `u32` (0 monotonic, 1 realtime, 2 user).
+    /// [`Clock`] of the stamps, as `u32` (0 monotonic, 1 realtime, 2 user, 3 another host's
+    /// monotonic, 4 another host's realtime).
     pub clock: u32,
     /// Reserved, 0.
     pub flags: u32,
@@ -156,7 +157,7 @@ unsafe impl bytemuck::Zeroable for HeaderLine0 {}
 unsafe impl bytemuck::Pod for HeaderLine0 {}
 
 /// Byte offset of the writer-owned header line (owner u64, epoch u64, heartbeat_ns u64,
-/// pid_ns u64, barrier u64).
+/// pid_ns u64, barrier u64, lost_upstream u64).
 pub const WRITER_LINE_OFFSET: usize = 128;
 /// Byte offset of `owner`, the writer's [`OwnerToken`](crate::liveness::OwnerToken) word.
 pub const OWNER_OFFSET: usize = WRITER_LINE_OFFSET;
@@ -171,6 +172,10 @@ pub const PID_NS_OFFSET: usize = WRITER_LINE_OFFSET + 24;
 /// fences on both sides), 1 asymmetric (a compiler fence on the writer's side, `membarrier`
 /// on the sleeping reader's; see `wait.rs`). Written by the writer before its first store.
 pub const BARRIER_OFFSET: usize = WRITER_LINE_OFFSET + 32;
+/// Byte offset of `lost_upstream`, values lost before they reached this writer (u64): a
+/// bridge's import counts the gaps in the remote write numbers there; 0 for a local writer.
+/// Written by the writer only (`Relaxed`), kept across takeovers.
+pub const LOST_UPSTREAM_OFFSET: usize = WRITER_LINE_OFFSET + 40;
 /// Byte offset of `notify`, the 32-bit futex word readers sleep on (readers' page): bit 0 "a
 /// reader may be sleeping", bits 1..31 the wake epoch (ARCHITECTURE.md, "Blocking waits").
 pub const NOTIFY_OFFSET: usize = READERS_OFFSET;
@@ -182,6 +187,8 @@ pub const fn clock_from_raw(raw: u32) -> Option<Clock> {
         0 => Some(Clock::Monotonic),
         1 => Some(Clock::Realtime),
         2 => Some(Clock::User),
+        3 => Some(Clock::RemoteMonotonic),
+        4 => Some(Clock::RemoteRealtime),
         _ => None,
     }
 }
@@ -193,6 +200,8 @@ pub const fn clock_to_raw(clock: Clock) -> u32 {
         Clock::Monotonic => 0,
         Clock::Realtime => 1,
         Clock::User => 2,
+        Clock::RemoteMonotonic => 3,
+        Clock::RemoteRealtime => 4,
     }
 }
 

@@ -10,7 +10,7 @@
 //!               kind, fingerprint, payload size/align, capacity, clock, flags, total_len,
 //!               created_ns, value_size
 //! offset 128    line 1 (writer-owned): owner, epoch, heartbeat_ns, owner's PID namespace,
-//!               the wait handshake (barrier)
+//!               the wait handshake (barrier), values lost upstream
 //! offset 256    the schema block: encoding version, length, the encoded schema
 //! LAYOUT_PAGE   readers' page: notify (futex word: sleeping bit + wake epoch)
 //! 2*LAYOUT_PAGE the structure
@@ -32,9 +32,9 @@ pub(crate) use geometry::QUEUE_SLOTS_AT;
 pub use geometry::{Geometry, MAX_PAYLOAD_ALIGN, Shape};
 pub use header::{
     BARRIER_OFFSET, DATA_OFFSET, EPOCH_OFFSET, HEARTBEAT_OFFSET, HeaderLine0, Kind, LAYOUT_PAGE,
-    LAYOUT_VERSION, MAGIC, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET, READERS_OFFSET,
-    SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET, SLOTS_OFFSET, WRITER_LINE_OFFSET,
-    clock_from_raw, clock_to_raw, header_for,
+    LAYOUT_VERSION, LOST_UPSTREAM_OFFSET, MAGIC, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET,
+    READERS_OFFSET, SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET, SLOTS_OFFSET,
+    WRITER_LINE_OFFSET, clock_from_raw, clock_to_raw, header_for,
 };
 pub use schema::{fingerprint, schema_id};
 pub use validate::{Expected, LayoutError, check_version, validate, validate_raw, validate_shape};

@@ -232,6 +232,13 @@ impl Inspector {
         OwnerToken::from_raw(self.segment.owner().load(Ordering::Relaxed)).pid()
     }
 
+    /// Values lost before they reached the writer: counted by a bridge's import (the gaps in
+    /// the remote write numbers); 0 for a segment written locally.
+    #[must_use]
+    pub fn lost_upstream(&self) -> u64 {
+        self.segment.lost_upstream().load(Ordering::Relaxed)
+    }
+
     /// The writer's last heartbeat (`CLOCK_MONOTONIC`).
     #[must_use]
     pub fn heartbeat(&self) -> Timestamp {

@@ -50,6 +50,8 @@ pub struct SegmentInfo {
     pub writer_pid: Option<i32>,
     /// Takeovers so far.
     pub epoch: u64,
+    /// The stamps' clock (a remote one for a segment a bridge imported).
+    pub clock: crate::Clock,
 }
 
 /// The heartbeat age after which [`list`] reports a live writer as stale.
@@ -265,6 +267,7 @@ impl FileState {
             fingerprint: header.fingerprint,
             len: self.len,
             created_ns: header.created_ns,
+            clock: layout::clock_from_raw(header.clock).unwrap_or(crate::Clock::User),
             writes: geometry.kind.writes(self.first_word.unwrap_or(0)),
         });
         Some(Listed {

@@ -343,6 +343,47 @@ impl RawPublisher {
         self.writer.heartbeat();
     }
 
+    /// Writes `record`, a whole payload as a reader reads it
+    /// ([`Inspector::next_into`](super::Inspector::next_into)'s bytes): a SeqLock stores it, a
+    /// Ring pushes it, a TimeSeries pushes the value with the record's stamp and sequence
+    /// number (refusing a stamp earlier than the last one). Returns the write number (a
+    /// SeqLock's version number). How a bridge or a replay copies a segment's values into
+    /// another segment of the same type.
+    pub fn write_record(&mut self, record: &[u8]) -> Result<u64, RawError> {
+        let geometry = *self.geometry();
+        if record.len() != geometry.payload_size {
+            return Err(RawError::Size {
+                expected: geometry.payload_size,
+                given: record.len(),
+            });
+        }
+        match geometry.kind {
+            Kind::SeqLock => self.store(record).map(|v| v.get()),
+            Kind::Ring => self.push(record),
+            Kind::TimeSeries => {
+                let word = |at: usize| {
+                    let mut bytes = [0; 8];
+                    bytes.copy_from_slice(&record[at..at + 8]);
+                    u64::from_ne_bytes(bytes)
+                };
+                let at = geometry.stamped_value_at();
+                let value = &record[at..at + geometry.value_size];
+                self.push_stamped(Timestamp::from_nanos(word(0)), word(8), value)
+            }
+            Kind::Queue => Err(RawError::Kind {
+                found: Kind::Queue,
+                needed: Kind::Ring,
+            }),
+        }
+    }
+
+    /// Adds `n` to the segment's count of values lost before they reached this writer (a
+    /// bridge's import: values the network or the exporter dropped), which readers see as
+    /// [`Inspector::lost_upstream`](super::Inspector::lost_upstream). Kept across takeovers.
+    pub fn add_lost_upstream(&mut self, n: u64) {
+        self.writer.add_lost_upstream(n);
+    }
+
     /// The number of takeovers this segment has seen.
     #[must_use]
     pub fn epoch(&self) -> u64 {

@@ -22,8 +22,8 @@ use rtshm_schema::{EncodeError, SchemaBuf, TypeView};
 
 use crate::layout::{
     self, BARRIER_OFFSET, DATA_OFFSET, EPOCH_OFFSET, Geometry, HEARTBEAT_OFFSET, HeaderLine0,
-    LAYOUT_PAGE, LAYOUT_VERSION, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET, PID_NS_OFFSET,
-    READERS_OFFSET, SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET,
+    LAYOUT_PAGE, LAYOUT_VERSION, LOST_UPSTREAM_OFFSET, LayoutError, NOTIFY_OFFSET, OWNER_OFFSET,
+    PID_NS_OFFSET, READERS_OFFSET, SCHEMA_ENCODING, SCHEMA_MAX_LEN, SCHEMA_OFFSET,
 };
 use crate::liveness::{OwnerToken, PidNamespace, WriterStatus};
 use crate::sync::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
@@ -1440,6 +1440,11 @@ impl Segment {
     #[inline]
     pub(crate) fn heartbeat(&self) -> &AtomicU64 {
         self.writer_word(HEARTBEAT_OFFSET)
+    }
+
+    /// Values lost before they reached the writer (`LOST_UPSTREAM_OFFSET`).
+    pub(crate) fn lost_upstream(&self) -> &AtomicU64 {
+        self.writer_word(LOST_UPSTREAM_OFFSET)
     }
 
     /// The owner's PID namespace.

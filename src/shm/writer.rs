@@ -232,6 +232,15 @@ impl Writer {
             .store(Timestamp::now().as_nanos(), Ordering::Relaxed);
     }
 
+    /// Adds `n` to the values lost before they reached this writer.
+    pub(crate) fn add_lost_upstream(&mut self, n: u64) {
+        let lost = self.segment.lost_upstream();
+        lost.store(
+            lost.load(Ordering::Relaxed).saturating_add(n),
+            Ordering::Relaxed,
+        );
+    }
+
     /// After every store: wake waiting readers, refresh the heartbeat when it is due.
     #[inline]
     pub(crate) fn after_store(&mut self) {
