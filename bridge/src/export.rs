@@ -1,0 +1,227 @@
+//! Export: one thread per segment follows it and puts its values.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtshm::Lapped;
+use rtshm::layout::Kind;
+use rtshm::liveness::WriterStatus;
+use rtshm::shm::{Inspector, OpenConfig, RawType, STALE_AFTER};
+use zenoh::Wait;
+use zenoh::qos::CongestionControl;
+
+use crate::{BridgeError, Counters, LinkStats, attachment};
+
+/// How an export puts its values.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ExportOptions {
+    drop_when_congested: bool,
+    express: bool,
+}
+
+impl ExportOptions {
+    /// Rings and time series block when Zenoh is congested (module docs, "Loss"); SeqLocks
+    /// always drop.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rings and time series too drop values when Zenoh is congested, instead of the
+    /// exporter waiting (and then lapping) behind the source.
+    #[must_use]
+    pub fn drop_when_congested(mut self, drop: bool) -> Self {
+        self.drop_when_congested = drop;
+        self
+    }
+
+    /// Sends each value at once instead of letting Zenoh batch it with others (Zenoh's
+    /// `express`): lower latency under load, lower throughput.
+    #[must_use]
+    pub fn express(mut self, express: bool) -> Self {
+        self.express = express;
+        self
+    }
+}
+
+/// One exported segment.
+pub(crate) struct Export {
+    pub(crate) segment: String,
+    key: String,
+    counters: Arc<Counters>,
+    /// Answers metadata queries while the export lives.
+    _meta: zenoh::query::Queryable<()>,
+}
+
+impl Export {
+    /// Opens `name`, declares its metadata queryable and starts the thread that follows it.
+    pub(crate) fn start(
+        session: &zenoh::Session,
+        name: &str,
+        key: &str,
+        options: ExportOptions,
+        stop: Arc<AtomicBool>,
+    ) -> Result<(Self, JoinHandle<()>), BridgeError> {
+        let open = |error| BridgeError::Open {
+            name: name.to_owned(),
+            error,
+        };
+        let unsupported = |reason: &str| BridgeError::Unsupported {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let probe = Inspector::open(name).map_err(open)?;
+        let geometry = *probe.geometry();
+        if geometry.kind == Kind::Queue {
+            return Err(unsupported(
+                "a queue's values belong to its consumer: not exported",
+            ));
+        }
+        let schema = probe
+            .schema()
+            .map(|s| s.to_buf())
+            .ok_or_else(|| unsupported("it records no schema: the importer could not type it"))?;
+        // Reopened as a subscriber of its own type, so that the follower sleeps on the futex.
+        let ty =
+            RawType::described(geometry.kind, schema.clone()).with_id(probe.header().fingerprint);
+        let view = Inspector::open_as(name, &ty, OpenConfig::new()).unwrap_or(probe);
+        let meta = serde_json::json!({
+            "segment": name,
+            "kind": geometry.kind.to_string(),
+            "capacity": geometry.capacity,
+            "clock": format!("{:?}", view.clock()),
+            "fingerprint": format!("{:016x}", view.header().fingerprint),
+            "payload_size": geometry.payload_size,
+            "epoch": view.epoch(),
+            "schema": hex(schema.as_bytes()),
+        })
+        .to_string();
+        let meta_key = format!("{key}/@meta");
+        let reply_key = meta_key.clone();
+        let queryable = session
+            .declare_queryable(&meta_key)
+            .callback(move |query| {
+                let _ = query.reply(&reply_key, meta.as_bytes()).wait();
+            })
+            .wait()?;
+        let congestion = if geometry.kind == Kind::SeqLock || options.drop_when_congested {
+            CongestionControl::Drop
+        } else {
+            CongestionControl::Block
+        };
+        let publisher = session
+            .declare_publisher(key.to_owned())
+            .congestion_control(congestion)
+            .express(options.express)
+            .wait()?;
+        let counters = Arc::new(Counters::default());
+        let follower = Follower {
+            session: session.clone(),
+            key: key.to_owned(),
+            view,
+            publisher,
+            counters: counters.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("export {name}"))
+            .spawn(move || follower.run(&stop))?;
+        let export = Self {
+            segment: name.to_owned(),
+            key: key.to_owned(),
+            counters,
+            _meta: queryable,
+        };
+        Ok((export, thread))
+    }
+
+    pub(crate) fn stats(&self) -> LinkStats {
+        self.counters.stats(&self.segment, &self.key)
+    }
+}
+
+/// The state of an export's thread.
+struct Follower {
+    session: zenoh::Session,
+    key: String,
+    view: Inspector,
+    publisher: zenoh::pubsub::Publisher<'static>,
+    counters: Arc<Counters>,
+}
+
+impl Follower {
+    /// Reads every value it can (a SeqLock from its current value, a ring from the next value
+    /// written) and puts it, holding the liveliness token while the source's writer is alive,
+    /// until `stop`.
+    fn run(self, stop: &AtomicBool) {
+        let geometry = *self.view.geometry();
+        let fingerprint = self.view.header().fingerprint;
+        let mut buf = vec![0u8; geometry.payload_size];
+        let written = self.view.written();
+        let mut position = match geometry.kind {
+            Kind::SeqLock => written.saturating_sub(1),
+            _ => written,
+        };
+        let mut token = None;
+        let mut checked: Option<Instant> = None;
+        while !stop.load(Ordering::Relaxed) {
+            if checked.is_none_or(|t| t.elapsed() >= crate::SOURCE_CHECK) {
+                checked = Some(Instant::now());
+                token = self.liveliness(token);
+            }
+            match self.view.next_into(&mut position, &mut buf) {
+                Ok(Some(n)) => {
+                    let tag = attachment(n, self.view.epoch(), fingerprint);
+                    let put = self
+                        .publisher
+                        .put(buf.as_slice())
+                        .attachment(tag.as_slice())
+                        .wait();
+                    let counter = match put {
+                        Ok(()) => &self.counters.values,
+                        Err(_) => &self.counters.refused,
+                    };
+                    Counters::add(counter, 1);
+                }
+                Ok(None) => {
+                    // Nothing new: sleep until the writer writes (or to check liveness, stop).
+                    let _ = self.view.wait_beyond(position, Duration::from_millis(100));
+                }
+                Err(Lapped { missed }) => Counters::add(&self.counters.lost, missed),
+            }
+        }
+    }
+
+    /// The liveliness token while the source's writer may be running and storing (alive, or
+    /// unknown: another PID namespace); none while it is dead, stale or gone.
+    fn liveliness(
+        &self,
+        token: Option<zenoh::liveliness::LivelinessToken>,
+    ) -> Option<zenoh::liveliness::LivelinessToken> {
+        let alive = matches!(
+            self.view.writer_status(STALE_AFTER),
+            WriterStatus::Alive { .. } | WriterStatus::Unknown { .. }
+        );
+        self.counters.alive.store(alive, Ordering::Relaxed);
+        match (alive, token) {
+            (true, None) => self
+                .session
+                .liveliness()
+                .declare_token(self.key.clone())
+                .wait()
+                .ok(),
+            (false, Some(token)) => {
+                let _ = token.undeclare().wait();
+                None
+            }
+            (_, token) => token,
+        }
+    }
+}
+
+/// Hexadecimal text of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,501 @@
+//! Import: a Zenoh subscriber writes remote values into local segments; a thread creates the
+//! segments (from the exporter's metadata) and keeps their heartbeats while the exporter lives.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtshm::Clock;
+use rtshm::layout::Kind;
+use rtshm::schema::SchemaBuf;
+use rtshm::shm::{CreateConfig, OpenConfig, RawPublisher, RawType};
+use zenoh::Wait;
+use zenoh::sample::{Sample, SampleKind};
+
+use crate::{BridgeError, Counters, HEARTBEAT_EVERY, KEY_PREFIX, LinkStats, lock};
+
+/// How an import names and sizes its local segments.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    prefix: String,
+    max_bytes: u64,
+    pending: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            prefix: String::new(),
+            max_bytes: 1 << 30,
+            pending: 1024,
+        }
+    }
+}
+
+impl ImportOptions {
+    /// Local segments named as the remote ones, at most 1 GiB each, up to 1024 values held
+    /// per segment while its metadata is on the way.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names each local segment `prefix` + the remote segment's name (`remote-` makes
+    /// `rtshm/robot1/imu` the local `remote-imu`): two imports of the same name from two
+    /// hosts, or a bridge importing on the host that exports, need it.
+    #[must_use]
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        prefix.clone_into(&mut self.prefix);
+        self
+    }
+
+    /// Refuses remote segments larger than `bytes` (the remote side chooses the capacity).
+    #[must_use]
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+}
+
+/// What the Zenoh callbacks tell the import thread.
+enum Event {
+    /// Values of a key without a (matching) local segment are waiting.
+    Need(String),
+    /// The exporter's liveliness token for a key appeared.
+    Alive(String),
+    /// It went away.
+    Gone(String),
+}
+
+/// A value waiting for its segment's metadata.
+struct Pending {
+    payload: Vec<u8>,
+    attachment: Option<Vec<u8>>,
+}
+
+/// One remote segment, by key.
+#[derive(Default)]
+struct Link {
+    /// The local segment, once created.
+    target: Option<Target>,
+    counters: Arc<Counters>,
+    segment: String,
+    pending: Vec<Pending>,
+    /// The fingerprint the pending values carry (none: no attachment).
+    wanted: Option<u64>,
+    /// A `Need` is on its way to the thread.
+    requested: bool,
+    /// The last failure to create the segment, not retried before [`RETRY_AFTER`].
+    failed: Option<Instant>,
+}
+
+/// A local segment written with remote values.
+struct Target {
+    publisher: RawPublisher,
+    fingerprint: u64,
+    /// The last remote write number written (and its epoch).
+    last: Option<u64>,
+}
+
+/// How long a key whose segment could not be created waits before the next try.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// How long the import thread waits for a metadata reply.
+const META_TIMEOUT: Duration = Duration::from_secs(2);
+
+type Links = Arc<Mutex<BTreeMap<String, Link>>>;
+
+/// One import (a key expression).
+pub(crate) struct Import {
+    links: Links,
+    _values: zenoh::pubsub::Subscriber<()>,
+    _liveliness: zenoh::pubsub::Subscriber<()>,
+}
+
+impl Import {
+    pub(crate) fn start(
+        session: &zenoh::Session,
+        key_expr: &str,
+        options: ImportOptions,
+        stop: Arc<AtomicBool>,
+    ) -> Result<(Self, JoinHandle<()>), BridgeError> {
+        let links: Links = Arc::default();
+        let (tx, rx) = mpsc::channel();
+        let values = {
+            let (links, tx, options) = (links.clone(), tx.clone(), options.clone());
+            session
+                .declare_subscriber(key_expr)
+                .callback(move |sample| on_value(&links, &tx, &options, &sample))
+                .wait()?
+        };
+        let liveliness = session
+            .liveliness()
+            .declare_subscriber(key_expr)
+            .history(true)
+            .callback(move |sample| {
+                let key = sample.key_expr().as_str().to_owned();
+                let _ = tx.send(match sample.kind() {
+                    SampleKind::Put => Event::Alive(key),
+                    SampleKind::Delete => Event::Gone(key),
+                });
+            })
+            .wait()?;
+        let worker = Worker {
+            session: session.clone(),
+            links: links.clone(),
+            options,
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("import {key_expr}"))
+            .spawn(move || worker.run(&rx, &stop))?;
+        let import = Self {
+            links,
+            _values: values,
+            _liveliness: liveliness,
+        };
+        Ok((import, thread))
+    }
+
+    pub(crate) fn stats(&self) -> Vec<LinkStats> {
+        lock(&self.links)
+            .iter()
+            .map(|(key, link)| link.counters.stats(&link.segment, key))
+            .collect()
+    }
+}
+
+/// The remote segment's name in `key` (`rtshm/<namespace>/<segment>`), or `None` for any
+/// other key.
+fn segment_of(key: &str) -> Option<&str> {
+    let mut chunks = key.split('/');
+    let (prefix, _namespace, segment) = (chunks.next()?, chunks.next()?, chunks.next()?);
+    (prefix == KEY_PREFIX && chunks.next().is_none()).then_some(segment)
+}
+
+/// The link of `key`, created (with its local name) on first sight.
+fn link_of<'a>(
+    links: &'a mut MutexGuard<'_, BTreeMap<String, Link>>,
+    key: &str,
+    options: &ImportOptions,
+) -> Option<&'a mut Link> {
+    let segment = segment_of(key)?;
+    Some(links.entry(key.to_owned()).or_insert_with(|| Link {
+        segment: format!("{}{segment}", options.prefix),
+        ..Link::default()
+    }))
+}
+
+/// A value arrived (Zenoh's callback thread): written into its segment at once, or held
+/// while the import thread creates the segment.
+fn on_value(links: &Links, tx: &Sender<Event>, options: &ImportOptions, sample: &Sample) {
+    let key = sample.key_expr().as_str();
+    let mut links = lock(links);
+    let Some(link) = link_of(&mut links, key, options) else {
+        return;
+    };
+    let payload = sample.payload().to_bytes();
+    let attachment = sample.attachment().map(|a| a.to_bytes());
+    let tag = attachment.as_deref().and_then(crate::parse_attachment);
+    match (&mut link.target, tag) {
+        (Some(target), Some((number, _, fingerprint))) if fingerprint == target.fingerprint => {
+            target.write(&payload, number, &link.counters);
+        }
+        (_, None) => Counters::add(&link.counters.refused, 1),
+        (_, Some((_, _, fingerprint))) => {
+            if link.wanted != Some(fingerprint) {
+                link.pending.clear();
+                link.wanted = Some(fingerprint);
+            }
+            if link.pending.len() < options.pending {
+                link.pending.push(Pending {
+                    payload: payload.into_owned(),
+                    attachment: attachment.map(std::borrow::Cow::into_owned),
+                });
+            } else {
+                Counters::add(&link.counters.lost, 1);
+            }
+            if !link.requested {
+                link.requested = true;
+                let _ = tx.send(Event::Need(key.to_owned()));
+            }
+        }
+    }
+}
+
+impl Target {
+    /// Writes one remote value numbered `number`, counting the gap since the last one.
+    fn write(&mut self, payload: &[u8], number: u64, counters: &Counters) {
+        match self.publisher.write_record(payload) {
+            Ok(_) => {
+                if let Some(gap) = self
+                    .last
+                    .and_then(|last| number.checked_sub(last))
+                    .and_then(|d| d.checked_sub(1))
+                    .filter(|&gap| gap > 0)
+                {
+                    self.publisher.add_lost_upstream(gap);
+                    Counters::add(&counters.lost, gap);
+                }
+                // A smaller number: the source was recreated or rewound; count from there.
+                self.last = Some(number);
+                Counters::add(&counters.values, 1);
+            }
+            Err(_) => Counters::add(&counters.refused, 1),
+        }
+    }
+}
+
+/// The import thread's state.
+struct Worker {
+    session: zenoh::Session,
+    links: Links,
+    options: ImportOptions,
+}
+
+impl Worker {
+    fn run(self, rx: &Receiver<Event>, stop: &AtomicBool) {
+        let mut beat = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            match rx.recv_timeout(HEARTBEAT_EVERY) {
+                Ok(Event::Need(key)) => self.ensure(&key, false),
+                Ok(Event::Alive(key)) => self.ensure(&key, true),
+                Ok(Event::Gone(key)) => {
+                    if let Some(link) = lock(&self.links).get_mut(&key) {
+                        link.counters.alive.store(false, Ordering::Relaxed);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            if beat.elapsed() >= HEARTBEAT_EVERY {
+                beat = Instant::now();
+                for link in lock(&self.links).values_mut() {
+                    if let (Some(target), true) = (
+                        &mut link.target,
+                        link.counters.alive.load(Ordering::Relaxed),
+                    ) {
+                        target.publisher.heartbeat();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes sure `key` has a local segment matching what its values carry (creating it from
+    /// the exporter's metadata), then writes the values held meanwhile.
+    fn ensure(&self, key: &str, alive: bool) {
+        let (segment, wanted) = {
+            let mut links = lock(&self.links);
+            let Some(link) = link_of(&mut links, key, &self.options) else {
+                return;
+            };
+            if alive {
+                link.counters.alive.store(true, Ordering::Relaxed);
+            }
+            link.requested = false;
+            let current = link.target.as_ref().map(|t| t.fingerprint);
+            let ready = current.is_some() && (link.wanted.is_none() || link.wanted == current);
+            if ready || link.failed.is_some_and(|t| t.elapsed() < RETRY_AFTER) {
+                if ready {
+                    flush(link);
+                }
+                return;
+            }
+            // A new fingerprint: the old segment goes before the new one is created.
+            link.target = None;
+            (link.segment.clone(), link.wanted)
+        };
+        // Outside the lock: values keep arriving (and being held) meanwhile.
+        let created = self.create(key, &segment, wanted);
+        let mut links = lock(&self.links);
+        let Some(link) = links.get_mut(key) else {
+            return;
+        };
+        match created {
+            Ok(target) => {
+                link.failed = None;
+                link.target = Some(target);
+                flush(link);
+            }
+            Err(e) => {
+                eprintln!("rtshm-bridge: import {key}: {e}");
+                link.failed = Some(Instant::now());
+                Counters::add(&link.counters.refused, link.pending.len() as u64);
+                link.pending.clear();
+            }
+        }
+    }
+
+    /// Asks the exporter for `key`'s metadata and creates (or takes over) the local segment
+    /// `segment` it describes.
+    fn create(&self, key: &str, segment: &str, wanted: Option<u64>) -> Result<Target, BridgeError> {
+        let unsupported = |reason: String| BridgeError::Unsupported {
+            name: key.to_owned(),
+            reason,
+        };
+        let replies = self
+            .session
+            .get(format!("{key}/@meta"))
+            .timeout(META_TIMEOUT)
+            .wait()?;
+        let reply = replies
+            .recv()
+            .map_err(|_| unsupported("no exporter answered for its metadata".into()))?;
+        let sample = reply
+            .into_result()
+            .map_err(|e| unsupported(format!("metadata query failed: {e:?}")))?;
+        let meta = Meta::parse(&sample.payload().to_bytes()).map_err(unsupported)?;
+        if wanted.is_some_and(|w| w != meta.fingerprint) {
+            return Err(unsupported(
+                "the metadata's fingerprint is not the values' (the source changed)".into(),
+            ));
+        }
+        let ty = RawType::described(meta.kind, meta.schema).with_id(meta.fingerprint);
+        let geometry = ty
+            .geometry(meta.capacity)
+            .map_err(|e| unsupported(e.to_string()))?;
+        if geometry.payload_size != meta.payload_size {
+            return Err(unsupported(format!(
+                "{} byte values announced, {} by its schema",
+                meta.payload_size, geometry.payload_size
+            )));
+        }
+        if geometry.total_len as u64 > self.options.max_bytes {
+            return Err(unsupported(format!(
+                "{} bytes: above the import's limit of {}",
+                geometry.total_len, self.options.max_bytes
+            )));
+        }
+        let config = (
+            CreateConfig::new().clock(meta.clock.remote()),
+            OpenConfig::new(),
+        );
+        let publisher = RawPublisher::create_or_recover(segment, &ty, meta.capacity, config)
+            .map_err(|e| BridgeError::Unsupported {
+                name: segment.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(Target {
+            publisher,
+            fingerprint: meta.fingerprint,
+            last: None,
+        })
+    }
+}
+
+/// Writes the values `link` held while its segment was being created.
+fn flush(link: &mut Link) {
+    let Some(target) = &mut link.target else {
+        return;
+    };
+    for value in std::mem::take(&mut link.pending) {
+        match value
+            .attachment
+            .as_deref()
+            .and_then(crate::parse_attachment)
+        {
+            Some((number, _, fingerprint)) if fingerprint == target.fingerprint => {
+                target.write(&value.payload, number, &link.counters);
+            }
+            _ => Counters::add(&link.counters.refused, 1),
+        }
+    }
+    link.wanted = None;
+}
+
+/// A remote segment's metadata (the exporter's JSON, validated).
+struct Meta {
+    kind: Kind,
+    capacity: usize,
+    clock: Clock,
+    fingerprint: u64,
+    payload_size: usize,
+    schema: SchemaBuf,
+}
+
+impl Meta {
+    fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let json: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| format!("metadata is not JSON: {e}"))?;
+        let text = |field: &str| {
+            json.get(field)
+                .and_then(serde_json::Value::as_str)
+                .ok_or(format!("metadata without a text {field:?}"))
+        };
+        let number = |field: &str| {
+            json.get(field)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or(format!("metadata without a number {field:?}"))
+        };
+        let kind = match text("kind")? {
+            "SeqLock" => Kind::SeqLock,
+            "Ring" => Kind::Ring,
+            "TimeSeries" => Kind::TimeSeries,
+            other => return Err(format!("kind {other:?} is not bridged")),
+        };
+        let clock = Clock::from_name(text("clock")?).ok_or("an unknown clock")?;
+        let fingerprint =
+            u64::from_str_radix(text("fingerprint")?, 16).map_err(|_| "a bad fingerprint")?;
+        let schema = unhex(text("schema")?)
+            .and_then(|b| SchemaBuf::from_bytes(b).ok())
+            .ok_or("a schema that does not decode")?;
+        Ok(Self {
+            kind,
+            capacity: number("capacity")?,
+            clock,
+            fingerprint,
+            payload_size: number("payload_size")?,
+            schema,
+        })
+    }
+}
+
+/// The bytes of hexadecimal text, or `None`.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_three_chunk_keys_name_a_segment() {
+        assert_eq!(segment_of("rtshm/robot1/imu"), Some("imu"));
+        assert_eq!(segment_of("rtshm/robot1/imu/extra"), None);
+        assert_eq!(segment_of("other/robot1/imu"), None);
+        assert_eq!(segment_of("rtshm/robot1"), None);
+    }
+
+    #[test]
+    fn hostile_metadata_is_refused_with_a_reason() {
+        for (bytes, reason) in [
+            (&b"not json"[..], "not JSON"),
+            (br#"{"kind":"Queue"}"#, "not bridged"),
+            (
+                br#"{"kind":"Ring","clock":"Monotonic","fingerprint":"zz"}"#,
+                "fingerprint",
+            ),
+            (
+                br#"{"kind":"Ring","clock":"Monotonic","fingerprint":"00","schema":"0"}"#,
+                "schema",
+            ),
+            (br#"{"kind":"Ring","clock":"Sundial"}"#, "clock"),
+        ] {
+            let error = Meta::parse(bytes).err().unwrap_or_default();
+            assert!(error.contains(reason), "{error:?} lacks {reason:?}");
+        }
+    }
+}
