@@ -8,7 +8,7 @@ set -euo pipefail
 rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/rtshm{,-schema,-derive,-record,-cli}-0.1.0
 crates=(-p rtshm-schema -p rtshm-derive -p rtshm -p rtshm-cli -p rtshm-record)
 cargo package "${crates[@]}"
-if cargo package "${crates[@]}" --list | grep -E '^(ci|\.ci|fuzz|benches|ffi|rtshm-cli|examples/cortex-m)/'; then
+if cargo package "${crates[@]}" --list | grep -E '^(ci|\.ci|fuzz|benches|ffi|integrations|rtshm-cli|examples/cortex-m)/'; then
     echo "error: a package carries files that belong to the repository only" >&2
     exit 1
 fi

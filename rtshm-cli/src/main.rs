@@ -202,6 +202,15 @@ enum Command {
         /// The MCAP file.
         file: std::path::PathBuf,
     },
+    /// Bridge segments to other hosts over Zenoh: runs `rtshm-bridge` with these arguments
+    /// (`rtshm bridge --help`). Install it with `cargo install --path integrations/bridge` (its own crate:
+    /// Zenoh stays out of this tool's build).
+    #[command(disable_help_flag = true)]
+    Bridge {
+        /// `rtshm-bridge`'s arguments (`--export`, `--import`, `--connect`, ...).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Remove every segment whose writer process died. Unowned segments (writer exited
     /// cleanly, or persisted on purpose) and corrupt ones are kept (exit code 3 for a corrupt
     /// one).
@@ -364,6 +373,7 @@ fn main() -> ExitCode {
             record::serve(&mut out, &names, all, &host, port, &stop)
         }
         Command::Gc { dry_run, names } => gc::run(&mut out, dry_run, &names),
+        Command::Bridge { args } => bridge(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -373,6 +383,27 @@ fn main() -> ExitCode {
             ExitCode::from(f.code)
         }
     }
+}
+
+/// Replaces this process with `rtshm-bridge args`: the one next to this executable, else the
+/// one on `PATH`.
+fn bridge(args: &[std::ffi::OsString]) -> Result<u8, Failure> {
+    use std::os::unix::process::CommandExt;
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("rtshm-bridge")))
+        .filter(|path| path.is_file());
+    let program = beside.map_or_else(|| "rtshm-bridge".into(), std::path::PathBuf::into_os_string);
+    let error = std::process::Command::new(&program).args(args).exec();
+    Err(Failure {
+        code: FAILED,
+        message: if error.kind() == io::ErrorKind::NotFound {
+            "rtshm-bridge is not installed: cargo install --path integrations/bridge (in rtshm's repository)"
+                .to_owned()
+        } else {
+            format!("cannot run {}: {error}", program.to_string_lossy())
+        },
+    })
 }
 
 /// Opens `name` read-only, with the CLI's wording for each failure.

@@ -7,10 +7,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use rtshm::layout::Kind;
 use rtshm::layout::{self, OWNER_OFFSET};
 use rtshm::liveness::OwnerToken;
 use rtshm::shm::{
-    QueueConsumer, QueueProducer, RingPublisher, SeqLockPublisher, TimeSeriesPublisher,
+    CreateConfig, Inspector, OpenConfig, QueueConsumer, QueueProducer, RawPublisher, RawType,
+    RingPublisher, SeqLockPublisher, TimeSeriesPublisher,
 };
 use rtshm::{Stamped, Timestamp};
 
@@ -209,6 +211,49 @@ fn show_prints_the_header_writer_latest_value_and_series_window() {
     ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }
+}
+
+/// What a bridge's import writes: a remote clock and a count of values lost upstream.
+#[test]
+fn show_marks_an_imported_segment_and_its_upstream_losses() {
+    let n = shm_name("cli-imported");
+    let remote = CreateConfig::new().clock(rtshm::Clock::Monotonic.remote());
+    let mut ring = RingPublisher::<[u32; 2]>::create_with(&n, 8, remote).unwrap();
+    ring.push(&[1, 2]);
+    ring.persist();
+    drop(ring);
+    // Taken over as a bridge's import does it: untyped, from the segment's own schema.
+    let view = Inspector::open(&n).unwrap();
+    let ty = RawType::described(Kind::Ring, view.schema().unwrap().to_buf())
+        .with_id(view.header().fingerprint);
+    let mut publisher = RawPublisher::open_existing(&n, &ty, OpenConfig::new()).unwrap();
+    publisher.add_lost_upstream(3);
+    let o = run(&["show", &n, "--sample-ms", "0"]);
+    assert_code(&o, 0);
+    let out = stdout(&o);
+    for want in [
+        "clock        RemoteMonotonic (stamps from another host: imported)\n",
+        "lost         3 upstream (before they reached this writer)\n",
+        "writes       1\n",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+}
+
+/// `rtshm bridge` runs `rtshm-bridge`; without it, says how to install it.
+#[test]
+fn bridge_without_rtshm_bridge_installed_says_how_to_get_it() {
+    let o = bin()
+        .args(["bridge", "--help"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("cargo install --path integrations/bridge"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use super::cells::{copy_value, first_word, probe, stamp_of, word_at};
 use super::name::SegmentName;
 use super::raw::RawType;
 use super::segment::{OpenConfig, OpenError, Segment};
-use crate::layout::{self, Geometry, HeaderLine0, Kind};
+use crate::layout::{Geometry, HeaderLine0, Kind};
 use crate::liveness::{OwnerToken, WriterStatus};
 use crate::ring::{self, GetError, Lapped, Probe};
 use crate::seqlock::{self, ATTEMPTS, Busy};
@@ -211,7 +211,7 @@ impl Inspector {
     /// The clock of the stamps.
     #[must_use]
     pub fn clock(&self) -> Clock {
-        layout::clock_from_raw(self.header().clock).unwrap_or(Clock::User)
+        self.segment.clock()
     }
 
     /// The segment's name (`None` for a file-backed segment).

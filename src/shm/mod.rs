@@ -731,6 +731,33 @@ impl<K: Structure> Subscriber<K> {
         self.segment.epoch().load(Ordering::Relaxed)
     }
 
+    /// The clock of the stamps: the publisher's choice, or another host's for a segment a
+    /// bridge imported ([`Clock::is_remote`](crate::Clock::is_remote)).
+    ///
+    /// ```
+    /// use rtshm::Clock;
+    /// use rtshm::shm::{CreateConfig, TimeSeriesPublisher, TimeSeriesSubscriber};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-clock-{}", std::process::id());
+    /// let config = CreateConfig::new().clock(Clock::Realtime);
+    /// let _publisher = TimeSeriesPublisher::<f32>::create_with(&name, 8, config)?;
+    /// let subscriber = TimeSeriesSubscriber::<f32>::open(&name)?;
+    /// assert_eq!(subscriber.clock(), Clock::Realtime);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    #[must_use]
+    pub fn clock(&self) -> crate::Clock {
+        self.segment.clock()
+    }
+
+    /// Values lost before they reached the writer: counted by a bridge's import (the gaps in
+    /// the remote write numbers); 0 for a segment written locally.
+    #[must_use]
+    pub fn lost_upstream(&self) -> u64 {
+        self.segment.lost_upstream().load(Ordering::Relaxed)
+    }
+
     /// Whether this subscriber could map the readers' page read-write (needed to register as
     /// a waiter; without it, waits poll).
     ///

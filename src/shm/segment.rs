@@ -1339,6 +1339,11 @@ impl Segment {
         &self.header
     }
 
+    /// The clock of the stamps (validated when the header was read).
+    pub(crate) fn clock(&self) -> crate::Clock {
+        layout::clock_from_raw(self.header.clock).unwrap_or(crate::Clock::User)
+    }
+
     /// The name of a named segment.
     pub(crate) fn name(&self) -> Option<&SegmentName> {
         match &self.backing {

@@ -38,11 +38,29 @@ fn scan(i: u64) -> Scan {
     }
 }
 
-/// A bridge process, killed when dropped.
+/// A bridge process, stopped when dropped: SIGTERM (it closes, removing what it imported),
+/// SIGKILL if it has not exited within 5 s.
 struct BridgeProcess(Child);
 
 impl Drop for BridgeProcess {
     fn drop(&mut self) {
+        let pid = self.0.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl BridgeProcess {
+    /// SIGKILL: no clean-up at all, as a crash.
+    fn kill(mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -98,9 +116,9 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
     });
     let export = format!("{src}-*");
     let exporter_args = ["--namespace", &ns, "--export", &export, "--listen", &listen];
-    let mut a = bridge(&exporter_args);
+    let a = bridge(&exporter_args);
     let import = format!("rtshm/{ns}/**");
-    let _b = bridge(&[
+    let b = bridge(&[
         "--namespace",
         &format!("b{id}"),
         "--import",
@@ -187,13 +205,14 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
     // Kill bridge A: the imported segments turn Stale within the threshold plus the
     // heartbeat period (TCP closes at once), with margin for a loaded machine.
     let killed = Instant::now();
-    drop(a);
+    a.kill();
     let stale =
         |subscriber_status: WriterStatus| matches!(subscriber_status, WriterStatus::Stale { .. });
     until(Duration::from_secs(10), "imported scan turns Stale", || {
         stale(remote_scans.writer_status(STALE_AFTER)).then_some(())
     });
     let took = killed.elapsed();
+    eprintln!("imported segments Stale {took:?} after bridge A was killed");
     assert!(
         took < STALE_AFTER + Duration::from_millis(1500),
         "Stale after {took:?}"
@@ -205,7 +224,7 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
     }
 
     // Restart bridge A on the same endpoint: values flow again, same subscribers, same cursor.
-    a = bridge(&exporter_args);
+    let a = bridge(&exporter_args);
     until(Duration::from_secs(30), "imported scan Alive again", || {
         // An idle writer is Stale, and the bridge says so: these writers keep beating.
         scans.heartbeat();
@@ -246,4 +265,9 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
         "every value nobody exported, counted once"
     );
     drop(a);
+    drop(b);
+    assert!(
+        !std::path::Path::new(&format!("/dev/shm/{}", imported("scan"))).exists(),
+        "a bridge stopped by SIGTERM removes what it imported"
+    );
 }
