@@ -248,8 +248,14 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Adds `n` with a plain load and store, no locked instruction: each counter has one
+    /// writer at a time (an export's thread; an import link's holder of its lock), and
+    /// `stats` readers only load.
     fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+        counter.store(
+            counter.load(Ordering::Relaxed).wrapping_add(n),
+            Ordering::Relaxed,
+        );
     }
 
     fn stats(&self, segment: &str, key: &str) -> LinkStats {
