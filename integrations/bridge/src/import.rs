@@ -342,7 +342,10 @@ impl Worker {
                 flush(&mut link);
             }
             Err(e) => {
-                eprintln!("rtshm-bridge: import {key}: {e}");
+                // Said once per failing run, not at every retry.
+                if link.failed.is_none() {
+                    eprintln!("rtshm-bridge: import {key}: {e}");
+                }
                 link.failed = Some(Instant::now());
                 Counters::add(&link.counters.refused, link.pending.len() as u64);
                 link.pending.clear();
