@@ -358,22 +358,6 @@ fn wall_ns() -> u64 {
     Clock::Realtime.now().map_or(0, Timestamp::as_nanos)
 }
 
-/// Hexadecimal text of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of hexadecimal text, or `None`.
-pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// The MCAP schema name of a channel's type: `rtshm/msg/<Type>` for a struct (`Stamped<Type>`
 /// for a time series is `rtshm/msg/StampedType`), else from the segment's name.
 fn type_name(kind: Kind, schema: &SchemaBuf, segment: &str) -> String {
@@ -451,7 +435,7 @@ impl Source {
             format!("{:016x}", view.header().fingerprint),
         );
         metadata.insert(keys::SEGMENT.into(), name.to_owned());
-        metadata.insert(keys::SCHEMA.into(), hex(schema.as_bytes()));
+        metadata.insert(keys::SCHEMA.into(), schema.to_hex());
         Ok(Self {
             topic: format!("/{name}"),
             type_name: type_name(geometry.kind, &schema, name),

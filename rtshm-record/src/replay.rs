@@ -12,7 +12,7 @@ use rtshm::schema::SchemaBuf;
 use rtshm::shm::{CreateConfig, OpenConfig, RawPublisher, RawType, TakeoverError};
 
 use crate::cdr::Plan;
-use crate::{RecordError, keys, unhex};
+use crate::{RecordError, keys};
 
 /// How [`replay`] publishes.
 #[derive(Clone, Debug)]
@@ -127,8 +127,7 @@ impl Target {
             .ok_or_else(|| invalid(topic, "capacity"))?;
         let schema = m
             .get(keys::SCHEMA)
-            .and_then(|s| unhex(s))
-            .and_then(|b| SchemaBuf::from_bytes(b).ok())
+            .and_then(|s| SchemaBuf::from_hex(s))
             .ok_or_else(|| invalid(topic, "schema"))?;
         let fingerprint = m
             .get(keys::FINGERPRINT)

@@ -1,5 +1,6 @@
 //! [`SchemaBuf`]: an encoded schema that owns its bytes (feature `alloc`).
 
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -57,6 +58,40 @@ impl SchemaBuf {
     #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    /// The encoded bytes as lowercase hexadecimal text: how the schema travels in text
+    /// metadata (an MCAP channel's, a bridge's JSON).
+    ///
+    /// ```
+    /// use rtshm_schema::{Schema, SchemaBuf};
+    /// let schema = SchemaBuf::of(&u32::TYPE)?;
+    /// assert_eq!(SchemaBuf::from_hex(&schema.to_hex()), Some(schema));
+    /// assert_eq!(SchemaBuf::from_hex("zz"), None);
+    /// # Ok::<(), rtshm_schema::EncodeError>(())
+    /// ```
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        self.0
+            .iter()
+            .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+            .map(char::from)
+            .collect()
+    }
+
+    /// The schema [`to_hex`](Self::to_hex) wrote, or `None` for text that is not hexadecimal
+    /// or bytes that are not a valid schema.
+    #[must_use]
+    pub fn from_hex(text: &str) -> Option<Self> {
+        if !text.len().is_multiple_of(2) {
+            return None;
+        }
+        let bytes = (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        Self::from_bytes(bytes).ok()
     }
 }
 

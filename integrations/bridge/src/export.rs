@@ -96,7 +96,7 @@ impl Export {
             "fingerprint": format!("{:016x}", view.header().fingerprint),
             "payload_size": geometry.payload_size,
             "epoch": view.epoch(),
-            "schema": hex(schema.as_bytes()),
+            "schema": schema.to_hex(),
         })
         .to_string();
         let meta_key = format!("{key}/@meta");
@@ -223,9 +223,4 @@ impl Follower {
             (_, token) => token,
         }
     }
-}
-
-/// Hexadecimal text of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -478,9 +478,7 @@ impl Meta {
         let clock = Clock::from_name(text("clock")?).ok_or("an unknown clock")?;
         let fingerprint =
             u64::from_str_radix(text("fingerprint")?, 16).map_err(|_| "a bad fingerprint")?;
-        let schema = unhex(text("schema")?)
-            .and_then(|b| SchemaBuf::from_bytes(b).ok())
-            .ok_or("a schema that does not decode")?;
+        let schema = SchemaBuf::from_hex(text("schema")?).ok_or("a schema that does not decode")?;
         Ok(Self {
             kind,
             capacity: number("capacity")?,
@@ -490,17 +488,6 @@ impl Meta {
             schema,
         })
     }
-}
-
-/// The bytes of hexadecimal text, or `None`.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
