@@ -14,6 +14,10 @@ use zenoh::qos::CongestionControl;
 
 use crate::{BridgeError, Counters, HEADER_LEN, LinkStats, header};
 
+/// The most bytes of values one put carries when a ring's exporter finds several written
+/// (one value of any size always goes alone).
+pub const BATCH_BYTES: usize = 16 * 1024;
+
 /// How an export puts its values.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -154,14 +158,17 @@ struct Follower {
 impl Follower {
     /// Reads every value it can (a SeqLock from its current value, a ring from the next value
     /// written) and puts it, holding the liveliness token while the source's writer is alive,
-    /// until `stop`.
+    /// until `stop`. A ring's values already written when the exporter reads go out together
+    /// (at most [`BATCH_BYTES`] of them, consecutive numbers) in one put.
     fn run(self, stop: &AtomicBool) {
         let geometry = *self.view.geometry();
         let fingerprint = self.view.header().fingerprint;
-        // Each value is read into a buffer of its own (after the header), handed to Zenoh
-        // without a copy.
-        let len = HEADER_LEN + geometry.payload_size;
-        let mut buf = vec![0u8; len];
+        let record = geometry.payload_size;
+        let batch = if geometry.kind == Kind::SeqLock {
+            1 // latest-wins: never more than the newest
+        } else {
+            (BATCH_BYTES / record).max(1)
+        };
         let written = self.view.written();
         let mut position = match geometry.kind {
             Kind::SeqLock => written.saturating_sub(1),
@@ -169,23 +176,43 @@ impl Follower {
         };
         let mut token = None;
         let mut checked: Option<Instant> = None;
-        // Values since the clock was last read: under load it is read every 256 values only.
+        // Values since the clock was last read: under load it is read every 256 puts only.
         let mut busy = 0u32;
+        // Each put's payload is read into a buffer of its own (after the header), handed to
+        // Zenoh without a copy.
+        let mut buf = vec![0u8; HEADER_LEN + record];
         while !stop.load(Ordering::Relaxed) {
             if busy == 0 && checked.is_none_or(|t| t.elapsed() >= crate::SOURCE_CHECK) {
                 checked = Some(Instant::now());
                 token = self.liveliness(token);
             }
             match self.view.next_into(&mut position, &mut buf[HEADER_LEN..]) {
-                Ok(Some(n)) => {
-                    buf[..HEADER_LEN].copy_from_slice(&header(n, fingerprint));
-                    let value = std::mem::replace(&mut buf, vec![0u8; len]);
-                    let put = self.publisher.put(value).wait();
-                    let counter = match put {
+                Ok(Some(first)) => {
+                    buf[..HEADER_LEN].copy_from_slice(&header(first, fingerprint));
+                    let mut count = 1;
+                    // More values ready: appended while their numbers follow on.
+                    while count < batch {
+                        let at = buf.len();
+                        buf.resize(at + record, 0);
+                        let mut next = position;
+                        match self.view.next_into(&mut next, &mut buf[at..]) {
+                            Ok(Some(n)) if n == first + count as u64 => {
+                                position = next;
+                                count += 1;
+                            }
+                            // Nothing more, a lap, or a jump: the next put starts there.
+                            _ => {
+                                buf.truncate(at);
+                                break;
+                            }
+                        }
+                    }
+                    let payload = std::mem::replace(&mut buf, vec![0u8; HEADER_LEN + record]);
+                    let counter = match self.publisher.put(payload).wait() {
                         Ok(()) => &self.counters.values,
                         Err(_) => &self.counters.refused,
                     };
-                    Counters::add(counter, 1);
+                    Counters::add(counter, count as u64);
                     busy = (busy + 1) % 256;
                 }
                 Ok(None) => {

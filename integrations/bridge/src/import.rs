@@ -223,7 +223,7 @@ fn on_value(link: &Mutex<Link>, key: &str, tx: &Sender<Event>, pending: usize, s
     };
     match &mut link.target {
         Some(target) if fingerprint == target.fingerprint => {
-            target.write(value, number, &link.counters);
+            target.write_all(value, number, &link.counters);
         }
         _ => {
             if link.wanted != Some(fingerprint) {
@@ -244,6 +244,19 @@ fn on_value(link: &Mutex<Link>, key: &str, tx: &Sender<Event>, pending: usize, s
 }
 
 impl Target {
+    /// Writes the records of one payload, numbered from `first`; refuses a payload that is
+    /// not a whole number of records.
+    fn write_all(&mut self, records: &[u8], first: u64, counters: &Counters) {
+        let size = self.publisher.geometry().payload_size;
+        if records.is_empty() || !records.len().is_multiple_of(size) {
+            Counters::add(&counters.refused, 1);
+            return;
+        }
+        for (i, record) in records.chunks_exact(size).enumerate() {
+            self.write(record, first.wrapping_add(i as u64), counters);
+        }
+    }
+
     /// Writes one remote value numbered `number`, counting the gap since the last one.
     fn write(&mut self, payload: &[u8], number: u64, counters: &Counters) {
         match self.publisher.write_record(payload) {
@@ -436,7 +449,7 @@ fn flush(link: &mut Link) {
     for payload in std::mem::take(&mut link.pending) {
         match crate::split(&payload) {
             Some((number, fingerprint, value)) if fingerprint == target.fingerprint => {
-                target.write(value, number, &link.counters);
+                target.write_all(value, number, &link.counters);
             }
             _ => Counters::add(&link.counters.refused, 1),
         }
@@ -500,6 +513,31 @@ mod tests {
         assert_eq!(segment_of("rtshm/robot1/imu/extra"), None);
         assert_eq!(segment_of("other/robot1/imu"), None);
         assert_eq!(segment_of("rtshm/robot1"), None);
+    }
+
+    #[test]
+    fn payloads_of_partial_records_are_refused_and_gaps_counted() {
+        let name = format!("bridge-unit-{}", std::process::id());
+        let schema = SchemaBuf::of(&<[u32; 2] as rtshm::Schema>::TYPE).unwrap();
+        let ty = RawType::described(Kind::Ring, schema);
+        let publisher = RawPublisher::create(&name, &ty, 8, CreateConfig::new()).unwrap();
+        let mut target = Target {
+            publisher,
+            fingerprint: 0,
+            last: None,
+        };
+        let counters = Counters::default();
+        target.write_all(&[0; 12], 0, &counters); // a record and a half
+        target.write_all(&[], 0, &counters);
+        target.write_all(&[1; 16], 5, &counters); // two records: 5 and 6
+        target.write_all(&[2; 8], 9, &counters); // 7 and 8 never came
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        assert_eq!(get(&counters.refused), 2);
+        assert_eq!(get(&counters.values), 3);
+        assert_eq!(get(&counters.lost), 2);
+        assert_eq!(target.publisher.written(), 3);
+        let view = rtshm::shm::Inspector::open(&name).unwrap();
+        assert_eq!(view.lost_upstream(), 2);
     }
 
     #[test]

@@ -24,8 +24,11 @@
 //! - **Values**: key `rtshm/<namespace>/<segment>`, payload a [`HEADER_LEN`]-byte header (the
 //!   source's write number and the type's fingerprint, u64 each, little-endian), then the
 //!   value's bytes exactly as the segment stores them (a time series: the record with its
-//!   stamp and sequence number; little-endian hosts only, as rtshm itself). The write numbers
-//!   tell the importer what it missed. (The header is in the payload, not a Zenoh attachment:
+//!   stamp and sequence number; little-endian hosts only, as rtshm itself). A ring's values
+//!   found already written when the exporter reads travel together: the payload then holds
+//!   several records (consecutive write numbers from the header's, at most [`BATCH_BYTES`]);
+//!   a reader splits it by the record size. A single value waits for nothing. The write
+//!   numbers tell the importer what it missed. (The header is in the payload, not a Zenoh attachment:
 //!   an attachment cost 105 ns per 64 B value, a third of a plain put, `BENCHMARKS.md`.)
 //! - **Metadata**: a queryable on `rtshm/<namespace>/<segment>/@meta` answers JSON: `kind`,
 //!   `capacity`, `clock`, `fingerprint` (hex), `schema` (the encoded schema, hex),
@@ -79,7 +82,7 @@ use std::time::Duration;
 use rtshm::shm::OpenError;
 use zenoh::Wait;
 
-pub use export::ExportOptions;
+pub use export::{BATCH_BYTES, ExportOptions};
 pub use import::ImportOptions;
 
 /// How often an exporter checks its source's writer (and takes its liveliness token back or
