@@ -1,7 +1,7 @@
 //! Export: one thread per segment follows it and puts its values.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use rtshm::shm::{Inspector, OpenConfig, RawType, STALE_AFTER};
 use zenoh::Wait;
 use zenoh::qos::CongestionControl;
 
-use crate::{BridgeError, Counters, HEADER_LEN, LinkStats, header};
+use crate::{BridgeError, Counters, HEADER_LEN, LinkStats, header, lock};
 
 /// The most bytes of values one put carries when a ring's exporter finds several written
 /// (one value of any size always goes alone).
@@ -48,6 +48,47 @@ impl ExportOptions {
     pub fn express(mut self, express: bool) -> Self {
         self.express = express;
         self
+    }
+}
+
+/// Payload buffers of one export: a buffer goes back here when Zenoh drops the payload, so
+/// that the next value is read into memory already allocated and touched (for a 1 MiB value
+/// that saves zeroing a fresh megabyte, `BENCHMARKS.md`).
+#[derive(Debug, Default)]
+struct Pool(Mutex<Vec<Vec<u8>>>);
+
+/// The most buffers a pool keeps (more are in flight only while Zenoh queues them).
+const POOL_KEEP: usize = 4;
+
+impl Pool {
+    /// A buffer of `len` bytes (contents unspecified: the caller overwrites them).
+    fn take(&self, len: usize) -> Vec<u8> {
+        let mut buf = lock(&self.0).pop().unwrap_or_default();
+        // Shrinking keeps the bytes; only growth writes zeros.
+        buf.resize(len, 0);
+        buf
+    }
+}
+
+/// A payload whose buffer returns to its pool when Zenoh drops it.
+#[derive(Debug)]
+struct Pooled {
+    buf: Vec<u8>,
+    pool: Arc<Pool>,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let mut pool = lock(&self.pool.0);
+        if pool.len() < POOL_KEEP {
+            pool.push(std::mem::take(&mut self.buf));
+        }
     }
 }
 
@@ -179,8 +220,9 @@ impl Follower {
         // Values since the clock was last read: under load it is read every 256 puts only.
         let mut busy = 0u32;
         // Each put's payload is read into a buffer of its own (after the header), handed to
-        // Zenoh without a copy.
-        let mut buf = vec![0u8; HEADER_LEN + record];
+        // Zenoh without a copy, and reused once Zenoh has sent it.
+        let pool = Arc::new(Pool::default());
+        let mut buf = pool.take(HEADER_LEN + record);
         while !stop.load(Ordering::Relaxed) {
             if busy == 0 && checked.is_none_or(|t| t.elapsed() >= crate::SOURCE_CHECK) {
                 checked = Some(Instant::now());
@@ -207,7 +249,11 @@ impl Follower {
                             }
                         }
                     }
-                    let payload = std::mem::replace(&mut buf, vec![0u8; HEADER_LEN + record]);
+                    let payload = Pooled {
+                        buf: std::mem::replace(&mut buf, pool.take(HEADER_LEN + record)),
+                        pool: pool.clone(),
+                    };
+                    let payload = bytes::Bytes::from_owner(payload);
                     let counter = match self.publisher.put(payload).wait() {
                         Ok(()) => &self.counters.values,
                         Err(_) => &self.counters.refused,
