@@ -11,7 +11,8 @@
 //! - `throughput/*`: time per value delivered. Plain: put as fast as Zenoh takes them
 //!   (congestion control block), read (`to_bytes`) and counted by the subscriber's callback. Bridge: push into the
 //!   source Ring (at most half its capacity ahead of what arrived, as the Ring holds only
-//!   that much), counted as written into the imported segment.
+//!   that much), counted as written into the imported segment; the exporter puts the values it
+//!   finds already written together (`BATCH_BYTES`), as it does in use.
 #![allow(
     clippy::disallowed_types,
     reason = "the bench's own counters and stop flag are plain std atomics"
