@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rtshm::Lapped;
 use rtshm::layout::Kind;
 use rtshm::liveness::WriterStatus;
-use rtshm::shm::{Inspector, OpenConfig, RawType, STALE_AFTER};
+use rtshm::shm::{Inspector, OpenConfig, OpenError, RawType, STALE_AFTER};
 use zenoh::Wait;
 use zenoh::qos::CongestionControl;
 
@@ -97,6 +97,8 @@ pub(crate) struct Export {
     pub(crate) segment: String,
     key: String,
     counters: Arc<Counters>,
+    /// Set by the thread when it ends because the name now means another segment (or none).
+    ended: Arc<AtomicBool>,
     /// Answers metadata queries while the export lives.
     _meta: zenoh::query::Queryable<()>,
 }
@@ -163,8 +165,11 @@ impl Export {
             .express(options.express)
             .wait()?;
         let counters = Arc::new(Counters::default());
+        let ended = Arc::new(AtomicBool::new(false));
         let follower = Follower {
             session: session.clone(),
+            name: name.to_owned(),
+            ended: ended.clone(),
             key: key.to_owned(),
             view,
             publisher,
@@ -177,6 +182,7 @@ impl Export {
             segment: name.to_owned(),
             key: key.to_owned(),
             counters,
+            ended,
             _meta: queryable,
         };
         Ok((export, thread))
@@ -185,11 +191,20 @@ impl Export {
     pub(crate) fn stats(&self) -> LinkStats {
         self.counters.stats(&self.segment, &self.key)
     }
+
+    /// Whether its thread ended: the segment it followed was removed or replaced (the name is
+    /// free for a new export of whatever holds it now).
+    pub(crate) fn ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
+    }
 }
 
 /// The state of an export's thread.
 struct Follower {
     session: zenoh::Session,
+    /// The segment's name, and the flag set when it means another segment now.
+    name: String,
+    ended: Arc<AtomicBool>,
     key: String,
     view: Inspector,
     publisher: zenoh::pubsub::Publisher<'static>,
@@ -227,6 +242,13 @@ impl Follower {
             if busy == 0 && checked.is_none_or(|t| t.elapsed() >= crate::SOURCE_CHECK) {
                 checked = Some(Instant::now());
                 token = self.liveliness(token);
+                if token.is_none() && self.replaced() {
+                    // Removed, or recreated under the same name: this mapping will never see
+                    // another value. End, so that the next export of the name follows the
+                    // new segment.
+                    self.ended.store(true, Ordering::Relaxed);
+                    return;
+                }
             }
             match self.view.next_into(&mut position, &mut buf[HEADER_LEN..]) {
                 Ok(Some(first)) => {
@@ -268,6 +290,17 @@ impl Follower {
                 }
                 Err(Lapped { missed }) => Counters::add(&self.counters.lost, missed),
             }
+        }
+    }
+
+    /// Whether the name no longer holds the segment this export maps (it was removed, or
+    /// another segment was created under its name).
+    fn replaced(&self) -> bool {
+        match Inspector::open(&self.name) {
+            Ok(now) => now.header().created_ns != self.view.header().created_ns,
+            Err(OpenError::NotFound) => true,
+            // Unreadable for now (being created, say): look again at the next check.
+            Err(_) => false,
         }
     }
 

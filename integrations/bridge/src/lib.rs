@@ -364,11 +364,18 @@ impl Bridge {
     }
 
     /// Follows the local segment `name` from now on and puts its values (module docs). A
-    /// segment already exported is left alone.
+    /// segment already exported is left alone. When the segment is removed, or replaced by a
+    /// new one of the same name, its export ends (once its writer is gone); exporting the name
+    /// again, or the next [`export_matching`](Self::export_matching) scan, follows the new one.
     pub fn export(&self, name: &str, options: ExportOptions) -> Result<(), BridgeError> {
         let name = name.trim_start_matches('/');
-        if lock(&self.exports).iter().any(|e| e.segment == name) {
-            return Ok(());
+        {
+            let mut exports = lock(&self.exports);
+            // An export whose segment was removed or recreated ended: the name is free again.
+            exports.retain(|e| !e.ended());
+            if exports.iter().any(|e| e.segment == name) {
+                return Ok(());
+            }
         }
         let key = self.key_of(name);
         let (export, thread) =
@@ -405,7 +412,9 @@ impl Bridge {
         for entry in listed {
             let Ok(info) = entry.info else { continue };
             let name = entry.name.as_str();
-            let exported = lock(&self.exports).iter().any(|e| e.segment == name);
+            let exported = lock(&self.exports)
+                .iter()
+                .any(|e| e.segment == name && !e.ended());
             if exported || !glob_match(pattern, name) || info.clock.is_remote() {
                 continue;
             }

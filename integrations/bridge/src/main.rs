@@ -152,7 +152,12 @@ fn run(args: &Args) -> Result<(), BridgeError> {
         if scanned.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
             scanned = Some(Instant::now());
             for pattern in &args.export {
-                let before = bridge.stats().exports.len();
+                let before: Vec<String> = bridge
+                    .stats()
+                    .exports
+                    .into_iter()
+                    .map(|l| l.segment)
+                    .collect();
                 let mut skipped = |name: &str, e: &BridgeError| {
                     if reported.insert(name.to_owned()) {
                         eprintln!("rtshm-bridge: not exporting {name}: {e}");
@@ -171,7 +176,12 @@ fn run(args: &Args) -> Result<(), BridgeError> {
                         Err(e) => skipped(pattern, &e),
                     }
                 }
-                for link in &bridge.stats().exports[before..] {
+                for link in bridge
+                    .stats()
+                    .exports
+                    .iter()
+                    .filter(|l| !before.contains(&l.segment))
+                {
                     eprintln!("rtshm-bridge: exporting {} as {}", link.segment, link.key);
                 }
             }

@@ -271,3 +271,54 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
         "a bridge stopped by SIGTERM removes what it imported"
     );
 }
+
+/// A node that exits and starts again with a new segment of the same name (and another type):
+/// the exporter follows the new one, the importer recreates its copy with the new type.
+#[test]
+fn a_recreated_segment_is_followed_again() {
+    let id = std::process::id();
+    let (name, ns) = (format!("br{id}-odom"), format!("r{id}"));
+    let listen = format!("tcp/127.0.0.1:{}", free_port());
+    let imported = format!("in-{name}");
+    let mut first = RingPublisher::<Scan>::create(&name, 64).unwrap();
+    let export = format!("br{id}-*");
+    let _a = bridge(&["--namespace", &ns, "--export", &export, "--listen", &listen]);
+    let import = format!("rtshm/{ns}/**");
+    let _b = bridge(&[
+        "--namespace",
+        &format!("rb{id}"),
+        "--import",
+        &import,
+        "--prefix",
+        "in-",
+        "--connect",
+        &listen,
+    ]);
+    let limit = Duration::from_secs(30);
+    let scans = until(limit, "imported scans", || {
+        RingSubscriber::<Scan>::open(&imported).ok()
+    });
+    let mut cursor = scans.cursor_from_next();
+    until(limit, "a scan", || {
+        first.push(&scan(1));
+        scans.wait_next(&mut cursor, Duration::from_millis(20)).ok()
+    });
+    drop(scans);
+
+    // The node restarts: its segment goes, a new one (another type) takes the name.
+    drop(first);
+    let mut second = RingPublisher::<Pose>::create(&name, 32).unwrap();
+    let pose = Pose {
+        x: 1.0,
+        y: 2.0,
+        yaw: 0.5,
+        quality: 7,
+    };
+    let got = until(limit, "a pose through the recreated segments", || {
+        second.push(&pose);
+        std::thread::sleep(Duration::from_millis(20));
+        let poses = RingSubscriber::<Pose>::open(&imported).ok()?;
+        poses.latest().ok().flatten().map(|(_, p)| p)
+    });
+    assert_eq!(got, pose);
+}
