@@ -53,6 +53,15 @@ fn configs() -> (zenoh::Config, zenoh::Config) {
     )
 }
 
+/// A publisher on `key` that waits when Zenoh is congested (no value dropped).
+fn publisher(session: &zenoh::Session, key: String) -> zenoh::pubsub::Publisher<'static> {
+    session
+        .declare_publisher(key)
+        .congestion_control(CongestionControl::Block)
+        .wait()
+        .expect("publisher")
+}
+
 /// Both ends of a plain Zenoh pair.
 struct Plain {
     a: zenoh::Session,
@@ -71,20 +80,10 @@ impl Plain {
     fn latency(&self, size: usize, tag: &str) -> impl FnMut(u64) -> Duration {
         let ping_key = format!("bench/{tag}/ping");
         let pong_key = format!("bench/{tag}/pong");
-        let ping = self
-            .a
-            .declare_publisher(ping_key.clone())
-            .congestion_control(CongestionControl::Block)
-            .wait()
-            .expect("publisher");
+        let ping = publisher(&self.a, ping_key.clone());
         let pongs = self.a.declare_subscriber(&pong_key).wait().expect("sub");
         let pings = self.b.declare_subscriber(&ping_key).wait().expect("sub");
-        let pong = self
-            .b
-            .declare_publisher(pong_key)
-            .congestion_control(CongestionControl::Block)
-            .wait()
-            .expect("publisher");
+        let pong = publisher(&self.b, pong_key);
         // The responder: receives each ping from its channel and puts it back.
         std::thread::spawn(move || {
             while let Ok(sample) = pings.recv() {
@@ -112,12 +111,7 @@ impl Plain {
     /// Time to deliver `iters` values of `size` bytes.
     fn throughput(&self, size: usize, tag: &str) -> impl FnMut(u64) -> Duration {
         let key = format!("bench/{tag}/flow");
-        let publisher = self
-            .a
-            .declare_publisher(key.clone())
-            .congestion_control(CongestionControl::Block)
-            .wait()
-            .expect("publisher");
+        let publisher = publisher(&self.a, key.clone());
         let received = Arc::new(AtomicU64::new(0));
         let counter = received.clone();
         let subscriber = self

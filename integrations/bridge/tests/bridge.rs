@@ -77,6 +77,26 @@ fn bridge(args: &[&str]) -> BridgeProcess {
     )
 }
 
+/// Bridge A: exports the segments matching `glob` under namespace `ns`, listening on `listen`.
+fn exporter(ns: &str, glob: &str, listen: &str) -> BridgeProcess {
+    bridge(&["--namespace", ns, "--export", glob, "--listen", listen])
+}
+
+/// Bridge B: imports everything bridge A exports under `ns`, named `in-<name>`, connecting
+/// to `listen`.
+fn importer(ns: &str, listen: &str) -> BridgeProcess {
+    bridge(&[
+        "--namespace",
+        &format!("{ns}-importer"),
+        "--import",
+        &format!("rtshm/{ns}/**"),
+        "--prefix",
+        "in-",
+        "--connect",
+        listen,
+    ])
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -115,19 +135,8 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
         quality: 0,
     });
     let export = format!("{src}-*");
-    let exporter_args = ["--namespace", &ns, "--export", &export, "--listen", &listen];
-    let a = bridge(&exporter_args);
-    let import = format!("rtshm/{ns}/**");
-    let b = bridge(&[
-        "--namespace",
-        &format!("b{id}"),
-        "--import",
-        &import,
-        "--prefix",
-        "in-",
-        "--connect",
-        &listen,
-    ]);
+    let a = exporter(&ns, &export, &listen);
+    let b = importer(&ns, &listen);
 
     // The imported segments appear (created from the exporter's metadata) with the source's
     // type, capacity and a remote clock.
@@ -224,7 +233,7 @@ fn segments_cross_two_bridges_and_survive_a_killed_exporter() {
     }
 
     // Restart bridge A on the same endpoint: values flow again, same subscribers, same cursor.
-    let a = bridge(&exporter_args);
+    let a = exporter(&ns, &export, &listen);
     until(Duration::from_secs(30), "imported scan Alive again", || {
         // An idle writer is Stale, and the bridge says so: these writers keep beating.
         scans.heartbeat();
@@ -281,19 +290,8 @@ fn a_recreated_segment_is_followed_again() {
     let listen = format!("tcp/127.0.0.1:{}", free_port());
     let imported = format!("in-{name}");
     let mut first = RingPublisher::<Scan>::create(&name, 64).unwrap();
-    let export = format!("br{id}-*");
-    let _a = bridge(&["--namespace", &ns, "--export", &export, "--listen", &listen]);
-    let import = format!("rtshm/{ns}/**");
-    let _b = bridge(&[
-        "--namespace",
-        &format!("rb{id}"),
-        "--import",
-        &import,
-        "--prefix",
-        "in-",
-        "--connect",
-        &listen,
-    ]);
+    let _a = exporter(&ns, &format!("br{id}-*"), &listen);
+    let _b = importer(&ns, &listen);
     let limit = Duration::from_secs(30);
     let scans = until(limit, "imported scans", || {
         RingSubscriber::<Scan>::open(&imported).ok()
