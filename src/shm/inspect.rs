@@ -24,8 +24,8 @@ use crate::{Clock, Timestamp};
 /// It opens the segment read-only (`O_RDONLY`, data mapped `PROT_READ`; on 32-bit targets
 /// read-write when allowed, as subscribers do), validates the header with
 /// [`layout::validate_raw`](crate::layout::validate_raw) (every check a subscriber makes,
-/// except matching a type), and reads with the same lap- and sequence-checked protocol and the same access widths as
-/// typed subscribers, so a value is never torn. Opened with [`Inspector::open`], it never
+/// except matching a type), and reads with the same lap- and sequence-checked protocol and
+/// the same access widths as typed subscribers, so a value is never torn. Opened with [`Inspector::open`], it never
 /// writes to the segment and never registers as a waiter.
 ///
 /// Opened with [`Inspector::open_as`] it is a subscriber of a payload type known only at run
