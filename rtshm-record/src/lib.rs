@@ -59,7 +59,7 @@ use std::time::Duration;
 
 use rtshm::layout::Kind;
 use rtshm::schema::SchemaBuf;
-use rtshm::shm::{Inspector, OpenConfig, OpenError, RawType};
+use rtshm::shm::{Inspector, OpenError};
 use rtshm::{Clock, Lapped, Timestamp};
 
 pub use replay::{ReplayOptions, ReplaySummary, replay};
@@ -408,23 +408,19 @@ impl Source {
             name: name.to_owned(),
             reason,
         };
-        let probe = Inspector::open(name).map_err(open)?;
-        let geometry = *probe.geometry();
+        let view = Inspector::open_following(name).map_err(open)?;
+        let geometry = *view.geometry();
         if geometry.kind == Kind::Queue {
             return Err(unsupported(
                 "a queue's values belong to its consumer: not recorded".to_owned(),
             ));
         }
-        let schema = probe
+        let schema = view
             .schema()
             .map(|s| s.to_buf())
             .ok_or_else(|| unsupported("it records no schema: its fields are unknown".into()))?;
         let plan =
             cdr::Plan::new(&geometry, schema.view()).map_err(|e| unsupported(e.to_string()))?;
-        // Reopened as a subscriber of its own type, so that the follower sleeps on the futex.
-        let ty = RawType::described(geometry.kind, schema.view().to_buf())
-            .with_id(probe.header().fingerprint);
-        let view = Inspector::open_as(name, &ty, OpenConfig::new()).unwrap_or(probe);
         let mut metadata = BTreeMap::new();
         metadata.insert(keys::KIND.into(), geometry.kind.to_string());
         metadata.insert(keys::CAPACITY.into(), geometry.capacity.to_string());
@@ -582,12 +578,7 @@ fn follow(
 ) {
     let geometry = *view.geometry();
     let mut buf = vec![0u8; geometry.payload_size];
-    let written = view.written();
-    // A SeqLock starts at its current value, a ring at the next value written.
-    let mut position = match geometry.kind {
-        Kind::SeqLock => written.saturating_sub(1),
-        _ => written,
-    };
+    let mut position = view.follow_from();
     let stamped = geometry.kind == Kind::TimeSeries;
     while !stop.load(Ordering::Relaxed) {
         match view.next_into(&mut position, &mut buf) {

@@ -107,6 +107,51 @@ impl Inspector {
         Ok(Self::wrap(Segment::open(name, validate, options)?))
     }
 
+    /// Opens the named segment to follow it: read-only, then again as a subscriber of the
+    /// type it records (its own schema and fingerprint), so that [`Inspector::wait_beyond`]
+    /// sleeps on the futex instead of polling. How a tool that learns the type from the
+    /// segment follows it (the recorder, the bridge). A segment without a schema, a queue, or
+    /// a segment whose readers' page cannot be mapped writable gives the read-only view
+    /// (waits poll).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rtshm::shm::{Inspector, RingPublisher};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-open-following-{}", std::process::id());
+    /// let mut publisher = RingPublisher::<u32>::create(&name, 8)?;
+    /// let view = Inspector::open_following(&name)?;
+    /// let mut position = view.follow_from();
+    /// publisher.push(&7);
+    /// view.wait_beyond(position, Duration::from_secs(1));
+    /// let mut value = [0u8; 4];
+    /// assert_eq!(view.next_into(&mut position, &mut value), Ok(Some(0)));
+    /// assert_eq!(u32::from_ne_bytes(value), 7);
+    /// # Ok::<(), rtshm::Error>(())
+    /// ```
+    pub fn open_following(name: &str) -> Result<Self, OpenError> {
+        let probe = Self::open(name)?;
+        // A queue's readers' page is its consumer's: never mapped writable by a tool.
+        let schema = probe.schema().filter(|_| probe.kind() != Kind::Queue);
+        let Some(schema) = schema.map(|s| s.to_buf()) else {
+            return Ok(probe);
+        };
+        let ty = RawType::described(probe.kind(), schema).with_id(probe.header().fingerprint);
+        Ok(Self::open_as(name, &ty, OpenConfig::new()).unwrap_or(probe))
+    }
+
+    /// Where a follower starts reading with [`Inspector::next_into`]: a SeqLock at its current
+    /// value (the latest store), a ring or time series at the next value written.
+    #[must_use]
+    pub fn follow_from(&self) -> u64 {
+        let written = self.written();
+        match self.kind() {
+            Kind::SeqLock => written.saturating_sub(1),
+            Kind::Ring | Kind::TimeSeries | Kind::Queue => written,
+        }
+    }
+
     /// [`Inspector::open_as`] for a file-backed segment (`O_NOFOLLOW`).
     pub fn open_file_as(
         path: impl AsRef<Path>,

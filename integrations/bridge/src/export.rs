@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rtshm::Lapped;
 use rtshm::layout::Kind;
 use rtshm::liveness::WriterStatus;
-use rtshm::shm::{Inspector, OpenConfig, OpenError, RawType, STALE_AFTER};
+use rtshm::shm::{Inspector, OpenError, STALE_AFTER};
 use zenoh::Wait;
 use zenoh::qos::CongestionControl;
 
@@ -120,21 +120,17 @@ impl Export {
             name: name.to_owned(),
             reason: reason.to_owned(),
         };
-        let probe = Inspector::open(name).map_err(open)?;
-        let geometry = *probe.geometry();
+        let view = Inspector::open_following(name).map_err(open)?;
+        let geometry = *view.geometry();
         if geometry.kind == Kind::Queue {
             return Err(unsupported(
                 "a queue's values belong to its consumer: not exported",
             ));
         }
-        let schema = probe
+        let schema = view
             .schema()
             .map(|s| s.to_buf())
             .ok_or_else(|| unsupported("it records no schema: the importer could not type it"))?;
-        // Reopened as a subscriber of its own type, so that the follower sleeps on the futex.
-        let ty =
-            RawType::described(geometry.kind, schema.clone()).with_id(probe.header().fingerprint);
-        let view = Inspector::open_as(name, &ty, OpenConfig::new()).unwrap_or(probe);
         let meta = serde_json::json!({
             "segment": name,
             "kind": geometry.kind.to_string(),
@@ -225,11 +221,7 @@ impl Follower {
         } else {
             (BATCH_BYTES / record).max(1)
         };
-        let written = self.view.written();
-        let mut position = match geometry.kind {
-            Kind::SeqLock => written.saturating_sub(1),
-            _ => written,
-        };
+        let mut position = self.view.follow_from();
         let mut token = None;
         let mut checked: Option<Instant> = None;
         // Values since the clock was last read: under load it is read every 256 puts only.
