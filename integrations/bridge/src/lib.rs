@@ -162,22 +162,33 @@ impl From<std::io::Error> for BridgeError {
 
 /// A Zenoh configuration: peer mode, listening on `listen` and connecting to `connect`
 /// (Zenoh endpoints such as `tcp/127.0.0.1:7447`), multicast scouting as Zenoh's default.
-/// Start from [`zenoh::Config::from_file`] for anything else (TLS, access control, a router).
+/// Start from [`zenoh::Config::from_file`] for anything else (TLS, access control, a router),
+/// and add endpoints to it with [`set_endpoints`].
 ///
 /// ```
-/// let config = rtshm_bridge::zenoh_config(&["tcp/127.0.0.1:0"], &[]).unwrap();
-/// assert!(config.get_json("listen/endpoints").unwrap().contains("7447") == false);
+/// let config = rtshm_bridge::zenoh_config(&["tcp/127.0.0.1:7447"], &[]).unwrap();
+/// assert!(config.get_json("listen/endpoints").unwrap().contains("tcp/127.0.0.1:7447"));
 /// ```
 pub fn zenoh_config(listen: &[&str], connect: &[&str]) -> Result<zenoh::Config, BridgeError> {
     let mut config = zenoh::Config::default();
-    let list = |endpoints: &[&str]| serde_json::to_string(endpoints).unwrap_or_default();
-    if !listen.is_empty() {
-        config.insert_json5("listen/endpoints", &list(listen))?;
-    }
-    if !connect.is_empty() {
-        config.insert_json5("connect/endpoints", &list(connect))?;
-    }
+    set_endpoints(&mut config, listen, connect)?;
     Ok(config)
+}
+
+/// Sets the endpoints `config` listens on and connects to; an empty list leaves that setting
+/// as it was (a configuration file's, say).
+pub fn set_endpoints<S: AsRef<str>>(
+    config: &mut zenoh::Config,
+    listen: &[S],
+    connect: &[S],
+) -> Result<(), BridgeError> {
+    for (key, endpoints) in [("listen/endpoints", listen), ("connect/endpoints", connect)] {
+        if !endpoints.is_empty() {
+            let list: Vec<&str> = endpoints.iter().map(AsRef::as_ref).collect();
+            config.insert_json5(key, &serde_json::to_string(&list).unwrap_or_default())?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `name` matches `pattern`, where `*` matches any run of characters and `?` one.

@@ -86,13 +86,7 @@ fn config(args: &Args) -> Result<zenoh::Config, BridgeError> {
         Some(path) => zenoh::Config::from_file(path)?,
         None => zenoh::Config::default(),
     };
-    let list = |endpoints: &[String]| serde_json::to_string(endpoints).unwrap_or_default();
-    if !args.listen.is_empty() {
-        config.insert_json5("listen/endpoints", &list(&args.listen))?;
-    }
-    if !args.connect.is_empty() {
-        config.insert_json5("connect/endpoints", &list(&args.connect))?;
-    }
+    rtshm_bridge::set_endpoints(&mut config, &args.listen, &args.connect)?;
     if let Some(mode) = &args.mode {
         config.insert_json5("mode", &format!("{mode:?}"))?;
     }
