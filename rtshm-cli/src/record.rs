@@ -83,24 +83,12 @@ pub(crate) fn serve(
         server.port()
     )?;
     out.flush()?;
-    let args = RecordArgs {
-        output: std::path::PathBuf::new(),
-        names: names.to_vec(),
-        all,
-        duration: None,
-        compression: Compression::None,
-    };
     let mut last_scan = Instant::now() - Duration::from_secs(2);
     while !stop.load(Ordering::Relaxed) {
         if all && last_scan.elapsed() >= Duration::from_secs(1) {
             last_scan = Instant::now();
             let known: Vec<String> = server.names().map(str::to_owned).collect();
-            for name in wanted(&args).into_iter().filter(|n| !known.contains(n)) {
-                match server.add(&name) {
-                    Ok(()) => eprintln!("rtshm: serving {name}"),
-                    Err(e) => eprintln!("rtshm: not serving {e}"),
-                }
-            }
+            join_new_segments(&known, "serving", |name| server.add(name));
         }
         server
             .forward_pending(Duration::from_millis(50))
@@ -141,20 +129,27 @@ pub(crate) fn info(_: &mut impl Write, _: &Path) -> Result<u8, Failure> {
     Err(missing())
 }
 
-/// The names to record now: the ones given, or with `--all` every valid segment that is not a
-/// queue (found again every second, so that new segments join).
+/// For `--all`: starts following (`add`) every valid segment that is not a queue and not in
+/// `known` (called every second, so that new segments join), saying `doing` and the name, or
+/// why not.
 #[cfg(feature = "record")]
-fn wanted(args: &RecordArgs) -> Vec<String> {
-    if !args.all {
-        return args.names.clone();
-    }
-    rtshm::shm::list()
-        .unwrap_or_default()
-        .into_iter()
+fn join_new_segments<E: std::fmt::Display>(
+    known: &[String],
+    doing: &str,
+    mut add: impl FnMut(&str) -> Result<(), E>,
+) {
+    let segments = rtshm::shm::list().unwrap_or_default().into_iter();
+    let new = segments
         .filter_map(|l| l.info.ok())
         .filter(|i| i.kind != rtshm::layout::Kind::Queue)
         .map(|i| i.name.as_str().to_owned())
-        .collect()
+        .filter(|n| !known.contains(n));
+    for name in new {
+        match add(&name) {
+            Ok(()) => eprintln!("rtshm: {doing} {name}"),
+            Err(e) => eprintln!("rtshm: not {doing} {e}"),
+        }
+    }
 }
 
 #[cfg(feature = "record")]
@@ -200,12 +195,7 @@ pub(crate) fn record(
         if args.all && last_scan.elapsed() >= Duration::from_secs(1) {
             last_scan = Instant::now();
             let known: Vec<String> = recorder.names().map(str::to_owned).collect();
-            for name in wanted(&args).into_iter().filter(|n| !known.contains(n)) {
-                match recorder.add(&name) {
-                    Ok(()) => eprintln!("rtshm: recording {name}"),
-                    Err(e) => eprintln!("rtshm: not recording {e}"),
-                }
-            }
+            join_new_segments(&known, "recording", |name| recorder.add(name));
         }
         recorder
             .write_pending(Duration::from_millis(50))
