@@ -410,6 +410,11 @@ fn search<S: Stamps + ?Sized>(src: &S, t: Timestamp) -> Result<Search, Busy> {
     Err(Busy)
 }
 
+/// The write number of the first value held stamped at or after `t` (the head if none).
+pub(crate) fn first_at<S: Stamps + ?Sized>(src: &S, t: Timestamp) -> Result<u64, Busy> {
+    search(src, t).map(|s| s.first)
+}
+
 /// [`SeriesView::closest`] over any [`Stamps`]: `read(n)` copies write `n` and says whether the
 /// copy is that write. Returns whether a value was found (and read).
 #[inline]

@@ -166,6 +166,17 @@ impl Inspector {
         )?))
     }
 
+    /// [`Inspector::open_as`] for a segment's descriptor, such as a memfd's from
+    /// [`RawPublisher::share_fd`](super::RawPublisher::share_fd).
+    pub fn from_fd_as(
+        fd: std::os::fd::OwnedFd,
+        ty: &RawType,
+        options: OpenConfig,
+    ) -> Result<Self, OpenError> {
+        let validate = ty.validator().map_err(OpenError::Invalid)?;
+        Ok(Self::wrap(Segment::from_fd(fd, validate, options)?))
+    }
+
     fn wrap(segment: Segment) -> Self {
         let limit = segment.geometry().payload_size;
         Self {
@@ -484,6 +495,18 @@ impl Inspector {
             probe(segment, geometry, b, before) == Probe::Value
                 && probe(segment, geometry, a, after) == Probe::Value
         })
+    }
+
+    /// The write number of the first time-series value held that is stamped at or after `t`
+    /// ([`Inspector::written`] if none is): where a time window starts. Read on with
+    /// [`Inspector::next_into`] while the stamps stay within the window, as
+    /// [`SeriesView::range`](crate::SeriesView::range) does. [`Inspector::written`] for a
+    /// SeqLock or Ring, whose values have no stamps.
+    pub fn first_at(&self, t: Timestamp) -> Result<u64, Busy> {
+        if self.kind() != Kind::TimeSeries {
+            return Ok(self.written());
+        }
+        series::first_at(&RawSeries(&self.segment), t)
     }
 
     fn record(&self, number: u64) -> Record<'_> {

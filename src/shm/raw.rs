@@ -225,6 +225,23 @@ impl RawPublisher {
         Self::create_at(Place::File(path.as_ref()), ty, capacity, options)
     }
 
+    /// Creates an anonymous segment (`memfd_create`, labelled `label` for `/proc`), shared
+    /// with readers by passing [`RawPublisher::share_fd`]'s descriptor.
+    pub fn create_memfd(
+        label: &str,
+        ty: &RawType,
+        capacity: usize,
+        options: CreateConfig,
+    ) -> Result<Self, CreateError> {
+        Self::create_at(Place::Memfd(label), ty, capacity, options)
+    }
+
+    /// A new descriptor of the segment (close-on-exec), for a reader:
+    /// [`Inspector::from_fd_as`](super::Inspector::from_fd_as) in this or another process.
+    pub fn share_fd(&self) -> std::io::Result<std::os::fd::OwnedFd> {
+        self.writer.share_fd()
+    }
+
     fn create_at(
         place: Place<'_>,
         ty: &RawType,
