@@ -8,6 +8,7 @@
     reason = "the signal flag is this process's own; the library's `sync` wrappers are for shared memory"
 )]
 
+mod codegen;
 mod decode;
 mod dump;
 mod fmt;
@@ -94,6 +95,16 @@ enum Command {
         /// `type`) instead.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the declaration of a segment's value type in C, C++, Rust or Python (numpy),
+    /// from its schema: a program in another language reads the segment without copying a
+    /// layout by hand (`rtshm codegen --lang cpp imu > imu.hpp`).
+    Codegen {
+        /// The language.
+        #[arg(long, value_enum)]
+        lang: codegen::Lang,
+        /// The segment's name.
+        name: String,
     },
     /// Follow a segment live, like `top`: rate, writer status, and what a polling reader
     /// reads and misses. Ctrl-C quits.
@@ -287,6 +298,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Schema { name, json } => schema::run(&mut out, &name, json),
+        Command::Codegen { lang, name } => codegen::run(&mut out, &name, lang),
         Command::Watch {
             name,
             interval_ms,
