@@ -702,7 +702,12 @@ mod tests {
 
     /// The generated Rust, checked in (regenerate: `RTSHM_BLESS=1 cargo test -p rtshm-cli
     /// codegen`) and compiled here: it must describe the very schema it came from.
-    #[allow(dead_code, reason = "only the types' schemas are used")]
+    #[allow(
+        dead_code,
+        unreachable_pub,
+        missing_docs,
+        reason = "generated code: only the types' schemas are used"
+    )]
     mod generated {
         pub(super) mod base {
             include!("../tests/codegen/base.rs");
