@@ -50,20 +50,20 @@ pub(super) fn probe(segment: &Segment, geometry: &Geometry, p: u64, buf: &mut [u
 /// for a `Stamped` one (its padding is never read).
 pub(super) fn copy_value(segment: &Segment, geometry: &Geometry, cell: usize, buf: &mut [u8]) {
     let at = cell + geometry.value_in_cell();
-    for (offset, len) in parts(geometry) {
+    for_each_part(geometry, |offset, len| {
         // Within the payload: `validate_raw` checked `value_at + value_size <= payload_size`.
         // A buffer shorter than the value (a tool reading only what it shows) gets the start.
         let end = buf.len().min(offset + len);
         let Some(dst) = buf.get_mut(offset..end).filter(|d| !d.is_empty()) else {
-            continue;
+            return;
         };
         // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the data
         // mapping (the geometry was validated against the file length), 8-aligned; the writer
         // stores this part with `store_shared` at the same offset and length (`Payload`'s
-        // parts: the whole `T`, or `Stamped`'s three fields, as `parts` lists them), and
+        // parts: the whole `T`, or `Stamped`'s three fields, as `for_each_part` lists them), and
         // `load_shared_prefix` reads all or the start of it with compatible accesses.
         unsafe { load_shared_prefix(segment.data().add(at + offset), len, dst) }
-    }
+    });
 }
 
 /// The stamp of write `p` of a time series segment, if it is held and complete: a
@@ -98,19 +98,21 @@ pub(super) fn stored_stamp(segment: &Segment, geometry: &Geometry) -> Option<Tim
     latest.ok().flatten().and(stamp)
 }
 
-/// The parts of a stored value, `(offset in the stored value, length)`, in the order and with
-/// the extents its typed writer uses (`Payload::for_each_part`): the whole value for a Pod
-/// payload; stamp, sequence number and value for a `Stamped` one, whose padding is never
-/// accessed.
-pub(super) fn parts(geometry: &Geometry) -> impl Iterator<Item = (usize, usize)> {
-    let (first, rest) = match geometry.kind {
-        Kind::SeqLock | Kind::Ring | Kind::Queue => ((0, geometry.payload_size), None),
-        Kind::TimeSeries => (
-            (0, 8),
-            Some([(8, 8), (geometry.stamped_value_at(), geometry.value_size)]),
-        ),
-    };
-    core::iter::once(first).chain(rest.into_iter().flatten())
+/// Calls `f(offset in the stored value, length)` for each part of a stored value, in the order
+/// and with the extents its typed writer uses (`Payload::for_each_part`): the whole value for
+/// a Pod payload; stamp, sequence number and value for a `Stamped` one, whose padding is never
+/// accessed. (Direct calls, not an iterator: a `Chain` of parts kept on the stack cost a
+/// store-forwarding stall per copy, more than the copy of a 64-byte value itself.)
+#[inline]
+pub(super) fn for_each_part(geometry: &Geometry, mut f: impl FnMut(usize, usize)) {
+    match geometry.kind {
+        Kind::SeqLock | Kind::Ring | Kind::Queue => f(0, geometry.payload_size),
+        Kind::TimeSeries => {
+            f(0, 8);
+            f(8, 8);
+            f(geometry.stamped_value_at(), geometry.value_size);
+        }
+    }
 }
 
 /// Stores `src` (a whole stored value, `payload_size` bytes) into the cell at `cell`, part by
@@ -118,15 +120,15 @@ pub(super) fn parts(geometry: &Geometry) -> impl Iterator<Item = (usize, usize)>
 /// claim held and inside the write protocol (odd sequence, Release fence).
 pub(super) fn store_value(segment: &Segment, geometry: &Geometry, cell: usize, src: &[u8]) {
     let at = cell + geometry.value_in_cell();
-    for (offset, len) in parts(geometry) {
+    for_each_part(geometry, |offset, len| {
         // The caller passes `payload_size` bytes; a shorter slice stores nothing.
         let Some(part) = src.get(offset..offset + len) else {
-            continue;
+            return;
         };
         // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the writer's
         // read-write mapping of the whole segment (geometry computed at creation or validated
         // at takeover), 8-aligned; readers load this part with `load_shared` at the same offset
-        // and length (typed readers through `Payload`'s parts, which `parts` lists).
+        // and length (typed readers through `Payload`'s parts, which `for_each_part` lists).
         unsafe { store_shared(segment.data().add(at + offset), part) }
-    }
+    });
 }
