@@ -410,7 +410,9 @@ fn search<S: Stamps + ?Sized>(src: &S, t: Timestamp) -> Result<Search, Busy> {
     Err(Busy)
 }
 
-/// The write number of the first value held stamped at or after `t` (the head if none).
+/// The write number of the first value held stamped at or after `t` (the head if none): where
+/// `shm::Inspector::first_at` starts a window.
+#[cfg(all(feature = "std", not(rtshm_loom)))]
 pub(crate) fn first_at<S: Stamps + ?Sized>(src: &S, t: Timestamp) -> Result<u64, Busy> {
     search(src, t).map(|s| s.first)
 }
