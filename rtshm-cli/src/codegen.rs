@@ -302,35 +302,20 @@ pub(crate) fn generate(
     Ok(o)
 }
 
-fn c_prim(p: Primitive) -> &'static str {
+/// The C type of `p` and its `rtshm_prim` constant.
+fn c_names(p: Primitive) -> (&'static str, &'static str) {
     match p {
-        Primitive::U8 => "uint8_t",
-        Primitive::U16 => "uint16_t",
-        Primitive::U32 => "uint32_t",
-        Primitive::U64 => "uint64_t",
-        Primitive::I8 => "int8_t",
-        Primitive::I16 => "int16_t",
-        Primitive::I32 => "int32_t",
-        Primitive::I64 => "int64_t",
-        Primitive::F32 => "float",
-        Primitive::F64 => "double",
-        _ => "uint8_t",
-    }
-}
-
-fn c_const(p: Primitive) -> &'static str {
-    match p {
-        Primitive::U8 => "RTSHM_U8",
-        Primitive::U16 => "RTSHM_U16",
-        Primitive::U32 => "RTSHM_U32",
-        Primitive::U64 => "RTSHM_U64",
-        Primitive::I8 => "RTSHM_I8",
-        Primitive::I16 => "RTSHM_I16",
-        Primitive::I32 => "RTSHM_I32",
-        Primitive::I64 => "RTSHM_I64",
-        Primitive::F32 => "RTSHM_F32",
-        Primitive::F64 => "RTSHM_F64",
-        _ => "RTSHM_U8",
+        Primitive::U8 => ("uint8_t", "RTSHM_U8"),
+        Primitive::U16 => ("uint16_t", "RTSHM_U16"),
+        Primitive::U32 => ("uint32_t", "RTSHM_U32"),
+        Primitive::U64 => ("uint64_t", "RTSHM_U64"),
+        Primitive::I8 => ("int8_t", "RTSHM_I8"),
+        Primitive::I16 => ("int16_t", "RTSHM_I16"),
+        Primitive::I32 => ("int32_t", "RTSHM_I32"),
+        Primitive::I64 => ("int64_t", "RTSHM_I64"),
+        Primitive::F32 => ("float", "RTSHM_F32"),
+        Primitive::F64 => ("double", "RTSHM_F64"),
+        _ => ("uint8_t", "RTSHM_U8"),
     }
 }
 
@@ -388,7 +373,7 @@ fn c_like(
                     ..
                 } => {
                     let ty = match element.node() {
-                        Node::Primitive(p) => c_prim(p).to_owned(),
+                        Node::Primitive(p) => c_names(p).0.to_owned(),
                         _ => names.get(element.as_bytes()).cloned().unwrap_or_default(),
                     };
                     let lens: String = lens.iter().map(|n| format!("[{n}]")).collect();
@@ -429,7 +414,7 @@ fn c_like(
                     ));
                 }
                 let (prim, nested) = match element.node() {
-                    Node::Primitive(p) => (c_const(p), "NULL".to_owned()),
+                    Node::Primitive(p) => (c_names(p).1, "NULL".to_owned()),
                     _ => (
                         "RTSHM_STRUCT",
                         format!(

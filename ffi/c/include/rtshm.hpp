@@ -203,16 +203,39 @@ class Cursor {
 /// The clock stamps default to (CLOCK_MONOTONIC), now, in nanoseconds.
 inline uint64_t now_ns() { return rtshm_now_ns(); }
 
-// ---- publishers --------------------------------------------------------------------------
+// ---- publishers ---------------------------------------------------------------------------
 
 template <class K>
 class Publisher;
 
 namespace detail {
 
-/// What every publisher has: ownership of the C handle, liveness, persistence.
+/// What every publisher of `T` in a segment of `Kind` has: ownership of the C handle, the
+/// factories (`Derived` is the publisher class they make), liveness, persistence.
+template <class Derived, class T, rtshm_kind Kind>
 class PublisherBase {
  public:
+  /// Creates the named segment with `capacity` slots (a power of two); throws rtshm::Error
+  /// (RTSHM_ERR_ALREADY_EXISTS, ...).
+  static Derived create(const std::string& name, size_t capacity,
+                        const rtshm_create_options& options = {}) {
+    return Derived(made(rtshm_publisher_create, name, capacity, options));
+  }
+  /// Creates it, or takes it over from a dead writer (it must have `capacity` slots): how a
+  /// node that may restart starts.
+  static Derived create_or_recover(const std::string& name, size_t capacity,
+                                   const rtshm_create_options& options = {}) {
+    return Derived(made(rtshm_publisher_create_or_recover, name, capacity, options));
+  }
+  /// Takes over the segment of a writer that died or exited (RTSHM_ERR_WRITER_ALIVE while it
+  /// lives).
+  static Derived open_existing(const std::string& name, const rtshm_open_options& options = {}) {
+    check_payload<T>();
+    rtshm_publisher* p = nullptr;
+    check(rtshm_publisher_open_existing(name.c_str(), Kind, &schema<T>::type, &options, &p));
+    return Derived(p);
+  }
+
   PublisherBase(PublisherBase&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
   PublisherBase& operator=(PublisherBase&& o) noexcept {
     if (this != &o) {
@@ -240,22 +263,13 @@ class PublisherBase {
  protected:
   explicit PublisherBase(rtshm_publisher* p) : p_(p) {}
 
-  template <class T>
-  static rtshm_publisher* create(const std::string& name, rtshm_kind kind, size_t capacity,
-                                 const rtshm_create_options& options, bool recover) {
+  using Create = rtshm_status (*)(const char*, rtshm_kind, const rtshm_type*, size_t,
+                                  const rtshm_create_options*, rtshm_publisher**);
+  static rtshm_publisher* made(Create create, const std::string& name, size_t capacity,
+                               const rtshm_create_options& options) {
     check_payload<T>();
     rtshm_publisher* p = nullptr;
-    const auto f = recover ? rtshm_publisher_create_or_recover : rtshm_publisher_create;
-    check(f(name.c_str(), kind, &schema<T>::type, capacity, &options, &p));
-    return p;
-  }
-
-  template <class T>
-  static rtshm_publisher* take_over(const std::string& name, rtshm_kind kind,
-                                    const rtshm_open_options& options) {
-    check_payload<T>();
-    rtshm_publisher* p = nullptr;
-    check(rtshm_publisher_open_existing(name.c_str(), kind, &schema<T>::type, &options, &p));
+    check(create(name.c_str(), Kind, &schema<T>::type, capacity, &options, &p));
     return p;
   }
 
@@ -264,92 +278,70 @@ class PublisherBase {
 
 }  // namespace detail
 
-/// The single writer of a SeqLock segment of `T`.
+/// The single writer of a SeqLock segment of `T` (one slot: `create` takes no capacity).
 template <class T>
-class Publisher<SeqLock<T>> : public detail::PublisherBase {
+class Publisher<SeqLock<T>> : public detail::PublisherBase<Publisher<SeqLock<T>>, T, RTSHM_SEQLOCK> {
+  using Base = detail::PublisherBase<Publisher, T, RTSHM_SEQLOCK>;
+  friend Base;
+
  public:
   /// Creates the named segment (throws rtshm::Error, e.g. RTSHM_ERR_ALREADY_EXISTS).
   static Publisher create(const std::string& name, const rtshm_create_options& options = {}) {
-    return Publisher(PublisherBase::create<T>(name, RTSHM_SEQLOCK, 1, options, false));
+    return Publisher(Base::made(rtshm_publisher_create, name, 1, options));
   }
   /// Creates it, or takes it over from a dead writer: how a restartable node starts.
   static Publisher create_or_recover(const std::string& name,
                                      const rtshm_create_options& options = {}) {
-    return Publisher(PublisherBase::create<T>(name, RTSHM_SEQLOCK, 1, options, true));
-  }
-  /// Takes over the segment of a writer that died or exited.
-  static Publisher open_existing(const std::string& name, const rtshm_open_options& options = {}) {
-    return Publisher(PublisherBase::take_over<T>(name, RTSHM_SEQLOCK, options));
+    return Publisher(Base::made(rtshm_publisher_create_or_recover, name, 1, options));
   }
   /// Stores `value`; returns the number of stores so far. Never blocks.
   uint64_t store(const T& value) {
     uint64_t version = 0;
-    detail::check(rtshm_publisher_store(p_, &value, sizeof(T), &version));
+    detail::check(rtshm_publisher_store(this->p_, &value, sizeof(T), &version));
     return version;
   }
 
  private:
-  using PublisherBase::PublisherBase;
+  using Base::Base;
 };
 
 /// The single writer of a Ring segment of `T`.
 template <class T>
-class Publisher<Ring<T>> : public detail::PublisherBase {
+class Publisher<Ring<T>> : public detail::PublisherBase<Publisher<Ring<T>>, T, RTSHM_RING> {
+  using Base = detail::PublisherBase<Publisher, T, RTSHM_RING>;
+  friend Base;
+
  public:
-  /// Creates the named segment with `capacity` slots (a power of two).
-  static Publisher create(const std::string& name, size_t capacity,
-                          const rtshm_create_options& options = {}) {
-    return Publisher(PublisherBase::create<T>(name, RTSHM_RING, capacity, options, false));
-  }
-  /// Creates it, or takes it over from a dead writer.
-  static Publisher create_or_recover(const std::string& name, size_t capacity,
-                                     const rtshm_create_options& options = {}) {
-    return Publisher(PublisherBase::create<T>(name, RTSHM_RING, capacity, options, true));
-  }
-  /// Takes over the segment of a writer that died or exited.
-  static Publisher open_existing(const std::string& name, const rtshm_open_options& options = {}) {
-    return Publisher(PublisherBase::take_over<T>(name, RTSHM_RING, options));
-  }
   /// Appends `value`, overwriting the oldest when full; returns its write number.
   uint64_t push(const T& value) {
     uint64_t number = 0;
-    detail::check(rtshm_publisher_push(p_, &value, sizeof(T), &number));
+    detail::check(rtshm_publisher_push(this->p_, &value, sizeof(T), &number));
     return number;
   }
 
  private:
-  using PublisherBase::PublisherBase;
+  using Base::Base;
 };
 
 /// The single writer of a TimeSeries segment of `T`.
 template <class T>
-class Publisher<TimeSeries<T>> : public detail::PublisherBase {
+class Publisher<TimeSeries<T>>
+    : public detail::PublisherBase<Publisher<TimeSeries<T>>, T, RTSHM_TIMESERIES> {
+  using Base = detail::PublisherBase<Publisher, T, RTSHM_TIMESERIES>;
+  friend Base;
+
  public:
-  /// Creates the named segment with `capacity` slots (a power of two).
-  static Publisher create(const std::string& name, size_t capacity,
-                          const rtshm_create_options& options = {}) {
-    return Publisher(PublisherBase::create<T>(name, RTSHM_TIMESERIES, capacity, options, false));
-  }
-  /// Creates it, or takes it over from a dead writer.
-  static Publisher create_or_recover(const std::string& name, size_t capacity,
-                                     const rtshm_create_options& options = {}) {
-    return Publisher(PublisherBase::create<T>(name, RTSHM_TIMESERIES, capacity, options, true));
-  }
-  /// Takes over the segment of a writer that died or exited.
-  static Publisher open_existing(const std::string& name, const rtshm_open_options& options = {}) {
-    return Publisher(PublisherBase::take_over<T>(name, RTSHM_TIMESERIES, options));
-  }
   /// Appends `sample` (a stamp earlier than the last throws RTSHM_ERR_NON_MONOTONIC);
   /// returns its write number.
   uint64_t push(const Stamped<T>& sample) {
     uint64_t number = 0;
-    detail::check(rtshm_publisher_push_stamped(p_, sample.stamp_ns, sample.seq, &sample.value,
-                                               sizeof(T), &number));
+    detail::check(rtshm_publisher_push_stamped(this->p_, sample.stamp_ns, sample.seq,
+                                               &sample.value, sizeof(T), &number));
     return number;
   }
 
  private:
-  using PublisherBase::PublisherBase;
+  using Base::Base;
 };
 
 // ---- subscribers -------------------------------------------------------------------------
@@ -359,10 +351,27 @@ class Subscriber;
 
 namespace detail {
 
-/// What every subscriber has; `Record` is what a read returns (`T`, or `Stamped<T>`).
-template <class T, class Record, rtshm_kind Kind>
+/// What every subscriber has; `Record` is what a read returns (`T`, or `Stamped<T>`), and
+/// `Derived` the subscriber class `open` makes.
+template <class Derived, class T, class Record, rtshm_kind Kind>
 class SubscriberBase {
  public:
+  /// Opens the named segment (throws rtshm::Error: RTSHM_ERR_NOT_FOUND,
+  /// RTSHM_ERR_TYPE_MISMATCH naming the field, ...).
+  static Derived open(const std::string& name, const rtshm_open_options& options = {}) {
+    check_payload<T>();
+    rtshm_subscriber* s = nullptr;
+    check(rtshm_subscriber_open(name.c_str(), Kind, &schema<T>::type, &options, &s));
+    return Derived(s);
+  }
+  /// Opens it, waiting up to `wait` for a publisher that starts later.
+  template <class Rep, class Period>
+  static Derived open(const std::string& name, std::chrono::duration<Rep, Period> wait) {
+    rtshm_open_options options{};
+    options.wait_for_creation_ns = nanos(wait);
+    return open(name, options);
+  }
+
   SubscriberBase(SubscriberBase&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
   SubscriberBase& operator=(SubscriberBase&& o) noexcept {
     if (this != &o) {
@@ -456,20 +465,6 @@ class SubscriberBase {
     }
   }
 
-  static rtshm_subscriber* open(const std::string& name, const rtshm_open_options& options) {
-    check_payload<T>();
-    rtshm_subscriber* s = nullptr;
-    check(rtshm_subscriber_open(name.c_str(), Kind, &schema<T>::type, &options, &s));
-    return s;
-  }
-
-  template <class Rep, class Period>
-  static rtshm_open_options waiting(std::chrono::duration<Rep, Period> wait) {
-    rtshm_open_options o{};
-    o.wait_for_creation_ns = nanos(wait);
-    return o;
-  }
-
   rtshm_subscriber* s_;
 };
 
@@ -477,20 +472,12 @@ class SubscriberBase {
 
 /// A reader of a SeqLock segment of `T`.
 template <class T>
-class Subscriber<SeqLock<T>> : public detail::SubscriberBase<T, T, RTSHM_SEQLOCK> {
-  using Base = detail::SubscriberBase<T, T, RTSHM_SEQLOCK>;
+class Subscriber<SeqLock<T>>
+    : public detail::SubscriberBase<Subscriber<SeqLock<T>>, T, T, RTSHM_SEQLOCK> {
+  using Base = detail::SubscriberBase<Subscriber, T, T, RTSHM_SEQLOCK>;
+  friend Base;
 
  public:
-  /// Opens the named segment (throws RTSHM_ERR_NOT_FOUND, RTSHM_ERR_TYPE_MISMATCH naming the
-  /// field, ...).
-  static Subscriber open(const std::string& name, const rtshm_open_options& options = {}) {
-    return Subscriber(Base::open(name, options));
-  }
-  /// Opens it, waiting up to `wait` for a publisher that starts later.
-  template <class Rep, class Period>
-  static Subscriber open(const std::string& name, std::chrono::duration<Rep, Period> wait) {
-    return Subscriber(Base::open(name, Base::waiting(wait)));
-  }
   /// The current value, nullopt before the first store; `*version` gets the store count.
   std::optional<T> load(uint64_t* version = nullptr) const {
     uint64_t number = 0;
@@ -512,17 +499,9 @@ class Subscriber<SeqLock<T>> : public detail::SubscriberBase<T, T, RTSHM_SEQLOCK
 
 /// A reader of a Ring segment of `T`.
 template <class T>
-class Subscriber<Ring<T>> : public detail::SubscriberBase<T, T, RTSHM_RING> {
-  using Base = detail::SubscriberBase<T, T, RTSHM_RING>;
-
- public:
-  static Subscriber open(const std::string& name, const rtshm_open_options& options = {}) {
-    return Subscriber(Base::open(name, options));
-  }
-  template <class Rep, class Period>
-  static Subscriber open(const std::string& name, std::chrono::duration<Rep, Period> wait) {
-    return Subscriber(Base::open(name, Base::waiting(wait)));
-  }
+class Subscriber<Ring<T>> : public detail::SubscriberBase<Subscriber<Ring<T>>, T, T, RTSHM_RING> {
+  using Base = detail::SubscriberBase<Subscriber, T, T, RTSHM_RING>;
+  friend Base;
 
  private:
   using Base::Base;
@@ -530,17 +509,12 @@ class Subscriber<Ring<T>> : public detail::SubscriberBase<T, T, RTSHM_RING> {
 
 /// A reader of a TimeSeries segment of `T`: reads return `Stamped<T>`.
 template <class T>
-class Subscriber<TimeSeries<T>> : public detail::SubscriberBase<T, Stamped<T>, RTSHM_TIMESERIES> {
-  using Base = detail::SubscriberBase<T, Stamped<T>, RTSHM_TIMESERIES>;
+class Subscriber<TimeSeries<T>>
+    : public detail::SubscriberBase<Subscriber<TimeSeries<T>>, T, Stamped<T>, RTSHM_TIMESERIES> {
+  using Base = detail::SubscriberBase<Subscriber, T, Stamped<T>, RTSHM_TIMESERIES>;
+  friend Base;
 
  public:
-  static Subscriber open(const std::string& name, const rtshm_open_options& options = {}) {
-    return Subscriber(Base::open(name, options));
-  }
-  template <class Rep, class Period>
-  static Subscriber open(const std::string& name, std::chrono::duration<Rep, Period> wait) {
-    return Subscriber(Base::open(name, Base::waiting(wait)));
-  }
 
   /// The sample stamped nearest to `t_ns`, if at most `max_distance` away.
   template <class Rep, class Period>
