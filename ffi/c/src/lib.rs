@@ -29,3 +29,12 @@ pub use publisher::*;
 pub use segments::*;
 pub use subscriber::*;
 pub use types::*;
+
+// The threading the header promises: a publisher moves between threads (one at a time); a
+// subscriber is shared by many at once.
+const _: () = {
+    const fn sendable<T: Send>() {}
+    const fn shareable<T: Send + Sync>() {}
+    sendable::<rtshm::shm::RawPublisher>();
+    shareable::<rtshm::shm::Inspector>();
+};
