@@ -13,7 +13,7 @@ import pytest
 
 import rtshm
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]  # the repository
 
 # `#[repr(C)] struct Pose64` of examples/python_peer.rs: 64 bytes, aligned to 8.
 Pose64 = np.dtype(
