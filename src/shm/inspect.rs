@@ -502,6 +502,22 @@ impl Inspector {
     /// [`Inspector::next_into`] while the stamps stay within the window, as
     /// [`SeriesView::range`](crate::SeriesView::range) does. [`Inspector::written`] for a
     /// SeqLock or Ring, whose values have no stamps.
+    ///
+    /// ```
+    /// use rtshm::shm::{Inspector, TimeSeriesPublisher};
+    /// use rtshm::{Stamped, Timestamp};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let name = format!("doc-first-at-{}", std::process::id());
+    /// let mut series = TimeSeriesPublisher::<u32>::create(&name, 16)?;
+    /// for i in 0..10u32 {
+    ///     series.push(&Stamped::new(Timestamp::from_nanos(u64::from(i) * 100), 0, i))?;
+    /// }
+    /// let view = Inspector::open_following(&name)?;
+    /// // The window from 250 ns starts at the sample stamped 300 ns, write number 3.
+    /// assert_eq!(view.first_at(Timestamp::from_nanos(250))?, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn first_at(&self, t: Timestamp) -> Result<u64, Busy> {
         if self.kind() != Kind::TimeSeries {
             return Ok(self.written());

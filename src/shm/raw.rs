@@ -227,6 +227,22 @@ impl RawPublisher {
 
     /// Creates an anonymous segment (`memfd_create`, labelled `label` for `/proc`), shared
     /// with readers by passing [`RawPublisher::share_fd`]'s descriptor.
+    ///
+    /// ```
+    /// use rtshm::layout::{Kind, schema_id};
+    /// use rtshm::shm::{CreateConfig, Inspector, OpenConfig, RawPublisher, RawType};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let ty = RawType::new(Kind::Ring, 8, 8, schema_id("tick@1"));
+    /// let mut publisher = RawPublisher::create_memfd("ticks", &ty, 4, CreateConfig::new())?;
+    /// publisher.push(&7u64.to_ne_bytes())?;
+    /// // Pass the descriptor to a child process, or over a Unix socket:
+    /// let reader = Inspector::from_fd_as(publisher.share_fd()?, &ty, OpenConfig::new())?;
+    /// let mut value = [0u8; 8];
+    /// reader.get_into(0, &mut value)?;
+    /// assert_eq!(u64::from_ne_bytes(value), 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn create_memfd(
         label: &str,
         ty: &RawType,
