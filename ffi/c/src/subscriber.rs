@@ -568,6 +568,9 @@ pub unsafe extern "C" fn rtshm_subscriber_interpolation_pair(
     unsafe {
         with(subscriber, |s| {
             let size = s.geometry().payload_size;
+            if before.is_null() || after.is_null() {
+                return Err(Failure::invalid("before or after is NULL"));
+            }
             let (b, a) = (before as usize, after as usize);
             if b < a.saturating_add(len) && a < b.saturating_add(len) {
                 return Err(Failure::invalid("before and after overlap"));

@@ -284,6 +284,9 @@ static void series(void) {
     EXPECT(b.stamp_ns == 1000 && a.stamp_ns == 1100 && alpha == 0.25);
     EXPECT_STATUS(rtshm_subscriber_interpolation_pair(s, 100, &b, &a, sizeof(Record), &alpha), RTSHM_ERR_OUT_OF_RANGE);
     EXPECT_STATUS(rtshm_subscriber_interpolation_pair(s, 1025, &b, &b, sizeof(Record), &alpha), RTSHM_ERR_INVALID_ARGUMENT);
+    EXPECT_ERROR_MENTIONS("overlap");
+    EXPECT_STATUS(rtshm_subscriber_interpolation_pair(s, 1025, NULL, &a, sizeof(Record), &alpha), RTSHM_ERR_INVALID_ARGUMENT);
+    EXPECT_ERROR_MENTIONS("NULL");
     Record window[4];
     size_t count = 99;
     EXPECT_STATUS(rtshm_subscriber_range(s, 0, 650, window, sizeof(Record), 4, &count), RTSHM_OK);
