@@ -79,13 +79,9 @@ fn structs<'a>(root: TypeView<'a>) -> (Vec<Decl<'a>>, HashMap<&'a [u8], String>)
 }
 
 /// A field's element type and array lengths, outermost first.
-fn dims(mut t: TypeView<'_>) -> (TypeView<'_>, Vec<usize>) {
-    let mut lens = Vec::new();
-    while let Node::Array { element, len } = t.node() {
-        lens.push(len);
-        t = element;
-    }
-    (t, lens)
+fn dims(t: TypeView<'_>) -> (TypeView<'_>, Vec<usize>) {
+    let (element, lens) = t.element_and_dims();
+    (element, lens.collect())
 }
 
 fn round_up(n: usize, align: usize) -> usize {

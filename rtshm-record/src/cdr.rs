@@ -163,15 +163,11 @@ impl Plan {
         }
         match t.node() {
             Node::Primitive(p) => self.push(src, p.size()),
-            Node::Array { element, len } => {
+            Node::Array { .. } => {
                 // Arrays of numbers (however nested) are one run: the elements are contiguous in
                 // both layouts, and aligning the first aligns them all.
-                let mut inner = element;
-                let mut count = len;
-                while let Node::Array { element, len } = inner.node() {
-                    inner = element;
-                    count = count.saturating_mul(len);
-                }
+                let (inner, dims) = t.element_and_dims();
+                let count = dims.fold(1usize, usize::saturating_mul);
                 match inner.node() {
                     Node::Primitive(p) => {
                         self.push_aligned(src, count.saturating_mul(p.size()), p.size().min(8));

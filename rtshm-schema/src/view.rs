@@ -505,8 +505,19 @@ impl<'a> TypeView<'a> {
         Msg(*self)
     }
 
-    /// The innermost element of nested arrays, and the array dimensions outermost first.
-    pub(crate) fn element_and_dims(&self) -> (TypeView<'a>, impl Iterator<Item = usize> + 'a) {
+    /// The innermost element of nested arrays, and the array dimensions outermost first (the
+    /// type itself and no dimensions for a number or a struct).
+    ///
+    /// ```
+    /// use rtshm_schema::{Node, Primitive, Schema};
+    /// let mut buf = [0u8; 64];
+    /// let grid = <[[f32; 3]; 2]>::TYPE.encode(&mut buf)?;
+    /// let (element, dims) = grid.element_and_dims();
+    /// assert!(matches!(element.node(), Node::Primitive(Primitive::F32)));
+    /// assert_eq!(dims.collect::<Vec<_>>(), [2, 3]);
+    /// # Ok::<(), rtshm_schema::EncodeError>(())
+    /// ```
+    pub fn element_and_dims(&self) -> (TypeView<'a>, impl Iterator<Item = usize> + 'a) {
         let mut element = *self;
         while let Node::Array { element: e, .. } = element.node() {
             element = e;
