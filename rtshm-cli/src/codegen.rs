@@ -16,7 +16,8 @@ use std::io::Write;
 use rtshm::layout::Kind;
 use rtshm::schema::{Node, Primitive, StructView, TypeView};
 
-use crate::{FAILED, Failure, OK, open};
+use crate::schema::with_schema;
+use crate::{FAILED, Failure, OK};
 
 /// The language to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -32,15 +33,9 @@ pub(crate) enum Lang {
 }
 
 pub(crate) fn run(out: &mut impl Write, name: &str, lang: Lang) -> Result<u8, Failure> {
-    let view = open(name)?;
-    let Some(schema) = view.schema() else {
-        return Err(Failure::new(
-            FAILED,
-            format!("'{name}' records no schema (its creator named a schema id only)"),
-        ));
-    };
-    let kind = view.kind();
-    let text = generate(schema, name, kind, lang).map_err(|e| Failure::new(FAILED, e))?;
+    let text = with_schema(name, |view, schema| {
+        generate(schema, name, view.kind(), lang).map_err(|e| Failure::new(FAILED, e))
+    })?;
     out.write_all(text.as_bytes())?;
     Ok(OK)
 }
@@ -82,6 +77,17 @@ fn structs<'a>(root: TypeView<'a>) -> (Vec<Decl<'a>>, HashMap<&'a [u8], String>)
 fn dims(t: TypeView<'_>) -> (TypeView<'_>, Vec<usize>) {
     let (element, lens) = t.element_and_dims();
     (element, lens.collect())
+}
+
+/// How the languages name a segment's kind: the C constant, the C++ and Rust structure (a
+/// queue's values are its consumer's, so it is shown as the ring it is laid out like), and
+/// the Python kind.
+fn kind_words(kind: Kind) -> (&'static str, &'static str, &'static str) {
+    match kind {
+        Kind::SeqLock => ("RTSHM_SEQLOCK", "SeqLock", "seqlock"),
+        Kind::TimeSeries => ("RTSHM_TIMESERIES", "TimeSeries", "timeseries"),
+        _ => ("RTSHM_RING", "Ring", "ring"),
+    }
 }
 
 fn round_up(n: usize, align: usize) -> usize {
@@ -440,12 +446,7 @@ fn c_like(
             );
         }
     }
-    let (k, how) = match kind {
-        Kind::SeqLock => ("RTSHM_SEQLOCK", "SeqLock"),
-        Kind::Ring => ("RTSHM_RING", "Ring"),
-        Kind::TimeSeries => ("RTSHM_TIMESERIES", "TimeSeries"),
-        _ => ("RTSHM_RING", "Ring"),
-    };
+    let (k, how, _) = kind_words(kind);
     if cpp {
         let _ = writeln!(
             o,
@@ -531,14 +532,10 @@ fn rust(
             o.push_str("        ],\n    });\n}\n");
         }
     }
-    let how = match kind {
-        Kind::SeqLock => "SeqLockSubscriber",
-        Kind::TimeSeries => "TimeSeriesSubscriber",
-        _ => "RingSubscriber",
-    };
+    let (_, how, _) = kind_words(kind);
     let _ = writeln!(
         o,
-        "\n// let subscriber = rtshm::shm::{how}::<{root}>::open(NAME)?;"
+        "\n// let subscriber = rtshm::shm::{how}Subscriber::<{root}>::open(NAME)?;"
     );
 }
 
@@ -596,11 +593,7 @@ fn python(
             s.size
         );
     }
-    let kind = match kind {
-        Kind::SeqLock => "seqlock",
-        Kind::TimeSeries => "timeseries",
-        _ => "ring",
-    };
+    let (_, _, kind) = kind_words(kind);
     let _ = writeln!(
         o,
         "\n# subscriber = rtshm.Subscriber.open(\"{segment}\", {root}, \"{kind}\")"
