@@ -25,11 +25,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "rtshm.h"
@@ -65,6 +65,12 @@ uint64_t nanos(std::chrono::duration<Rep, Period> d) {
   const auto n = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   return n < 0 ? 0 : static_cast<uint64_t>(n);
 }
+
+/// Closes a C handle (the deleter of the `std::unique_ptr`s that own them).
+struct Close {
+  void operator()(rtshm_publisher* p) const noexcept { rtshm_publisher_close(p); }
+  void operator()(rtshm_subscriber* s) const noexcept { rtshm_subscriber_close(s); }
+};
 
 /// The name after the last `::` (a schema names a struct without its namespace).
 constexpr const char* unqualified(const char* name) {
@@ -236,29 +242,16 @@ class PublisherBase {
     return Derived(p);
   }
 
-  PublisherBase(PublisherBase&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-  PublisherBase& operator=(PublisherBase&& o) noexcept {
-    if (this != &o) {
-      rtshm_publisher_close(p_);
-      p_ = std::exchange(o.p_, nullptr);
-    }
-    return *this;
-  }
-  PublisherBase(const PublisherBase&) = delete;
-  PublisherBase& operator=(const PublisherBase&) = delete;
-  /// Releases the segment (unlinked unless persist() was called).
-  ~PublisherBase() { rtshm_publisher_close(p_); }
-
   /// Keeps the segment after this publisher is destroyed.
-  void persist() { check(rtshm_publisher_persist(p_)); }
+  void persist() { check(rtshm_publisher_persist(p_.get())); }
   /// Refreshes the writer's heartbeat (writes refresh it too).
-  void heartbeat() { check(rtshm_publisher_heartbeat(p_)); }
+  void heartbeat() { check(rtshm_publisher_heartbeat(p_.get())); }
   /// Values written so far.
-  uint64_t written() const { return rtshm_publisher_written(p_); }
+  uint64_t written() const { return rtshm_publisher_written(p_.get()); }
   /// Takeovers the segment has seen.
-  uint64_t epoch() const { return rtshm_publisher_epoch(p_); }
+  uint64_t epoch() const { return rtshm_publisher_epoch(p_.get()); }
   /// The C handle (still owned by this object).
-  rtshm_publisher* raw() const noexcept { return p_; }
+  rtshm_publisher* raw() const noexcept { return p_.get(); }
 
  protected:
   explicit PublisherBase(rtshm_publisher* p) : p_(p) {}
@@ -273,7 +266,9 @@ class PublisherBase {
     return p;
   }
 
-  rtshm_publisher* p_;
+  /// The C handle, closed with this publisher (which unlinks the segment unless persist()
+  /// was called); move-only.
+  std::unique_ptr<rtshm_publisher, Close> p_;
 };
 
 }  // namespace detail
@@ -297,7 +292,7 @@ class Publisher<SeqLock<T>> : public detail::PublisherBase<Publisher<SeqLock<T>>
   /// Stores `value`; returns the number of stores so far. Never blocks.
   uint64_t store(const T& value) {
     uint64_t version = 0;
-    detail::check(rtshm_publisher_store(this->p_, &value, sizeof(T), &version));
+    detail::check(rtshm_publisher_store(this->p_.get(), &value, sizeof(T), &version));
     return version;
   }
 
@@ -315,7 +310,7 @@ class Publisher<Ring<T>> : public detail::PublisherBase<Publisher<Ring<T>>, T, R
   /// Appends `value`, overwriting the oldest when full; returns its write number.
   uint64_t push(const T& value) {
     uint64_t number = 0;
-    detail::check(rtshm_publisher_push(this->p_, &value, sizeof(T), &number));
+    detail::check(rtshm_publisher_push(this->p_.get(), &value, sizeof(T), &number));
     return number;
   }
 
@@ -335,7 +330,7 @@ class Publisher<TimeSeries<T>>
   /// returns its write number.
   uint64_t push(const Stamped<T>& sample) {
     uint64_t number = 0;
-    detail::check(rtshm_publisher_push_stamped(this->p_, sample.stamp_ns, sample.seq,
+    detail::check(rtshm_publisher_push_stamped(this->p_.get(), sample.stamp_ns, sample.seq,
                                                &sample.value, sizeof(T), &number));
     return number;
   }
@@ -372,22 +367,10 @@ class SubscriberBase {
     return open(name, options);
   }
 
-  SubscriberBase(SubscriberBase&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
-  SubscriberBase& operator=(SubscriberBase&& o) noexcept {
-    if (this != &o) {
-      rtshm_subscriber_close(s_);
-      s_ = std::exchange(o.s_, nullptr);
-    }
-    return *this;
-  }
-  SubscriberBase(const SubscriberBase&) = delete;
-  SubscriberBase& operator=(const SubscriberBase&) = delete;
-  ~SubscriberBase() { rtshm_subscriber_close(s_); }
-
   /// The newest value (nullopt before the first write); `*number` gets its write number.
   std::optional<Record> latest(uint64_t* number = nullptr) const {
     Record r;
-    if (check(rtshm_subscriber_latest(s_, &r, sizeof r, number)) == RTSHM_NOTHING) {
+    if (check(rtshm_subscriber_latest(s_.get(), &r, sizeof r, number)) == RTSHM_NOTHING) {
       return std::nullopt;
     }
     return r;
@@ -396,20 +379,20 @@ class SubscriberBase {
   /// The value of write number `number` (throws RTSHM_ERR_OVERWRITTEN / RTSHM_ERR_NOT_YET).
   Record get(uint64_t number) const {
     Record r;
-    check(rtshm_subscriber_get(s_, number, &r, sizeof r));
+    check(rtshm_subscriber_get(s_.get(), number, &r, sizeof r));
     return r;
   }
 
-  Cursor cursor_from_oldest() const { return Cursor(rtshm_subscriber_cursor(s_, RTSHM_FROM_OLDEST)); }
-  Cursor cursor_from_newest() const { return Cursor(rtshm_subscriber_cursor(s_, RTSHM_FROM_NEWEST)); }
-  Cursor cursor_from_next() const { return Cursor(rtshm_subscriber_cursor(s_, RTSHM_FROM_NEXT)); }
+  Cursor cursor_from_oldest() const { return Cursor(rtshm_subscriber_cursor(s_.get(), RTSHM_FROM_OLDEST)); }
+  Cursor cursor_from_newest() const { return Cursor(rtshm_subscriber_cursor(s_.get(), RTSHM_FROM_NEWEST)); }
+  Cursor cursor_from_next() const { return Cursor(rtshm_subscriber_cursor(s_.get(), RTSHM_FROM_NEXT)); }
 
   /// The cursor's next value, or nullopt when nothing new was written. Values the writer
   /// overwrote first are skipped and counted in `cursor.missed()`.
   std::optional<Record> next(Cursor& cursor) const {
     Record r;
     for (;;) {
-      switch (check(rtshm_subscriber_next(s_, cursor.raw(), &r, sizeof r, nullptr))) {
+      switch (check(rtshm_subscriber_next(s_.get(), cursor.raw(), &r, sizeof r, nullptr))) {
         case RTSHM_OK: return r;
         case RTSHM_LAPPED: continue;
         default: return std::nullopt;
@@ -424,7 +407,7 @@ class SubscriberBase {
     Record r;
     for (;;) {
       const auto left = deadline - std::chrono::steady_clock::now();
-      switch (check(rtshm_subscriber_next_wait(s_, cursor.raw(), &r, sizeof r, nanos(left), nullptr))) {
+      switch (check(rtshm_subscriber_next_wait(s_.get(), cursor.raw(), &r, sizeof r, nanos(left), nullptr))) {
         case RTSHM_OK: return r;
         case RTSHM_LAPPED: continue;
         default: return std::nullopt;
@@ -437,7 +420,7 @@ class SubscriberBase {
   template <class Rep, class Period>
   std::optional<uint64_t> wait_beyond(uint64_t written, std::chrono::duration<Rep, Period> timeout) const {
     uint64_t now = 0;
-    if (check(rtshm_subscriber_wait_beyond(s_, written, nanos(timeout), &now)) != RTSHM_OK) {
+    if (check(rtshm_subscriber_wait_beyond(s_.get(), written, nanos(timeout), &now)) != RTSHM_OK) {
       return std::nullopt;
     }
     return now;
@@ -447,25 +430,26 @@ class SubscriberBase {
   template <class Rep = int64_t, class Period = std::ratio<1>>
   rtshm_writer_status writer_status(std::chrono::duration<Rep, Period> threshold = std::chrono::seconds(1)) const {
     rtshm_writer_status status{};
-    check(rtshm_subscriber_writer_status(s_, nanos(threshold), &status));
+    check(rtshm_subscriber_writer_status(s_.get(), nanos(threshold), &status));
     return status;
   }
 
-  uint64_t written() const { return rtshm_subscriber_written(s_); }
-  uint64_t epoch() const { return rtshm_subscriber_epoch(s_); }
-  size_t capacity() const { return rtshm_subscriber_capacity(s_); }
+  uint64_t written() const { return rtshm_subscriber_written(s_.get()); }
+  uint64_t epoch() const { return rtshm_subscriber_epoch(s_.get()); }
+  size_t capacity() const { return rtshm_subscriber_capacity(s_.get()); }
   /// The C handle (still owned by this object).
-  rtshm_subscriber* raw() const noexcept { return s_; }
+  rtshm_subscriber* raw() const noexcept { return s_.get(); }
 
  protected:
   explicit SubscriberBase(rtshm_subscriber* s) : s_(s) {
-    if (rtshm_subscriber_record_size(s_) != sizeof(Record)) {
-      rtshm_subscriber_close(s_);
+    // Throwing destroys `s_`, which closes the handle.
+    if (rtshm_subscriber_record_size(s_.get()) != sizeof(Record)) {
       throw Error(RTSHM_ERR_TYPE_MISMATCH, "the segment's records are not sizeof(Record)");
     }
   }
 
-  rtshm_subscriber* s_;
+  /// The C handle, closed with this subscriber; move-only.
+  std::unique_ptr<rtshm_subscriber, Close> s_;
 };
 
 }  // namespace detail
@@ -521,7 +505,7 @@ class Subscriber<TimeSeries<T>>
   std::optional<Stamped<T>> closest(uint64_t t_ns, std::chrono::duration<Rep, Period> max_distance) const {
     Stamped<T> r;
     const auto status = detail::check(
-        rtshm_subscriber_closest(this->s_, t_ns, detail::nanos(max_distance), &r, sizeof r));
+        rtshm_subscriber_closest(this->s_.get(), t_ns, detail::nanos(max_distance), &r, sizeof r));
     if (status != RTSHM_OK) return std::nullopt;
     return r;
   }
@@ -531,7 +515,7 @@ class Subscriber<TimeSeries<T>>
   std::optional<Interpolation<T>> interpolation_pair(uint64_t t_ns) const {
     Interpolation<T> pair;
     const auto status = detail::check(rtshm_subscriber_interpolation_pair(
-        this->s_, t_ns, &pair.before, &pair.after, sizeof(Stamped<T>), &pair.alpha));
+        this->s_.get(), t_ns, &pair.before, &pair.after, sizeof(Stamped<T>), &pair.alpha));
     if (status != RTSHM_OK) return std::nullopt;
     return pair;
   }
@@ -541,7 +525,7 @@ class Subscriber<TimeSeries<T>>
     std::vector<Stamped<T>> out(64);
     for (;;) {
       size_t n = 0;
-      detail::check(rtshm_subscriber_range(this->s_, t0_ns, t1_ns, out.data(),
+      detail::check(rtshm_subscriber_range(this->s_.get(), t0_ns, t1_ns, out.data(),
                                            sizeof(Stamped<T>), out.size(), &n));
       // A full buffer may mean more samples: read the window again into a larger one.
       if (n < out.size() || out.size() >= this->capacity()) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 #include <unistd.h>
+#include <utility>
 
 #include <rtshm.hpp>
 
