@@ -193,6 +193,7 @@ fn child_process_entry() {
                     Err(_) => thread::sleep(Duration::from_millis(1)),
                 }
             };
+            const LOST: Duration = Duration::from_secs(1);
             let (mut late, mut slowest) = (0u64, Duration::ZERO);
             let mut seen = Version::INITIAL;
             // Waits for the other side's value `want` (stored after `since`).
@@ -203,7 +204,9 @@ fn child_process_entry() {
                         if v >= want {
                             let took = since.elapsed();
                             slowest = slowest.max(took);
-                            if took > Duration::from_millis(50) {
+                            // A lost wake-up sleeps the wait's whole 5 s (nothing polls);
+                            // a scheduler stall on a loaded 2-core machine lasts tens of ms.
+                            if took > LOST {
                                 late += 1;
                             }
                             return v;
@@ -296,7 +299,8 @@ fn exactly_one_of_two_racing_creators_wins_every_name() {
 /// The wait handshake loses no wake-up, asymmetric (membarrier) and symmetric (SeqCst fences)
 /// alike: two processes pass a value back and forth, each waiting (asleep on the futex) for
 /// the other's store, 10^6 hand-offs per handshake; no wait outlives the store it waits for by
-/// more than 50 ms.
+/// 1 s (a lost wake-up sleeps the wait's full 5 s timeout: nothing else wakes it; the slowest
+/// hand-off is printed, tens of ms when the machine is loaded).
 #[test]
 fn a_million_store_wait_hand_offs_lose_no_wake_up_in_either_handshake() {
     let _guard = serial();
@@ -341,11 +345,10 @@ fn one_store_wakes_every_waiting_subscriber() {
     for handle in woke {
         let (value, at) = handle.join().unwrap();
         assert_eq!(value, Ok(7));
+        // A lost wake-up sleeps the full 10 s timeout (nothing polls); 8 threads woken on a
+        // loaded 2-core machine take up to tens of ms to run.
         let latency = at.duration_since(stored);
-        assert!(
-            latency < Duration::from_millis(10),
-            "woke after {latency:?}"
-        );
+        assert!(latency < Duration::from_secs(1), "woke after {latency:?}");
     }
 }
 

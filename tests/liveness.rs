@@ -268,11 +268,14 @@ fn a_writer_that_stops_beating_is_stale_and_a_clean_exit_is_unowned() {
     let threshold = Duration::from_millis(30);
     thread::sleep(threshold * 3);
     assert!(matches!(sub.writer_status(threshold), WriterStatus::Stale { age } if age > threshold));
+    let beat = Instant::now();
     p.heartbeat();
-    assert!(matches!(
-        sub.writer_status(threshold),
-        WriterStatus::Alive { .. }
-    ));
+    let status = sub.writer_status(threshold);
+    // Alive, unless this thread was descheduled for the whole threshold since the beat.
+    assert!(
+        matches!(status, WriterStatus::Alive { .. }) || beat.elapsed() >= threshold,
+        "{status}"
+    );
     p.persist();
     drop(p);
     assert_eq!(sub.writer_status(threshold), WriterStatus::Unowned);
