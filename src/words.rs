@@ -69,7 +69,10 @@ pub(crate) const BULK_MIN: usize = 1024;
 #[cfg(not(rtshm_loom))]
 pub(crate) use real::Words;
 #[cfg(all(feature = "std", not(rtshm_loom)))]
-pub(crate) use real::{load_shared, load_shared_prefix, load_words, store_shared, store_words};
+pub(crate) use real::{
+    bulk_path, load_shared, load_shared_prefix, load_words, store_shared, store_shared_piece,
+    store_words,
+};
 
 #[cfg(not(rtshm_loom))]
 mod real {
@@ -333,6 +336,49 @@ mod real {
             // loaded as `load_words` splits it, which is how the writer's copy split it.
             unsafe { load_words(shared.add(full), &mut tail[..whole - full]) };
             dst[full..len].copy_from_slice(&tail[..len - full]);
+        }
+    }
+
+    /// Whether a shared value of `whole` bytes takes the bulk path here (in [`store_shared`]
+    /// and [`load_shared`]): then every access to its bytes is modelled as byte accesses, and
+    /// its writer may store it piece by piece with [`store_shared_piece`].
+    #[cfg_attr(not(feature = "std"), allow(dead_code))] // raw writers (`shm`) only
+    #[inline]
+    pub(crate) fn bulk_path(whole: usize) -> bool {
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        {
+            whole >= super::BULK_MIN && bulk::available()
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+        {
+            let _ = whole;
+            false
+        }
+    }
+
+    /// Stores `src` into shared bytes at `shared` that are one piece of a longer value whose
+    /// copies take the bulk path ([`bulk_path`]): the bulk copy for a long piece, byte stores
+    /// (the accesses the bulk copy is modelled as) for a short one. How a value arriving in
+    /// fragments is stored without first joining them.
+    ///
+    /// # Safety
+    /// As [`store_shared`] for the whole value the piece belongs to, which satisfies
+    /// [`bulk_path`]; `shared` is valid for writes of `src.len()` bytes inside that value.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))] // raw writers (`shm`) only
+    #[inline]
+    pub(crate) unsafe fn store_shared_piece(shared: *mut u8, src: &[u8]) {
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        if src.len() >= bulk::MIN_LEN && bulk::available() {
+            // SAFETY: AVX is available; `src` is valid for reads and `shared` for writes of
+            // `src.len() >= MIN_LEN` bytes, not overlapping; the bulk copies of the whole
+            // value are modelled as byte accesses, which this copy of a part makes too.
+            unsafe { bulk::copy(shared, src.as_ptr(), src.len()) };
+            return;
+        }
+        for (i, &b) in src.iter().enumerate() {
+            // SAFETY: `i < src.len()`, inside the piece (the caller's contract); a byte
+            // access, as the bulk copies of the whole value are modelled.
+            unsafe { AtomicU8::from_ptr(shared.add(i)).store(b, Ordering::Relaxed) };
         }
     }
 }

@@ -7,7 +7,11 @@ use crate::Timestamp;
 use crate::layout::{Geometry, Kind};
 use crate::ring::{self, Probe, RingHead};
 use crate::sync::{AtomicU64, Ordering, fence};
-use crate::words::{load_shared, load_shared_prefix, store_shared};
+use crate::words::{
+    BULK_MIN, bulk_path, load_shared, load_shared_prefix, store_shared, store_shared_piece,
+    store_words,
+};
+use static_assertions::const_assert;
 
 /// The 8-byte word at `offset` in `segment`'s data.
 pub(super) fn word_at(segment: &Segment, offset: usize) -> &AtomicU64 {
@@ -115,20 +119,95 @@ pub(super) fn for_each_part(geometry: &Geometry, mut f: impl FnMut(usize, usize)
     }
 }
 
-/// Stores `src` (a whole stored value, `payload_size` bytes) into the cell at `cell`, part by
-/// part with the widths typed readers use. Only the segment's single writer calls it, with the
-/// claim held and inside the write protocol (odd sequence, Release fence).
-pub(super) fn store_value(segment: &Segment, geometry: &Geometry, cell: usize, src: &[u8]) {
+/// A stored value given as consecutive pieces: one slice, or the fragments a network payload
+/// arrived in, stored without first being joined.
+#[derive(Clone, Copy)]
+pub(super) struct Pieces<'a>(pub(super) &'a [&'a [u8]]);
+
+impl<'a> Pieces<'a> {
+    /// The length of the whole value.
+    pub(super) fn len(self) -> usize {
+        self.0.iter().map(|piece| piece.len()).sum()
+    }
+
+    /// Calls `f(offset in the range, bytes)` for the bytes `start..start + len` of the value,
+    /// piece by piece, in order (fewer when the value is shorter).
+    pub(super) fn range(self, start: usize, len: usize, mut f: impl FnMut(usize, &'a [u8])) {
+        let end = start.saturating_add(len);
+        let mut lo = 0;
+        for piece in self.0 {
+            let hi = lo + piece.len();
+            let (from, to) = (lo.max(start), hi.min(end));
+            if from < to {
+                f(from - start, &piece[from - lo..to - lo]);
+            }
+            if hi >= end {
+                return;
+            }
+            lo = hi;
+        }
+    }
+
+    /// The bytes `start..start + len` when one piece holds them all.
+    fn within_one(self, start: usize, len: usize) -> Option<&'a [u8]> {
+        let mut lo = 0;
+        for piece in self.0 {
+            if start < lo + piece.len() {
+                return piece.get(start - lo..(start - lo).checked_add(len)?);
+            }
+            lo += piece.len();
+        }
+        None
+    }
+}
+
+/// How many bytes of a value in pieces are joined at a time, on the stack, when its copies
+/// take the word loop (a multiple of the word: chunks store the same words the whole would).
+const JOIN: usize = BULK_MIN;
+
+const_assert!(JOIN.is_multiple_of(8));
+
+/// Stores `src` (a whole stored value, `payload_size` bytes, in pieces) into the cell at
+/// `cell`, part by part with the widths typed readers use. Only the segment's single writer
+/// calls it, with the claim held and inside the write protocol (odd sequence, Release fence).
+///
+/// A part within one piece is one `store_shared`; a part across pieces is stored piece by
+/// piece where its copies take the bulk path (modelled as byte accesses), else joined
+/// [`JOIN`] bytes at a time into the same word stores `store_shared` makes. No allocation.
+pub(super) fn store_value(segment: &Segment, geometry: &Geometry, cell: usize, src: Pieces<'_>) {
     let at = cell + geometry.value_in_cell();
     for_each_part(geometry, |offset, len| {
-        // The caller passes `payload_size` bytes; a shorter slice stores nothing.
-        let Some(part) = src.get(offset..offset + len) else {
-            return;
-        };
         // SAFETY: the cell's value occupies `payload_size` bytes from `at`, inside the writer's
         // read-write mapping of the whole segment (geometry computed at creation or validated
-        // at takeover), 8-aligned; readers load this part with `load_shared` at the same offset
-        // and length (typed readers through `Payload`'s parts, which `for_each_part` lists).
-        unsafe { store_shared(segment.data().add(at + offset), part) }
+        // at takeover), 8-aligned, and this part lies inside it.
+        let shared = unsafe { segment.data().add(at + offset) };
+        // Readers load this part with `load_shared` at the same offset and length (typed
+        // readers through `Payload`'s parts, which `for_each_part` lists); each branch below
+        // stores it with accesses that load is compatible with.
+        if let Some(part) = src.within_one(offset, len) {
+            // SAFETY: `shared` is valid for the part's `len == part.len()` bytes (above); the
+            // same call readers' `load_shared` pairs with.
+            unsafe { store_shared(shared, part) }
+        } else if bulk_path(len) {
+            src.range(offset, len, |o, piece| {
+                // SAFETY: `range` yields at most `len` bytes, `piece` at offset `o` of the
+                // part, so the store stays inside it; the part's copies take the bulk path
+                // (`bulk_path(len)`), modelled as byte accesses, which pieces make too.
+                unsafe { store_shared_piece(shared.add(o), piece) }
+            });
+        } else {
+            let mut chunk = [0u8; JOIN];
+            for start in (0..len).step_by(JOIN) {
+                let n = JOIN.min(len - start);
+                src.range(offset + start, n, |o, piece| {
+                    chunk[o..o + piece.len()].copy_from_slice(piece);
+                });
+                // SAFETY: bytes `start..start + n` of the part, inside it; the part's copies
+                // take the word loop (`store_words`, as `store_shared` below `BULK_MIN` or
+                // without the bulk path), and chunks starting at multiples of `JOIN` (a
+                // multiple of the word) store exactly the words and tail the whole would.
+                unsafe { store_words(shared.add(start), &chunk[..n]) }
+            }
+        }
     });
 }

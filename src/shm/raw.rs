@@ -8,6 +8,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::TakeoverError;
+use super::cells::Pieces;
 use super::name::SegmentName;
 use super::segment::{Check, CreateConfig, CreateError, Identity, OpenConfig, check_schema};
 use super::writer::{Place, Writer};
@@ -193,9 +194,9 @@ impl std::error::Error for RawError {}
 /// ```
 ///
 /// # Worst case
-/// `store`, `push` and `push_stamped` copy the value once (`push_stamped` twice: into a
-/// record buffer allocated at creation, then into the slot); no lock, no allocation, and no
-/// syscall unless a reader waits.
+/// `store`, `push`, `write_record` and `write_record_pieces` copy the value once,
+/// `push_stamped` twice (into a record buffer allocated at creation, then into the slot); no
+/// lock, no allocation, and no syscall unless a reader waits.
 pub struct RawPublisher {
     writer: Writer,
     /// A time series record being assembled (`payload_size` bytes; empty for other kinds).
@@ -339,13 +340,13 @@ impl RawPublisher {
     /// Stores `value` into a SeqLock segment and returns its version.
     pub fn store(&mut self, value: &[u8]) -> Result<Version, RawError> {
         self.check(Kind::SeqLock, value)?;
-        Ok(self.writer.store_bytes(value))
+        Ok(self.writer.store_bytes(Pieces(&[value])))
     }
 
     /// Appends `value` to a Ring segment and returns its write number.
     pub fn push(&mut self, value: &[u8]) -> Result<u64, RawError> {
         self.check(Kind::Ring, value)?;
-        Ok(self.writer.push_bytes(value))
+        Ok(self.writer.push_bytes(Pieces(&[value])))
     }
 
     /// Appends `value` stamped `stamp` (with the publisher's sequence number `seq`, see
@@ -368,7 +369,7 @@ impl RawPublisher {
         record[..8].copy_from_slice(&stamp.as_nanos().to_ne_bytes());
         record[8..16].copy_from_slice(&seq.to_ne_bytes());
         record[at..at + value.len()].copy_from_slice(value);
-        Ok(self.writer.push_bytes(&self.record))
+        Ok(self.writer.push_bytes(Pieces(&[&self.record])))
     }
 
     /// Refreshes the heartbeat now (stores refresh it by themselves while they come).
@@ -383,25 +384,55 @@ impl RawPublisher {
     /// SeqLock's version number). How a bridge or a replay copies a segment's values into
     /// another segment of the same type.
     pub fn write_record(&mut self, record: &[u8]) -> Result<u64, RawError> {
+        self.write_record_pieces(&[record])
+    }
+
+    /// [`RawPublisher::write_record`] of a record given as consecutive pieces, such as the
+    /// fragments a network payload arrived in, without first joining them: the pieces are
+    /// copied once, straight into the segment (a value of at least 1 KiB piece by piece; a
+    /// smaller one joined on the stack). No allocation.
+    ///
+    /// ```
+    /// use rtshm::layout::{Kind, schema_id};
+    /// use rtshm::shm::{CreateConfig, Inspector, OpenConfig, RawPublisher, RawType};
+    /// # if cfg!(miri) { return Ok(()); }
+    ///
+    /// let ty = RawType::new(Kind::Ring, 4096, 8, schema_id("frame@1"));
+    /// let mut publisher = RawPublisher::create_memfd("frames", &ty, 4, CreateConfig::new())?;
+    /// let value: Vec<u8> = (0..4096).map(|i| i as u8).collect();
+    /// let (a, rest) = value.split_at(1000);
+    /// let (b, c) = rest.split_at(3);
+    /// assert_eq!(publisher.write_record_pieces(&[a, b, c])?, 0);
+    /// let reader = Inspector::from_fd_as(publisher.share_fd()?, &ty, OpenConfig::new())?;
+    /// let mut read = vec![0; 4096];
+    /// reader.latest_into(&mut read)?;
+    /// assert_eq!(read, value);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_record_pieces(&mut self, pieces: &[&[u8]]) -> Result<u64, RawError> {
         let geometry = *self.geometry();
-        if record.len() != geometry.payload_size {
+        let record = Pieces(pieces);
+        let given = record.len();
+        if given != geometry.payload_size {
             return Err(RawError::Size {
                 expected: geometry.payload_size,
-                given: record.len(),
+                given,
             });
         }
         match geometry.kind {
-            Kind::SeqLock => self.store(record).map(|v| v.get()),
-            Kind::Ring => self.push(record),
+            Kind::SeqLock => Ok(self.writer.store_bytes(record).get()),
+            Kind::Ring => Ok(self.writer.push_bytes(record)),
             Kind::TimeSeries => {
-                let word = |at: usize| {
-                    let mut bytes = [0; 8];
-                    bytes.copy_from_slice(&record[at..at + 8]);
-                    u64::from_ne_bytes(bytes)
-                };
-                let at = geometry.stamped_value_at();
-                let value = &record[at..at + geometry.value_size];
-                self.push_stamped(Timestamp::from_nanos(word(0)), word(8), value)
+                // The record is the slot's layout: stamp, sequence number, value.
+                let mut stamp = [0; 8];
+                record.range(0, 8, |at, bytes| {
+                    stamp[at..at + bytes.len()].copy_from_slice(bytes);
+                });
+                let stamp = Timestamp::from_nanos(u64::from_ne_bytes(stamp));
+                self.writer
+                    .check_stamp(stamp)
+                    .map_err(RawError::NonMonotonic)?;
+                Ok(self.writer.push_bytes(record))
             }
             Kind::Queue => Err(RawError::Kind {
                 found: Kind::Queue,

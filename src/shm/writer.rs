@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::TakeoverError;
-use super::cells::{slot_offset, stored_stamp, word_at};
+use super::cells::{Pieces, slot_offset, stored_stamp, word_at};
 use super::name::SegmentName;
 use super::segment::{
     Abandoned, Check, CreateConfig, CreateError, Identity, OpenConfig, OpenError, Publish, Segment,
@@ -299,7 +299,7 @@ impl Writer {
     }
 
     /// Stores a whole stored value (`payload_size` bytes) into a SeqLock segment.
-    pub(crate) fn store_bytes(&mut self, value: &[u8]) -> Version {
+    pub(crate) fn store_bytes(&mut self, value: Pieces<'_>) -> Version {
         self.store_as(|segment| {
             let geometry = segment.geometry();
             seqlock::write_with(word_at(segment, 0), || {
@@ -310,7 +310,7 @@ impl Writer {
 
     /// Pushes a whole stored value (`payload_size` bytes) into a Ring or TimeSeries segment;
     /// returns its write number.
-    pub(crate) fn push_bytes(&mut self, value: &[u8]) -> u64 {
+    pub(crate) fn push_bytes(&mut self, value: Pieces<'_>) -> u64 {
         self.push_as(|segment, w| {
             let geometry = segment.geometry();
             let slot = slot_offset(geometry, w);

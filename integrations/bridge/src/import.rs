@@ -20,6 +20,7 @@ use rtshm::layout::Kind;
 use rtshm::schema::SchemaBuf;
 use rtshm::shm::{CreateConfig, OpenConfig, RawPublisher, RawType};
 use zenoh::Wait;
+use zenoh::bytes::ZBytes;
 use zenoh::sample::{Sample, SampleKind};
 
 use crate::{BridgeError, Counters, HEARTBEAT_EVERY, KEY_PREFIX, LinkStats, lock};
@@ -216,6 +217,11 @@ fn link_of(links: &Links, key: &str, options: &ImportOptions) -> Option<Arc<Mute
 fn on_value(link: &Mutex<Link>, key: &str, tx: &Sender<Event>, pending: usize, sample: &Sample) {
     let mut link = lock(link);
     let link = &mut *link;
+    if let Some(target) = &mut link.target
+        && target.write_fragments(sample.payload(), &link.counters)
+    {
+        return;
+    }
     let payload = sample.payload().to_bytes();
     let Some((number, fingerprint, value)) = crate::split(&payload) else {
         Counters::add(&link.counters.refused, 1);
@@ -253,13 +259,38 @@ impl Target {
             return;
         }
         for (i, record) in records.chunks_exact(size).enumerate() {
-            self.write(record, first.wrapping_add(i as u64), counters);
+            self.write(&[record], first.wrapping_add(i as u64), counters);
         }
     }
 
-    /// Writes one remote value numbered `number`, counting the gap since the last one.
-    fn write(&mut self, payload: &[u8], number: u64, counters: &Counters) {
-        match self.publisher.write_record(payload) {
+    /// Writes a value that Zenoh delivered in fragments (a large one) straight from them,
+    /// without joining them into one buffer first: one copy of the value fewer. False, having
+    /// written nothing, for a payload in one piece, a batch of several values, or one of
+    /// another type: those take the joined path.
+    fn write_fragments(&mut self, payload: &ZBytes, counters: &Counters) -> bool {
+        let mut slices = payload.slices();
+        let Some(first) = slices.next() else {
+            return false;
+        };
+        let size = self.publisher.geometry().payload_size;
+        if first.len() == payload.len() || payload.len() != crate::HEADER_LEN + size {
+            return false;
+        }
+        let Some((number, fingerprint, head)) = crate::split(first) else {
+            return false;
+        };
+        if fingerprint != self.fingerprint {
+            return false;
+        }
+        let pieces: Vec<&[u8]> = std::iter::once(head).chain(slices).collect();
+        self.write(&pieces, number, counters);
+        true
+    }
+
+    /// Writes one remote value numbered `number` (given in pieces), counting the gap since
+    /// the last one.
+    fn write(&mut self, pieces: &[&[u8]], number: u64, counters: &Counters) {
+        match self.publisher.write_record_pieces(pieces) {
             Ok(_) => {
                 if let Some(gap) = self
                     .last

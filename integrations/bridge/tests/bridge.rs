@@ -320,3 +320,75 @@ fn a_recreated_segment_is_followed_again() {
     });
     assert_eq!(got, pose);
 }
+
+/// A value far larger than Zenoh's batches (160 KB: it crosses in fragments, which the import
+/// writes straight into its segment) arrives whole in each kind.
+#[test]
+fn values_larger_than_a_zenoh_batch_cross_whole() {
+    // Debug builds keep several 160 KB temporaries on the stack.
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(large_values_cross)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn large_values_cross() {
+    const WORDS: usize = 20_000;
+    let frame = |i: u64| -> Box<[u64; WORDS]> {
+        let mut f: Box<[u64; WORDS]> = bytemuck::zeroed_box();
+        for (k, w) in f.iter_mut().enumerate() {
+            *w = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k as u64;
+        }
+        f
+    };
+    let id = std::process::id();
+    let (src, ns) = (format!("bl{id}"), format!("l{id}"));
+    let listen = format!("tcp/127.0.0.1:{}", free_port());
+    let name = |what: &str| format!("{src}-{what}");
+    let imported = |what: &str| format!("in-{src}-{what}");
+    let mut latest = SeqLockPublisher::<[u64; WORDS]>::create(&name("latest")).unwrap();
+    let mut ring = RingPublisher::<[u64; WORDS]>::create(&name("ring"), 8).unwrap();
+    let mut series = TimeSeriesPublisher::<[u64; WORDS]>::create(&name("series"), 8).unwrap();
+    let _a = exporter(&ns, &format!("{src}-*"), &listen);
+    let _b = importer(&ns, &listen);
+    let limit = Duration::from_secs(30);
+    let remote_latest = until(limit, "imported latest", || {
+        SeqLockSubscriber::<[u64; WORDS]>::open(&imported("latest")).ok()
+    });
+    let remote_ring = until(limit, "imported ring", || {
+        RingSubscriber::<[u64; WORDS]>::open(&imported("ring")).ok()
+    });
+    let remote_series = until(limit, "imported series", || {
+        TimeSeriesSubscriber::<[u64; WORDS]>::open(&imported("series")).ok()
+    });
+    let mut cursor = remote_ring.cursor_from_next();
+    let mut got: Box<[u64; WORDS]> = bytemuck::zeroed_box();
+    for i in 0..20u64 {
+        let value = frame(i);
+        latest.store(&value);
+        ring.push(&value);
+        let stamp = Timestamp::from_nanos(1_000 + i);
+        series.push(&Stamped::new(stamp, i, *value)).unwrap();
+        remote_ring
+            .wait_next_into(&mut cursor, &mut got, Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("frame {i}: {e}"));
+        assert!(got[..] == value[..], "frame {i} through the ring");
+        until(Duration::from_secs(10), "the series sample", || {
+            (remote_series.written() == i + 1).then_some(())
+        });
+        let sample = remote_series.latest().unwrap().unwrap();
+        assert_eq!((sample.stamp, sample.seq), (stamp, i));
+        assert!(
+            sample.value[..] == value[..],
+            "frame {i} through the series"
+        );
+    }
+    until(Duration::from_secs(10), "the latest frame", || {
+        remote_latest
+            .try_load_into(&mut got)
+            .ok()
+            .filter(|_| got[..] == frame(19)[..])
+    });
+}
