@@ -50,6 +50,9 @@
 //!   races with the word loop on the same bytes. The segment header, which readers also read
 //!   one word at a time, always uses the word loop.
 //! - Loads only: a reader's bulk copy works on memory mapped read-only.
+//! - Parts: because a bulk-path value's bytes are modelled as byte accesses, a tool may load a
+//!   prefix of it, and a writer may store it in pieces (a value that arrived in network
+//!   fragments), each piece by the bulk copy or by `AtomicU8` stores: the same kind of access.
 //!
 //! Miri cannot run inline assembly; under Miri (and loom) every copy takes the word loop, which
 //! the tests then check for data races.
