@@ -164,7 +164,7 @@ mod real {
     #[inline]
     pub(crate) unsafe fn store_shared(shared: *mut u8, src: &[u8]) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
-        if src.len() >= super::BULK_MIN && bulk::available() {
+        if bulk_path(src.len()) {
             // SAFETY: AVX is available; `src` is valid for reads and `shared` for writes of
             // `src.len() >= BULK_MIN` bytes (the caller's contract), and the ranges do not
             // overlap (one is shared storage, the other the caller's value). Every concurrent
@@ -185,7 +185,7 @@ mod real {
     #[inline]
     pub(crate) unsafe fn load_shared(shared: *const u8, dst: &mut [u8]) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
-        if dst.len() >= super::BULK_MIN && bulk::available() {
+        if bulk_path(dst.len()) {
             // SAFETY: as in `store_shared`, with the roles of the two sides swapped; the block
             // copy only loads from `shared`.
             unsafe { bulk::copy(dst.as_mut_ptr(), shared, dst.len()) };
@@ -304,7 +304,7 @@ mod real {
             return unsafe { load_shared(shared, dst) };
         }
         #[cfg(all(target_arch = "x86_64", not(miri)))]
-        if whole >= super::BULK_MIN && bulk::available() {
+        if bulk_path(whole) {
             if len >= bulk::MIN_LEN {
                 // SAFETY: AVX is available; `shared` is valid for `whole >= len` bytes and
                 // `dst` for `len`; the writer's bulk copy of the whole value is modelled as
@@ -342,10 +342,11 @@ mod real {
         }
     }
 
-    /// Whether a shared value of `whole` bytes takes the bulk path here (in [`store_shared`]
-    /// and [`load_shared`]): then every access to its bytes is modelled as byte accesses, and
-    /// its writer may store it piece by piece with [`store_shared_piece`].
-    #[cfg_attr(not(feature = "std"), allow(dead_code))] // raw writers (`shm`) only
+    /// Whether a shared value of `whole` bytes takes the bulk path here: the one choice
+    /// [`store_shared`], [`load_shared`] and [`load_shared_prefix`] all make, so both sides
+    /// of a value always agree. Then every access to its bytes is modelled as byte accesses,
+    /// and its writer may store it piece by piece with [`store_shared_piece`].
+    #[cfg_attr(not(feature = "std"), allow(dead_code))] // outside x86_64: raw writers only
     #[inline]
     pub(crate) fn bulk_path(whole: usize) -> bool {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
