@@ -46,9 +46,18 @@ fn transfer(produce: impl FnOnce() + Send, consume: impl FnOnce()) -> Duration {
     })
 }
 
+/// `n` dependent additions the optimiser keeps (about 1 ns each): a side's own work per value.
+fn work(n: u32) {
+    let mut x = 0u64;
+    for k in 0..n {
+        x = black_box(x.wrapping_add(u64::from(k)));
+    }
+}
+
 fn rtshm_queue<T: rtshm::Payload + Send + PartialEq + std::fmt::Debug>(
     iters: u64,
     make: impl Fn(u64) -> T + Sync,
+    consumer_work: u32,
 ) -> Duration {
     let queue: Box<Queue<T, CAPACITY>> = Box::new(Queue::new());
     let mut producer = queue.producer().expect("one producer");
@@ -68,6 +77,7 @@ fn rtshm_queue<T: rtshm::Payload + Send + PartialEq + std::fmt::Debug>(
                 loop {
                     if let Some(v) = consumer.try_pop() {
                         debug_assert_eq!(v, make(i));
+                        work(consumer_work);
                         break;
                     }
                     spin_loop();
@@ -83,6 +93,7 @@ fn rtshm_queue<T: rtshm::Payload + Send + PartialEq + std::fmt::Debug>(
 fn shm_queue<T: bytemuck::Pod + rtshm::Schema + Send + PartialEq + std::fmt::Debug>(
     iters: u64,
     make: impl Fn(u64) -> T + Sync,
+    consumer_work: u32,
 ) -> Duration {
     let name = format!("rtshm-bench-queue-{}", std::process::id());
     let mut producer = QueueProducer::<T>::create(&name, CAPACITY).expect("create the queue");
@@ -102,6 +113,7 @@ fn shm_queue<T: bytemuck::Pod + rtshm::Schema + Send + PartialEq + std::fmt::Deb
                 loop {
                     if let Some(v) = consumer.try_pop() {
                         debug_assert_eq!(v, make(i));
+                        work(consumer_work);
                         break;
                     }
                     spin_loop();
@@ -114,6 +126,7 @@ fn shm_queue<T: bytemuck::Pod + rtshm::Schema + Send + PartialEq + std::fmt::Deb
 fn rtrb_queue<T: Copy + Send + PartialEq + std::fmt::Debug>(
     iters: u64,
     make: impl Fn(u64) -> T + Sync,
+    consumer_work: u32,
 ) -> Duration {
     let (mut producer, mut consumer) = rtrb::RingBuffer::<T>::new(CAPACITY);
     let make = &make;
@@ -132,6 +145,7 @@ fn rtrb_queue<T: Copy + Send + PartialEq + std::fmt::Debug>(
                 loop {
                     if let Ok(v) = consumer.pop() {
                         debug_assert_eq!(v, make(i));
+                        work(consumer_work);
                         break;
                     }
                     spin_loop();
@@ -190,29 +204,62 @@ fn throughput(c: &mut Criterion) {
     let mut g = c.benchmark_group("queue_throughput");
     g.throughput(Throughput::Elements(1));
     g.bench_function(BenchmarkId::new("rtshm", "u64"), |b| {
-        b.iter_custom(|n| rtshm_queue(n, |i| i));
+        b.iter_custom(|n| rtshm_queue(n, |i| i, 0));
     });
     g.bench_function(BenchmarkId::new("rtrb", "u64"), |b| {
-        b.iter_custom(|n| rtrb_queue(n, |i| i));
+        b.iter_custom(|n| rtrb_queue(n, |i| i, 0));
     });
     g.bench_function(BenchmarkId::new("shm", "u64"), |b| {
-        b.iter_custom(|n| shm_queue(n, |i| i));
+        b.iter_custom(|n| shm_queue(n, |i| i, 0));
     });
     g.bench_function(BenchmarkId::new("rtshm", "64B"), |b| {
-        b.iter_custom(|n| rtshm_queue(n, |i| [i; 8]));
+        b.iter_custom(|n| rtshm_queue(n, |i| [i; 8], 0));
     });
     g.bench_function(BenchmarkId::new("shm", "64B"), |b| {
-        b.iter_custom(|n| shm_queue(n, |i| [i; 8]));
+        b.iter_custom(|n| shm_queue(n, |i| [i; 8], 0));
     });
     g.bench_function(BenchmarkId::new("rtrb", "64B"), |b| {
-        b.iter_custom(|n| rtrb_queue(n, |i| [i; 8]));
+        b.iter_custom(|n| rtrb_queue(n, |i| [i; 8], 0));
     });
+    g.finish();
+}
+
+/// `queue_throughput` with one side paced by 16 ns of its own work per value, so that the
+/// pair settles in one regime on every run: `consumer_paced` keeps the queue full (the
+/// producer waits for room), `producer_paced` keeps it empty (the consumer waits for values).
+/// Time per value: the paced side's work plus what the queue costs that side in that regime.
+fn paced(c: &mut Criterion) {
+    const WORK: u32 = 16;
+    let mut g = c.benchmark_group("queue_paced");
+    g.throughput(Throughput::Elements(1));
+    let slow = |i: u64| {
+        work(WORK);
+        i
+    };
+    for (regime, make, consumer) in [
+        (
+            "consumer_paced",
+            (&(|i| i)) as &(dyn Fn(u64) -> u64 + Sync),
+            WORK,
+        ),
+        ("producer_paced", &slow, 0),
+    ] {
+        g.bench_function(BenchmarkId::new("rtshm", regime), |b| {
+            b.iter_custom(|n| rtshm_queue(n, make, consumer));
+        });
+        g.bench_function(BenchmarkId::new("shm", regime), |b| {
+            b.iter_custom(|n| shm_queue(n, make, consumer));
+        });
+        g.bench_function(BenchmarkId::new("rtrb", regime), |b| {
+            b.iter_custom(|n| rtrb_queue(n, make, consumer));
+        });
+    }
     g.finish();
 }
 
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = same_thread, throughput
+    targets = same_thread, throughput, paced
 }
 criterion_main!(benches);
