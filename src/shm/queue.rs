@@ -507,10 +507,6 @@ impl From<OpenError> for ConsumerError {
 /// assert_eq!(&batch[..2], &[2, 3]);
 /// # Ok::<(), rtshm::Error>(())
 /// ```
-///
-/// Aligned to 128 bytes, as the producer's state is: each side writes its cached indices on
-/// every operation, and two handles side by side would otherwise share a cache line.
-#[repr(align(128))]
 pub struct QueueConsumer<T: Pod + Schema> {
     segment: Segment,
     pages: Pages,

@@ -33,10 +33,6 @@ pub(crate) enum Place<'a> {
 }
 
 /// The single writer of one segment: owns the claim, the heartbeat and the next write number.
-/// Aligned to 128 bytes (two cache lines): it writes its position on every store, and a
-/// handle of another thread kept beside it (a queue's consumer in the same struct, say) would
-/// otherwise share a cache line with it.
-#[repr(align(128))]
 pub(crate) struct Writer {
     pub(crate) segment: Segment,
     /// When to refresh the heartbeat.
