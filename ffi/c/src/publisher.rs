@@ -96,9 +96,11 @@ unsafe fn create_config(options: *const rtshm_create_options) -> Result<CreateCo
 /// `options` is null or valid for reads.
 pub(crate) unsafe fn open_config(options: *const rtshm_open_options) -> OpenConfig {
     // SAFETY: the caller's contract.
-    let Some(o) = (unsafe { options.as_ref() }) else {
-        return OpenConfig::new();
-    };
+    unsafe { options.as_ref() }.map_or_else(OpenConfig::new, open_config_of)
+}
+
+/// The open configuration `o` describes.
+fn open_config_of(o: &rtshm_open_options) -> OpenConfig {
     let config = OpenConfig::new().wait_for_creation(Duration::from_nanos(o.wait_for_creation_ns));
     match o.init_timeout_ns {
         0 => config,
@@ -139,11 +141,11 @@ unsafe fn create(
         Place::Memfd(label) => RawPublisher::create_memfd(label, &ty, capacity, config),
         Place::Recover(name) => {
             // SAFETY: the caller's contract.
-            let init = unsafe { options.as_ref() }.map_or(0, |o| o.init_timeout_ns);
-            let open = match init {
-                0 => OpenConfig::new(),
-                ns => OpenConfig::new().init_timeout(Duration::from_nanos(ns)),
-            };
+            let init_timeout_ns = unsafe { options.as_ref() }.map_or(0, |o| o.init_timeout_ns);
+            let open = open_config_of(&rtshm_open_options {
+                init_timeout_ns,
+                wait_for_creation_ns: 0,
+            });
             let recovered = RawPublisher::create_or_recover(name, &ty, capacity, (config, open));
             Ok(recovered.map_err(takeover_error)?)
         }
