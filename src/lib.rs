@@ -38,7 +38,8 @@
 //! Shared payload bytes are only ever copied with `Relaxed` atomic word loads and stores, ordered
 //! by fences as the C++20/Rust memory model requires (see the [`seqlock`] module). No
 //! `read_volatile`, `ptr::copy` or `memcpy` touches memory another thread may write; Miri's data
-//! race detector and loom models check this in CI.
+//! race detector and loom models check this in CI. (The slots of the in-process [`Queue`], which
+//! its index protocol hands to one side at a time, are copied plainly: see the [`queue`] module.)
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

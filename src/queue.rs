@@ -33,15 +33,30 @@
 //!   if t - head_cache == N:                   if h == tail_cache:
 //!     head_cache = head.load(Acquire)           tail_cache = tail.load(Acquire)
 //!     still N -> Full                           still equal -> empty
-//!   store words of slot t & mask              load words of slot h & mask
+//!   copy the value into slot t & mask         copy the value out of slot h & mask
 //!   tail.store(t + 1, Release)                head.store(h + 1, Release)
 //! ```
 //!
 //! `queue-publish`: the producer's Release store of `tail` pairs with the consumer's Acquire
-//! load, so the consumer sees the words of every value below `tail`. `queue-release`: the
+//! load, so the consumer sees the value of every slot below `tail`. `queue-release`: the
 //! consumer's Release store of `head` pairs with the producer's Acquire load, so the consumer's
-//! copy out of a slot happens before the producer's next store into it. Slot words move by
-//! relaxed atomic accesses all the same (the crate's rule for shared bytes).
+//! copy out of a slot happens before the producer's next store into it.
+//!
+//! # Slots
+//!
+//! The two sync points hand each slot to one side at a time: the producer owns the slots from
+//! `tail` up to `head + N`, the consumer those from `head` up to `tail`, and each side moves
+//! its own boundary only after its copy. No slot is ever accessed by both sides at once, so,
+//! unlike a seqlock's value (which a reader copies while the writer may store it), a slot holds
+//! no shared bytes in the sense of the crate's rule: its value moves by a plain copy (`memcpy`
+//! for large values), as rtrb's does. (With atomic word copies, eight stores and eight
+//! loads per 64-byte value, the queue took 2.2-2.6 times rtrb's time per value:
+//! BENCHMARKS.md.) The loom models (`tests/loom_queue.rs`) check the hand-off on every slot
+//! access (loom's `UnsafeCell` reports an access that is not ordered after the other side's
+//! last one), and Miri's race detector runs the threaded tests.
+//!
+//! A queue segment (`shm::QueueProducer`, `shm::QueueConsumer`) keeps atomic word copies:
+//! its other side is another process, which the protocol cannot make behave.
 //!
 //! # Cost (worst case)
 //! - [`Producer::try_push`], [`Consumer::try_pop`]: one copy of `T`, one atomic store, and one
@@ -56,7 +71,6 @@ use crate::Payload;
 use crate::seqlock::{WriterTaken, claim_flag, release_flag};
 use crate::stats::{Count, Counters};
 use crate::sync::{AtomicBool, AtomicU64, Ordering, const_fn};
-use crate::words::Words;
 
 /// One side's line: its index and its claim flag, alone on a 128-byte line (the width of a
 /// cache-line pair that x86_64 and aarch64 prefetch together).
@@ -116,11 +130,71 @@ impl Line {
 pub struct Queue<T, const N: usize> {
     producer: Line,
     consumer: Line,
-    slots: [Words<T>; N],
+    slots: [Slot<T>; N],
 }
 
-// SAFETY: the slots are only accessed through atomic word copies, the indices and flags are
-// atomics, and `T: Payload` values carry no references, so sharing `&Queue` is race-free.
+#[cfg(not(rtshm_loom))]
+use core::cell::UnsafeCell;
+#[cfg(rtshm_loom)]
+use loom::cell::UnsafeCell;
+
+/// One value's storage. The index protocol hands each slot to one side at a time: to the
+/// producer while its number is at or above `tail` (the consumer released it: `queue-release`),
+/// to the consumer while it is below `tail` and at or above `head` (the producer published it:
+/// `queue-publish`). Neither side touches a slot the other owns, so its value moves by plain
+/// copies (module docs, "Slots"); under loom the cell checks that hand-off on every access.
+#[repr(transparent)]
+struct Slot<T>(UnsafeCell<T>);
+
+impl<T: Payload> Slot<T> {
+    const_fn! {
+        const_if: #[cfg(not(rtshm_loom))];
+        /// A slot holding an all-zero `T`.
+        const fn zeroed() -> Self {
+            // SAFETY: every `Payload` is valid when all-zero (`Pod` types and `Stamped` of them).
+            Self(UnsafeCell::new(unsafe { core::mem::MaybeUninit::<T>::zeroed().assume_init() }))
+        }
+    }
+
+    /// Copies `value` into the slot.
+    ///
+    /// # Safety
+    /// The calling producer owns the slot (its number is at or above the consumer's `head` as
+    /// loaded with Acquire, minus `N`, and not yet published), so no other access to it runs.
+    #[inline(always)]
+    unsafe fn write(&self, value: &T) {
+        #[cfg(not(rtshm_loom))]
+        // SAFETY: the caller's contract: no concurrent access; the pointer is valid and aligned.
+        unsafe {
+            self.0.get().write(*value);
+        }
+        #[cfg(rtshm_loom)]
+        // SAFETY: as above; loom checks the caller's claim of exclusive access.
+        self.0.with_mut(|p| unsafe { p.write(*value) });
+    }
+
+    /// Copies the slot's value into `dst`.
+    ///
+    /// # Safety
+    /// The calling consumer owns the slot (its number is below the producer's `tail` as loaded
+    /// with Acquire, and not yet released), so no store to it runs.
+    #[inline(always)]
+    unsafe fn read(&self, dst: &mut T) {
+        #[cfg(not(rtshm_loom))]
+        // SAFETY: the caller's contract: no concurrent store; the pointer is valid and aligned.
+        unsafe {
+            *dst = self.0.get().read();
+        }
+        #[cfg(rtshm_loom)]
+        // SAFETY: as above; loom checks the caller's claim.
+        self.0.with(|p| *dst = unsafe { p.read() });
+    }
+}
+
+// SAFETY: the indices and flags are atomics; a slot is accessed only by the side that owns it
+// under the index protocol (module docs, "Slots"), and one `Producer` and one `Consumer` exist
+// at a time (claim flags); `T: Payload` values carry no references. Sharing `&Queue` is
+// race-free.
 unsafe impl<T: Payload + Send, const N: usize> Sync for Queue<T, N> {}
 
 // SAFETY: an all-zero queue is an empty one: both indices 0, neither side claimed, zeroed
@@ -145,13 +219,13 @@ unit_error! {
 
 /// `N` zeroed slots (loom: built one by one, its atomics are not `const`).
 #[cfg(not(rtshm_loom))]
-const fn empty_slots<T: Payload, const N: usize>() -> [Words<T>; N] {
-    [const { Words::zeroed() }; N]
+const fn empty_slots<T: Payload, const N: usize>() -> [Slot<T>; N] {
+    [const { Slot::zeroed() }; N]
 }
 
 #[cfg(rtshm_loom)]
-fn empty_slots<T: Payload, const N: usize>() -> [Words<T>; N] {
-    core::array::from_fn(|_| Words::zeroed())
+fn empty_slots<T: Payload, const N: usize>() -> [Slot<T>; N] {
+    core::array::from_fn(|_| Slot::zeroed())
 }
 
 impl<T: Payload, const N: usize> Queue<T, N> {
@@ -260,7 +334,7 @@ impl<T: Payload, const N: usize> Queue<T, N> {
     }
 
     #[inline(always)]
-    fn slot(&self, n: u64) -> &Words<T> {
+    fn slot(&self, n: u64) -> &Slot<T> {
         &self.slots[(n & Self::MASK) as usize]
     }
 }
@@ -338,7 +412,7 @@ impl TailEnd {
     pub(crate) fn publish(&mut self, n: u64, tail: &AtomicU64) {
         self.tail = self.tail.wrapping_add(n);
         // SYNC POINT queue-publish (producer). Release: pairs with the consumer's Acquire load
-        // of `tail`: the words of every value below it are visible to the consumer.
+        // of `tail`: every value below it is visible to the consumer.
         tail.store(self.tail, Ordering::Release);
     }
 }
@@ -362,7 +436,7 @@ impl HeadEnd {
             return ready;
         }
         // SYNC POINT queue-publish (consumer). Acquire: pairs with the producer's Release store
-        // of `tail`: the words of every value below it are visible to the copies that follow.
+        // of `tail`: every value below it is visible to the copies that follow.
         self.tail = tail.load(Ordering::Acquire);
         Self::held(capacity, self.tail, self.head)
     }
@@ -445,7 +519,9 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
         let n = self
             .end
             .fill(N as u64, values, &queue.consumer.index, |n, v| {
-                queue.slot(n).store(v);
+                // SAFETY: `fill` passes only numbers from `tail` to below `head + N` (`head`
+                // as loaded with Acquire): slots this producer owns, not yet published.
+                unsafe { queue.slot(n).write(v) };
             });
         if n > 0 {
             self.end.publish(n, &queue.producer.index);
@@ -473,7 +549,9 @@ impl<T: Payload, const N: usize> Producer<'_, T, N> {
         if self.end.free(N as u64, 1, &self.queue.consumer.index) == 0 {
             return Err(Full);
         }
-        self.queue.slot(self.end.tail).store(value);
+        // SAFETY: `tail` is below `head + N` (`free`, with `head` loaded with Acquire) and not
+        // published: the producer owns the slot.
+        unsafe { self.queue.slot(self.end.tail).write(value) };
         self.end.publish(1, &self.queue.producer.index);
         self.counters.add(Count::Stores, 1);
         Ok(())
@@ -610,7 +688,9 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
     fn pop_to(&mut self, dst: &mut [T]) -> u64 {
         let queue = self.queue;
         let n = self.end.take(N as u64, dst, &queue.producer.index, |n, d| {
-            queue.slot(n).load(d);
+            // SAFETY: `take` passes only numbers from `head` to below `tail` (loaded with
+            // Acquire): slots this consumer owns, not yet released.
+            unsafe { queue.slot(n).read(d) };
         });
         if n > 0 {
             self.end.release(n, &queue.consumer.index);
@@ -637,7 +717,9 @@ impl<T: Payload, const N: usize> Consumer<'_, T, N> {
         if self.end.ready(N as u64, 1, &self.queue.producer.index) == 0 {
             return false;
         }
-        self.queue.slot(self.end.head).load(dst);
+        // SAFETY: `head` is below `tail` (`ready`, with `tail` loaded with Acquire) and not
+        // released: the consumer owns the slot.
+        unsafe { self.queue.slot(self.end.head).read(dst) };
         self.end.release(1, &self.queue.consumer.index);
         self.counters.add(Count::Reads, 1);
         true

@@ -1,6 +1,9 @@
 //! Loom models of the queue's index protocol: a producer and a consumer on a 2-slot queue,
 //! through the full and empty edges and around the wrap (more values than slots, so every slot
 //! is reused). Every value arrives exactly once, in order, never torn; nothing is overwritten.
+//! The slots are loom `UnsafeCell`s here: loom fails a model in which a slot's copy is not
+//! ordered after the other side's last access to it (the hand-off that lets the queue copy
+//! values with plain copies; a `head` loaded `Relaxed` instead of `Acquire` fails both models).
 #![cfg(rtshm_loom)]
 
 mod common;
