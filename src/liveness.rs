@@ -361,6 +361,7 @@ impl Heartbeat {
     /// The aimed-for interval between heartbeats while storing.
     pub(crate) const TARGET: Duration = Duration::from_millis(10);
     const MAX_EVERY: u32 = 1024;
+    const _EVERY_IS_A_POWER_OF_TWO: () = assert!(Self::MAX_EVERY.is_power_of_two());
 
     pub(crate) fn new(now: Timestamp) -> Self {
         Self {
@@ -377,6 +378,21 @@ impl Heartbeat {
     pub(crate) fn tick(&mut self) -> Option<Timestamp> {
         self.countdown -= 1;
         if self.countdown > 0 {
+            return None;
+        }
+        self.due()
+    }
+
+    /// [`Heartbeat::tick`] for a writer that numbers its stores (a queue's index): due when
+    /// the number crosses a multiple of the interval between `old` (exclusive) and `new`
+    /// (inclusive). No counter of its own to update: a compare and a branch on numbers the
+    /// caller already holds in registers.
+    #[inline(always)]
+    pub(crate) fn tick_at(&mut self, old: u64, new: u64) -> Option<Timestamp> {
+        // `every` is a power of two (1, doubled or halved, at most `MAX_EVERY`): `old` and
+        // `new` lie in different multiples of it exactly when they differ in a bit at or above
+        // its one bit.
+        if old ^ new < u64::from(self.every) {
             return None;
         }
         self.due()
@@ -483,5 +499,27 @@ mod tests {
         let reads = (0..100_000).filter(|_| hb.tick().is_some()).count();
         assert!(reads < 2_000, "{reads} clock reads for 100k fast stores");
         assert!(hb.every > 1);
+    }
+
+    #[test]
+    fn a_numbered_heartbeat_beats_when_the_number_crosses_the_interval() {
+        let mut hb = Heartbeat::new(Timestamp::now());
+        // Fast single steps: as few clock reads as the countdown makes.
+        let reads = (0..100_000u64)
+            .filter(|&n| hb.tick_at(n, n + 1).is_some())
+            .count();
+        assert!(reads < 2_000, "{reads} clock reads for 100k fast stores");
+        let every = u64::from(hb.every);
+        assert!(every > 1 && every.is_power_of_two());
+        // Due exactly when a multiple of `every` lies in (old, new], however large the step,
+        // and across the wrap of the number.
+        let start = 200_000 / every * every; // a multiple: the next one is `every` on
+        assert!(hb.tick_at(start, start + every - 1).is_none());
+        let (old, new) = (start + every - 1, start + every);
+        let beat = hb.tick_at(old, new);
+        assert!(beat.is_some(), "crossed {new}");
+        let every = u64::from(hb.every);
+        assert!(hb.tick_at(u64::MAX - 1, u64::MAX).is_none() || every == 1);
+        assert!(hb.tick_at(u64::MAX, 0).is_some(), "the wrap crosses 0");
     }
 }

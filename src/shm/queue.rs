@@ -288,17 +288,25 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
             .fill(mask + 1, values, pages.head(), |n, v| {
                 pages.slot::<T>(n, mask).store(v)
             });
-        if n == 0 {
-            return 0;
+        if n > 0 {
+            self.publish(pages, n);
         }
+        n
+    }
+
+    /// Publishes the `n` values stored from `tail` on, then what every push does after: wakes
+    /// a sleeping consumer, refreshes the heartbeat when due (keyed on `tail`, which is in a
+    /// register here, instead of a countdown in memory).
+    #[inline(always)]
+    fn publish(&mut self, pages: Pages, n: u64) {
+        let old = self.writer.queue.tail;
         self.writer.queue.publish(n, pages.tail());
         self.writer.counters.add(Count::Stores, n);
         let asymmetric = self.writer.segment.asymmetric();
         if wake(pages.consumer_waiting(), pages.producer_wakes(), asymmetric) {
             self.writer.counters.add(Count::Wakeups, 1);
         }
-        self.writer.beat();
-        n
+        self.writer.beat_at(old, old.wrapping_add(n));
     }
 
     /// Appends `value`, or returns [`Full`] (nothing written) when the consumer has
@@ -318,10 +326,15 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
     /// ```
     #[inline]
     pub fn try_push(&mut self, value: &T) -> Result<(), Full> {
-        match self.push_from(core::slice::from_ref(value)) {
-            0 => Err(Full),
-            _ => Ok(()),
+        // One value without the batch loop, as the in-process `Producer::try_push`.
+        let (pages, mask) = (self.pages(), self.mask());
+        let end = &mut self.writer.queue;
+        if end.free(mask + 1, 1, pages.head()) == 0 {
+            return Err(Full);
         }
+        pages.slot::<T>(end.tail, mask).store(value);
+        self.publish(pages, 1);
+        Ok(())
     }
 
     /// Appends as many of `values` as fit, in order, published together (one index store, at
@@ -645,9 +658,17 @@ impl<T: Pod + Schema> QueueConsumer<T> {
         let n = self.end.take(mask + 1, dst, pages.tail(), |n, d| {
             pages.slot::<T>(n, mask).load(d)
         });
-        if n == 0 {
-            return 0;
+        if n > 0 {
+            self.release(n);
         }
+        n
+    }
+
+    /// Releases the `n` values copied out from `head` on, then what every pop does after:
+    /// wakes a sleeping producer, refreshes the heartbeat when due (keyed on `head`).
+    #[inline(always)]
+    fn release(&mut self, n: u64) {
+        let (pages, old) = (self.pages, self.end.head);
         self.end.release(n, pages.head());
         self.counters.add(Count::Reads, n);
         if wake(
@@ -657,10 +678,9 @@ impl<T: Pod + Schema> QueueConsumer<T> {
         ) {
             self.counters.add(Count::Wakeups, 1);
         }
-        if let Some(now) = self.heartbeat.tick() {
+        if let Some(now) = self.heartbeat.tick_at(old, old.wrapping_add(n)) {
             self.beat_at(now);
         }
-        n
     }
 
     fn beat_at(&self, now: Timestamp) {
@@ -679,7 +699,14 @@ impl<T: Pod + Schema> QueueConsumer<T> {
     /// empty. For large values, which should not pass through the stack.
     #[inline]
     pub fn pop_into(&mut self, dst: &mut T) -> bool {
-        self.pop_to(core::slice::from_mut(dst)) == 1
+        // One value without the batch loop, as the in-process `Consumer::pop_into`.
+        let (pages, mask) = (self.pages, self.mask);
+        if self.end.ready(mask + 1, 1, pages.tail()) == 0 {
+            return false;
+        }
+        pages.slot::<T>(self.end.head, mask).load(dst);
+        self.release(1);
+        true
     }
 
     /// Removes and returns the oldest value, or `None` when the queue is empty. Never blocks,

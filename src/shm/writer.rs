@@ -255,10 +255,23 @@ impl Writer {
     #[inline]
     pub(crate) fn beat(&mut self) {
         if let Some(now) = self.heartbeat.tick() {
-            self.segment
-                .heartbeat()
-                .store(now.as_nanos(), Ordering::Relaxed);
+            self.write_beat(now);
         }
+    }
+
+    /// [`Writer::beat`] for a writer that numbers its stores: the stores numbered `old..new`
+    /// were just made (a queue's `tail`).
+    #[inline(always)]
+    pub(crate) fn beat_at(&mut self, old: u64, new: u64) {
+        if let Some(now) = self.heartbeat.tick_at(old, new) {
+            self.write_beat(now);
+        }
+    }
+
+    fn write_beat(&self, now: Timestamp) {
+        self.segment
+            .heartbeat()
+            .store(now.as_nanos(), Ordering::Relaxed);
     }
 
     /// Refuses a stamp earlier than the last one pushed (for a series), and records it.
