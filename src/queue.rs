@@ -159,8 +159,9 @@ impl<T: Payload> Slot<T> {
     /// Copies `value` into the slot.
     ///
     /// # Safety
-    /// The calling producer owns the slot (its number is at or above the consumer's `head` as
-    /// loaded with Acquire, minus `N`, and not yet published), so no other access to it runs.
+    /// The calling producer owns the slot: its number is at or above `tail` (not published
+    /// yet) and below `head + N`, with `head` loaded with Acquire (the consumer's copy out of
+    /// it is done). So no other access to it runs.
     #[inline(always)]
     unsafe fn write(&self, value: &T) {
         #[cfg(not(rtshm_loom))]
@@ -176,8 +177,9 @@ impl<T: Payload> Slot<T> {
     /// Copies the slot's value into `dst`.
     ///
     /// # Safety
-    /// The calling consumer owns the slot (its number is below the producer's `tail` as loaded
-    /// with Acquire, and not yet released), so no store to it runs.
+    /// The calling consumer owns the slot: its number is at or above `head` (not released
+    /// yet) and below `tail`, loaded with Acquire (the producer's copy into it is done). So no
+    /// store to it runs.
     #[inline(always)]
     unsafe fn read(&self, dst: &mut T) {
         #[cfg(not(rtshm_loom))]

@@ -295,8 +295,8 @@ impl<T: Pod + Schema> Publisher<QueueKind<T>> {
     }
 
     /// Publishes the `n` values stored from `tail` on, then what every push does after: wakes
-    /// a sleeping consumer, refreshes the heartbeat when due (keyed on `tail`, which is in a
-    /// register here, instead of a countdown in memory).
+    /// a sleeping consumer, refreshes the heartbeat when due (keyed on `tail`, which the push
+    /// holds anyway, instead of a countdown kept in memory).
     #[inline(always)]
     fn publish(&mut self, pages: Pages, n: u64) {
         let old = self.writer.queue.tail;
