@@ -297,6 +297,53 @@ fn inspectors_and_subscribers_see_counts_and_the_consumer() {
     ));
 }
 
+/// Busy one-value pushes and pops, in bursts of every length up to twice the capacity: `Full`
+/// exactly when full, `None` exactly when empty, every value once and in order, and both
+/// sides' heartbeats refreshed by the operations alone (no explicit `heartbeat`).
+#[test]
+fn busy_one_value_paths_keep_order_room_and_heartbeats() {
+    let name = common::shm_name("queue-busy");
+    let mut p = QueueProducer::<u64>::create(&name, 16).unwrap();
+    let mut c = QueueConsumer::<u64>::open(&name).unwrap();
+    let (mut next_in, mut next_out) = (0u64, 0u64);
+    // Heartbeats come about every 10 ms while busy: a side that never beat would be 1.2 s old.
+    let threshold = Duration::from_millis(500);
+    let start = Instant::now();
+    let mut burst = 1;
+    while start.elapsed() < Duration::from_millis(1200) {
+        for _ in 0..burst {
+            match p.try_push(&next_in) {
+                Ok(()) => next_in += 1,
+                Err(Full) => assert_eq!(next_in - next_out, 16, "full with room left"),
+            }
+        }
+        for _ in 0..burst / 2 + 1 {
+            match c.try_pop() {
+                Some(v) => {
+                    assert_eq!(v, next_out);
+                    next_out += 1;
+                }
+                None => assert_eq!(next_in, next_out, "empty with values left"),
+            }
+        }
+        burst = burst % 37 + 1;
+    }
+    assert!(next_out > 1_000, "only {next_out} values");
+    assert!(matches!(
+        p.consumer_status(threshold),
+        WriterStatus::Alive { .. }
+    ));
+    assert!(matches!(
+        c.producer_status(threshold),
+        WriterStatus::Alive { .. }
+    ));
+    while let Some(v) = c.try_pop() {
+        assert_eq!(v, next_out);
+        next_out += 1;
+    }
+    assert_eq!(next_in, next_out);
+}
+
 /// Indices come from another process's memory: a producer's `tail` behind `head` or far ahead,
 /// a consumer's `head` beyond `tail`, are read as "nothing ready" / "no room", never an
 /// overflow (these tests run with overflow checks), a wild read or a hang past the timeout.
