@@ -9,6 +9,10 @@
 //!   (lines move eight `u64` at a time): compare rows of one run, and expect run-to-run swings.
 //!   `shm` rows: the same through a queue segment (`QueueProducer`/`QueueConsumer`), each side
 //!   with its own mapping as two processes have.
+//! - `queue_batched`: the same through each queue's batch forms, 16 values per call
+//!   (`push_slice`/`pop_into_slice`; rtrb's `write_chunk_uninit`/`read_chunk`): what a
+//!   producer of many small values does to pay the index stores, wake checks and cache-line
+//!   moves once per batch.
 
 // The harness uses a plain std atomic; the one-module rule is for src/.
 #![allow(clippy::disallowed_types)]
@@ -257,9 +261,146 @@ fn paced(c: &mut Criterion) {
     g.finish();
 }
 
+/// Values per call in `queue_batched`.
+const BATCH: usize = 16;
+
+/// Moves `iters` values (`make(0)`, `make(1)`, ...) in calls of up to [`BATCH`]: `push`
+/// appends what fits of a slice and says how many, `pop` copies out up to a slice's length and
+/// says how many (the batch forms of each queue). Returns the consumer's time.
+fn batched<T: Copy + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+    mut push: impl FnMut(&[T]) -> usize + Send,
+    mut pop: impl FnMut(&mut [T]) -> usize,
+) -> Duration {
+    let make = &make;
+    transfer(
+        move || {
+            let mut values = [make(0); BATCH];
+            let mut next = 0u64;
+            while next < iters {
+                let m = (iters - next).min(BATCH as u64) as usize;
+                for (k, v) in values[..m].iter_mut().enumerate() {
+                    *v = make(next + k as u64);
+                }
+                let mut sent = 0;
+                while sent < m {
+                    let k = push(&values[sent..m]);
+                    if k == 0 {
+                        spin_loop();
+                    }
+                    sent += k;
+                }
+                next += m as u64;
+            }
+        },
+        || {
+            let mut values = [make(0); BATCH];
+            let mut got = 0u64;
+            while got < iters {
+                let k = pop(&mut values);
+                if k == 0 {
+                    spin_loop();
+                    continue;
+                }
+                debug_assert_eq!(values[0], make(got));
+                black_box(&values[..k]);
+                got += k as u64;
+            }
+        },
+    )
+}
+
+/// [`batched`] through an in-process [`Queue`].
+fn rtshm_batched<T: rtshm::Payload + Send + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let queue: Box<Queue<T, CAPACITY>> = Box::new(Queue::new());
+    let mut producer = queue.producer().expect("one producer");
+    let mut consumer = queue.consumer().expect("one consumer");
+    batched(
+        iters,
+        make,
+        move |v| producer.push_slice(v),
+        |d| consumer.pop_into_slice(d),
+    )
+}
+
+/// [`batched`] through a queue segment (each side with its own mapping, as in [`shm_queue`]).
+fn shm_batched<T: bytemuck::Pod + rtshm::Schema + Send + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let name = format!("rtshm-bench-queue-batched-{}", std::process::id());
+    let mut producer = QueueProducer::<T>::create(&name, CAPACITY).expect("create the queue");
+    let mut consumer = QueueConsumer::<T>::open(&name).expect("claim the consumer");
+    batched(
+        iters,
+        make,
+        move |v| producer.push_slice(v),
+        |d| consumer.pop_into_slice(d),
+    )
+}
+
+/// [`batched`] through rtrb's chunks (`write_chunk_uninit`, `read_chunk`).
+fn rtrb_batched<T: Copy + Send + PartialEq + std::fmt::Debug>(
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let (mut producer, mut consumer) = rtrb::RingBuffer::<T>::new(CAPACITY);
+    batched(
+        iters,
+        make,
+        move |v| {
+            let n = producer.slots().min(v.len());
+            match producer.write_chunk_uninit(n) {
+                Ok(chunk) if n > 0 => chunk.fill_from_iter(v.iter().copied()),
+                _ => 0,
+            }
+        },
+        |d| {
+            let n = consumer.slots().min(d.len());
+            let Ok(chunk) = consumer.read_chunk(n) else {
+                return 0;
+            };
+            let (a, b) = chunk.as_slices();
+            d[..a.len()].copy_from_slice(a);
+            d[a.len()..n].copy_from_slice(b);
+            chunk.commit_all();
+            n
+        },
+    )
+}
+
+/// `queue_throughput` through the batch forms, [`BATCH`] values per call.
+fn batch_throughput(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue_batched");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(BenchmarkId::new("rtshm", "u64"), |b| {
+        b.iter_custom(|n| rtshm_batched(n, |i| i));
+    });
+    g.bench_function(BenchmarkId::new("shm", "u64"), |b| {
+        b.iter_custom(|n| shm_batched(n, |i| i));
+    });
+    g.bench_function(BenchmarkId::new("rtrb", "u64"), |b| {
+        b.iter_custom(|n| rtrb_batched(n, |i| i));
+    });
+    g.bench_function(BenchmarkId::new("rtshm", "64B"), |b| {
+        b.iter_custom(|n| rtshm_batched(n, |i| [i; 8]));
+    });
+    g.bench_function(BenchmarkId::new("shm", "64B"), |b| {
+        b.iter_custom(|n| shm_batched(n, |i| [i; 8]));
+    });
+    g.bench_function(BenchmarkId::new("rtrb", "64B"), |b| {
+        b.iter_custom(|n| rtrb_batched(n, |i| [i; 8]));
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = same_thread, throughput, paced
+    targets = same_thread, throughput, batch_throughput, paced
 }
 criterion_main!(benches);
