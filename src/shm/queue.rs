@@ -44,6 +44,17 @@
 //!   never stored `tail`, so the consumer never sees it, and the next push rewrites its slot.
 //!
 //! Liveness of each side: [`QueueProducer::consumer_status`], [`QueueConsumer::producer_status`].
+//!
+//! # Costs
+//!
+//! A push or a pop is the copy, an index store, the wake check (one load of the other side's
+//! `waiting` flag) and the heartbeat's check (a compare on the index): no allocation, lock or
+//! system call unless the other side sleeps, then one `futex` wake. Across two cores, what
+//! one value costs depends mostly on how the two sides run against each other (a consumer just
+//! behind the producer moves the index and slot lines for each value); at high rates move
+//! values in batches ([`QueueProducer::push_slice`], [`QueueConsumer::pop_into_slice`]), which
+//! pay the index store, the wake check and the line moves once per batch (BENCHMARKS.md,
+//! "Batches across processes").
 
 use core::marker::PhantomData;
 use core::time::Duration;
