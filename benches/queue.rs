@@ -354,10 +354,9 @@ fn rtrb_batched<T: Copy + Send + PartialEq + std::fmt::Debug>(
         make,
         move |v| {
             let n = producer.slots().min(v.len());
-            match producer.write_chunk_uninit(n) {
-                Ok(chunk) if n > 0 => chunk.fill_from_iter(v.iter().copied()),
-                _ => 0,
-            }
+            producer
+                .write_chunk_uninit(n)
+                .map_or(0, |chunk| chunk.fill_from_iter(v.iter().copied()))
         },
         |d| {
             let n = consumer.slots().min(d.len());
