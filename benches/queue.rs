@@ -13,6 +13,11 @@
 //!   (`push_slice`/`pop_into_slice`; rtrb's `write_chunk_uninit`/`read_chunk`): what a
 //!   producer of many small values does to pay the index stores, wake checks and cache-line
 //!   moves once per batch.
+//! - `queue_processes`: issue 22's "shm queue across two processes": the consumer of a queue
+//!   segment is another process (this binary again, run with `RTSHM_BENCH_QUEUE_CONSUMER`),
+//!   beside the in-process `Queue` with a consumer thread; both timed the same way, by the
+//!   producer: from its first push until the consumer has popped the last value, every value
+//!   checked. The consumers spin between samples.
 
 // The harness uses a plain std atomic; the one-module rule is for src/.
 #![allow(clippy::disallowed_types)]
@@ -24,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use rtshm::Queue;
 use rtshm::shm::{QueueConsumer, QueueProducer};
 
@@ -397,9 +402,180 @@ fn batch_throughput(c: &mut Criterion) {
     g.finish();
 }
 
+/// The environment variable that makes this binary the consumer process of
+/// `queue_processes`: `SEGMENT:u64` or `SEGMENT:64B`.
+const CONSUMER_PROCESS: &str = "RTSHM_BENCH_QUEUE_CONSUMER";
+
+/// A consumer that pops forever, pinned to the first CPU, checking that value `n` is
+/// `make(n)`, until it pops `end`: the consumer thread of `queue_processes` (in-process
+/// queue) and the loop of its consumer process (queue segment). Spins while empty, as the
+/// other harnesses do; between samples, too (a sample's values are then taken at once).
+fn consume_until<T: PartialEq + std::fmt::Debug>(
+    mut pop: impl FnMut() -> Option<T>,
+    make: impl Fn(u64) -> T,
+    end: &T,
+) {
+    common::pin_to(0);
+    let mut n = 0u64;
+    loop {
+        match pop() {
+            Some(v) if v == *end => return,
+            Some(v) => {
+                assert_eq!(v, make(n), "value {n} out of order");
+                n += 1;
+            }
+            None => spin_loop(),
+        }
+    }
+}
+
+/// One side's view of a queue for `produce`: push or say full, and whether the consumer has
+/// popped everything (a fresh look at its index).
+trait ProducerSide<T> {
+    fn push(&mut self, value: &T) -> bool;
+    fn drained(&mut self) -> bool;
+}
+
+impl<T: rtshm::Payload, const N: usize> ProducerSide<T> for rtshm::Producer<'_, T, N> {
+    fn push(&mut self, value: &T) -> bool {
+        self.try_push(value).is_ok()
+    }
+    fn drained(&mut self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl<T: bytemuck::Pod + rtshm::Schema> ProducerSide<T> for QueueProducer<T> {
+    fn push(&mut self, value: &T) -> bool {
+        self.try_push(value).is_ok()
+    }
+    fn drained(&mut self) -> bool {
+        self.is_empty()
+    }
+}
+
+/// Pushes the next `iters` values (numbered on from `next`) from a thread pinned to the second
+/// CPU, spinning while full, then waits until the consumer has popped them all: returns that
+/// time, the same measure for any consumer (a thread or another process).
+fn produce<T: Send>(
+    side: &mut (impl ProducerSide<T> + Send),
+    next: &mut u64,
+    iters: u64,
+    make: impl Fn(u64) -> T + Sync,
+) -> Duration {
+    let from = *next;
+    *next += iters;
+    thread::scope(|s| {
+        s.spawn(|| {
+            common::pin_to(1);
+            let t = Instant::now();
+            for i in from..from + iters {
+                let v = make(i);
+                while !side.push(&v) {
+                    spin_loop();
+                }
+            }
+            while !side.drained() {
+                spin_loop();
+            }
+            t.elapsed()
+        })
+        .join()
+        .expect("the producer thread")
+    })
+}
+
+/// The consumer process of `queue_processes` (this binary, run with [`CONSUMER_PROCESS`]).
+fn consumer_process(spec: &str) {
+    // Never outlive the bench: a consumer left spinning would hold a CPU.
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+    let (name, size) = spec.rsplit_once(':').expect("SEGMENT:SIZE");
+    match size {
+        "u64" => {
+            let mut c = QueueConsumer::<u64>::open(name).expect("claim the consumer");
+            consume_until(|| c.try_pop(), |i| i, &u64::MAX);
+        }
+        _ => {
+            let mut c = QueueConsumer::<[u64; 8]>::open(name).expect("claim the consumer");
+            consume_until(|| c.try_pop(), |i| [i; 8], &[u64::MAX; 8]);
+        }
+    }
+}
+
+/// Issue 22's "shm queue across two processes": the producer in this process, the consumer
+/// in another (this binary again), beside the in-process `Queue` with a consumer thread, both
+/// measured the same way ([`produce`]): time per value from the first push until the
+/// consumer has popped the last, every value checked.
+fn processes(c: &mut Criterion) {
+    fn run<
+        T: bytemuck::Pod + rtshm::Schema + rtshm::Payload + Send + PartialEq + std::fmt::Debug,
+    >(
+        g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        size: &str,
+        make: impl Fn(u64) -> T + Send + Sync + Copy,
+        end: T,
+    ) {
+        let queue: Box<Queue<T, CAPACITY>> = Box::new(Queue::new());
+        let mut producer = queue.producer().expect("one producer");
+        let mut consumer = queue.consumer().expect("one consumer");
+        thread::scope(|s| {
+            s.spawn(move || consume_until(|| consumer.try_pop(), make, &end));
+            let mut next = 0;
+            g.bench_function(BenchmarkId::new("in_process", size), |b| {
+                b.iter_custom(|n| produce(&mut producer, &mut next, n, make));
+            });
+            while !producer.push(&end) {
+                spin_loop();
+            }
+        });
+
+        let name = common::segment_name(&format!("queue-processes-{size}"));
+        let mut producer = QueueProducer::<T>::create(&name, CAPACITY).expect("create the queue");
+        let mut child = std::process::Command::new(std::env::current_exe().expect("this binary"))
+            .env(CONSUMER_PROCESS, format!("{name}:{size}"))
+            .spawn()
+            .expect("the consumer process");
+        // The consumer has claimed its side once the segment says a consumer is alive.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(
+            producer.consumer_status(Duration::from_secs(1)),
+            rtshm::liveness::WriterStatus::Alive { .. }
+        ) {
+            let exited = child.try_wait().expect("the consumer process");
+            assert!(
+                exited.is_none() && Instant::now() < deadline,
+                "the consumer process never claimed {name} ({exited:?})"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
+        let mut next = 0;
+        g.bench_function(BenchmarkId::new("shm_processes", size), |b| {
+            b.iter_custom(|n| produce(&mut producer, &mut next, n, make));
+        });
+        while !producer.push(&end) {
+            spin_loop();
+        }
+        let status = child.wait().expect("the consumer process");
+        assert!(status.success(), "the consumer process failed: {status}");
+    }
+    let mut g = c.benchmark_group("queue_processes");
+    g.throughput(Throughput::Elements(1));
+    run(&mut g, "u64", |i| i, u64::MAX);
+    run(&mut g, "64B", |i| [i; 8], [u64::MAX; 8]);
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = same_thread, throughput, batch_throughput, paced
+    targets = same_thread, throughput, batch_throughput, paced, processes
 }
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var(CONSUMER_PROCESS) {
+        consumer_process(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
