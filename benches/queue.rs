@@ -454,6 +454,9 @@ impl<T: bytemuck::Pod + rtshm::Schema> ProducerSide<T> for QueueProducer<T> {
     }
 }
 
+/// How long `produce` waits for a consumer that takes nothing before it fails.
+const STUCK: Duration = Duration::from_secs(60);
+
 /// Pushes the next `iters` values (numbered on from `next`) from a thread pinned to the second
 /// CPU, spinning while full, then waits until the consumer has popped them all: returns that
 /// time, the same measure for any consumer (a thread or another process).
@@ -469,14 +472,25 @@ fn produce<T: Send>(
         s.spawn(|| {
             common::pin_to(1);
             let t = Instant::now();
+            // A consumer that stopped (it panicked on a wrong value, say) must fail the
+            // bench, not hang it: the clock is read once per 2^16 spins.
+            let mut spins = 0u32;
+            let mut wait = || {
+                spins = spins.wrapping_add(1);
+                if !spins.is_multiple_of(1 << 16) {
+                    spin_loop();
+                    return;
+                }
+                assert!(t.elapsed() < STUCK, "the consumer stopped taking values");
+            };
             for i in from..from + iters {
                 let v = make(i);
                 while !side.push(&v) {
-                    spin_loop();
+                    wait();
                 }
             }
             while !side.drained() {
-                spin_loop();
+                wait();
             }
             t.elapsed()
         })
