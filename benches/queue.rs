@@ -499,6 +499,16 @@ fn produce<T: Send>(
     })
 }
 
+/// Pushes the value that ends a consumer ([`consume_until`]) once the samples are taken,
+/// outside any timing; fails like [`produce`] if the consumer stopped taking values.
+fn push_end<T>(side: &mut impl ProducerSide<T>, end: &T) {
+    let t = Instant::now();
+    while !side.push(end) {
+        assert!(t.elapsed() < STUCK, "the consumer stopped taking values");
+        spin_loop();
+    }
+}
+
 /// The consumer process of `queue_processes` (this binary, run with [`CONSUMER_PROCESS`]).
 fn consumer_process(spec: &str) {
     // Never outlive the bench: a consumer left spinning would hold a CPU.
@@ -538,9 +548,7 @@ fn processes(c: &mut Criterion) {
             g.bench_function(BenchmarkId::new("in_process", size), |b| {
                 b.iter_custom(|n| produce(&mut producer, &mut next, n, make));
             });
-            while !producer.push(&end) {
-                spin_loop();
-            }
+            push_end(&mut producer, &end);
         });
 
         let name = common::segment_name(&format!("queue-processes-{size}"));
@@ -566,9 +574,7 @@ fn processes(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("shm_processes", size), |b| {
             b.iter_custom(|n| produce(&mut producer, &mut next, n, make));
         });
-        while !producer.push(&end) {
-            spin_loop();
-        }
+        push_end(&mut producer, &end);
         let status = child.wait().expect("the consumer process");
         assert!(status.success(), "the consumer process failed: {status}");
     }
